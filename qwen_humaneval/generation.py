@@ -1,0 +1,121 @@
+"""Generate solutions for every (task, sample) over HTTP, many requests in flight, resumably."""
+import sys
+import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from pathlib import Path
+
+from tqdm import tqdm
+
+from . import strategies
+from .client import ChatClient, ServerError
+from .jsonl_io import InputError, JsonlAppender, read_jsonl, repair_tail, write_jsonl_atomic
+from .manifest import read_manifest, write_manifest
+
+# Settings that change what a solution is: resuming under different ones would mix two runs.
+IDENTITY = ("strategy", "model", "samples", "temperature", "top_p", "max_tokens", "seed", "style",
+            "repair_rounds", "codet_candidates", "codet_tests", "codet_temperature")
+
+
+def request_seed(base_seed: int, task_index: int, sample: int) -> int:
+    return base_seed + 1000 * task_index + sample
+
+
+def read_finished(path: Path, problems: dict, samples: int) -> dict[tuple, dict]:
+    if not path.exists():
+        return {}
+    dropped = repair_tail(path)
+    if dropped:
+        print(f"{path}: dropped a half-written last line ({dropped} bytes); that sample is generated again", file=sys.stderr)
+    done = {}
+    for lineno, record in read_jsonl(path, required={"task_id": str, "sample": int, "completion": str}):
+        if record["task_id"] not in problems:
+            raise InputError(f"{path}:{lineno}: field 'task_id': unknown task {record['task_id']!r}")
+        if not 0 <= record["sample"] < samples:
+            raise InputError(f"{path}:{lineno}: field 'sample': {record['sample']} is outside 0..{samples - 1}")
+        key = (record["task_id"], record["sample"])
+        if key in done:
+            raise InputError(f"{path}:{lineno}: duplicate record for {key[0]} sample {key[1]}")
+        done[key] = record
+    return done
+
+
+def check_resumable(output: Path, settings: dict) -> None:
+    previous = read_manifest(output)
+    if not previous or not output.exists():
+        return
+    old = previous.get("settings", {})
+    changed = [k for k in IDENTITY if k in old and old.get(k) != settings.get(k)]
+    if changed:
+        details = ", ".join(f"{k}: {old.get(k)!r} -> {settings.get(k)!r}" for k in changed)
+        raise InputError(f"{output} was generated with other settings ({details}); "
+                         "choose another OUTPUT or delete it to start over")
+
+
+def generate(problems: dict, client: ChatClient, output: Path, *, strategy: str, sampling: strategies.Sampling,
+             samples: int = 1, concurrency: int = 4, verbose: bool = False, settings: dict | None = None) -> dict:
+    settings = dict(settings or {})
+    check_resumable(output, settings)
+    solve = strategies.get(strategy)
+    done = read_finished(output, problems, samples)
+    task_index = {task_id: n for n, task_id in enumerate(problems)}
+    todo = [(t, s) for t in problems for s in range(samples) if (t, s) not in done]
+    if done:
+        print(f"{output}: {len(done)} samples already there, {len(todo)} to go")
+    write_manifest(output, "generate", settings, status="running")
+    start = time.time()
+    error = None
+
+    def work(task_id: str, sample: int) -> dict:
+        seed = request_seed(sampling.seed, task_index[task_id], sample)
+        record = solve(problems[task_id], client, sampling, seed)
+        return {"task_id": task_id, "sample": sample, "seed": seed, "strategy": strategy, **record}
+
+    with JsonlAppender(output) as out, ThreadPoolExecutor(max_workers=concurrency) as pool, \
+            tqdm(total=len(todo), desc=f"generate {strategy}", unit="sample", disable=verbose) as bar:
+        pending = iter(todo)
+        running = {}
+
+        def submit_next() -> None:
+            item = next(pending, None)
+            if item is not None:
+                running[pool.submit(work, *item)] = item
+
+        for _ in range(concurrency):
+            submit_next()
+        try:
+            while running:
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    task_id, sample = running.pop(future)
+                    try:
+                        record = future.result()
+                    except ServerError as e:
+                        error = e
+                        continue
+                    out.write(record)
+                    done[(task_id, sample)] = record
+                    if verbose:
+                        print(f"Task ID: {task_id}\n{record['completion']}", flush=True)
+                    bar.set_postfix(tokens=sum(r.get("completion_tokens", 0) for r in done.values()), refresh=False)
+                    bar.update()
+                    if error is None:
+                        submit_next()
+        except KeyboardInterrupt:
+            for future in running:
+                future.cancel()
+            print(f"\ninterrupted: {len(done)} samples kept in {output}; run again to resume", file=sys.stderr)
+            raise
+    elapsed = time.time() - start
+    if error is not None:
+        raise ServerError(f"{error}. {len(done)} samples kept in {output}; run again to resume")
+    ordered = sorted(done.values(), key=lambda r: (task_index[r["task_id"]], r["sample"]))
+    write_jsonl_atomic(output, ordered)
+    stats = {
+        "samples": len(ordered),
+        "generated_now": len(todo),
+        "wall_seconds": round(elapsed, 1),
+        "prompt_tokens": sum(r.get("prompt_tokens", 0) for r in ordered),
+        "completion_tokens": sum(r.get("completion_tokens", 0) for r in ordered),
+        "truncated": sum(r.get("finish_reason") == "length" for r in ordered),
+    }
+    return stats

@@ -1,0 +1,55 @@
+"""Every text sent to the model, in one place.
+
+Only the problem's prompt (signature, docstring, the examples in it) and the model's own output
+are ever used; the dataset's hidden tests never are.
+"""
+SYSTEM = "You are Qwen, created by Alibaba Cloud. You are a helpful assistant."
+
+# Prompt styles for a direct answer. "prefill" opens the assistant's answer with the prompt inside a
+# python fence, so the model writes only the body (no repeated docstring: about half the tokens).
+# "instruct" is the EvalPlus-style request for a whole self-contained function.
+STYLES = ("prefill", "instruct")
+
+
+def _fenced(prompt: str) -> str:
+    return f"```python\n{prompt.rstrip()}\n```"
+
+
+def direct(prompt: str, style: str = "prefill") -> tuple[list[dict], str | None]:
+    """Messages and assistant prefill asking for a solution straight away."""
+    if style == "prefill":
+        user = "Complete the following Python function."
+        return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}], "```python\n" + prompt
+    if style == "instruct":
+        user = ("Please provide a self-contained Python script that solves the following problem "
+                f"in a markdown code block:\n{_fenced(prompt)}")
+        return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}], None
+    raise ValueError(f"unknown prompt style {style!r}; choose one of {', '.join(STYLES)}")
+
+
+def chain_of_thought(prompt: str) -> list[dict]:
+    user = (
+        "Solve the following Python problem. First think step by step in a few short sentences: restate "
+        "what the function must do, check the examples in the docstring, and note edge cases. Then give "
+        "the complete function, with any imports it needs, in one ```python code block.\n"
+        f"{_fenced(prompt)}"
+    )
+    return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
+
+
+def repair(prompt: str, code: str, feedback: str) -> list[dict]:
+    user = (
+        f"This function was written for the problem below, but it fails on the examples from the docstring.\n"
+        f"Problem:\n{_fenced(prompt)}\nCode:\n{_fenced(code)}\nFailures:\n{feedback}\n\n"
+        "Explain the bug in one or two sentences, then give the corrected complete function in one ```python code block."
+    )
+    return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
+
+
+def write_tests(prompt: str, entry_point: str, count: int) -> tuple[list[dict], str]:
+    user = (
+        f"Write {count} different test cases for the function below, as assert statements that call "
+        f"{entry_point} with inputs and compare with the exact expected output. Cover ordinary inputs and edge "
+        f"cases. Do not implement the function.\n{_fenced(prompt)}"
+    )
+    return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}], f"```python\nassert {entry_point}("

@@ -1,0 +1,45 @@
+#!/usr/bin/env python3
+"""Evaluate solutions against HumanEval's (or HumanEval+'s) hidden tests in a sandbox -> results JSONL."""
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from qwen_humaneval import config  # noqa: E402
+from qwen_humaneval.artifacts import ArtifactError  # noqa: E402
+from qwen_humaneval.evaluation import evaluate  # noqa: E402
+from qwen_humaneval.jsonl_io import InputError  # noqa: E402
+from qwen_humaneval.sandbox import SandboxError  # noqa: E402
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--solutions", type=Path, default=config.OUTPUT_DIR / "solutions.jsonl")
+    ap.add_argument("--results", type=Path, default=None, help="default: output/results.jsonl (results_humanevalplus.jsonl for HumanEval+)")
+    ap.add_argument("--dataset", default="humaneval", choices=["humaneval", "humanevalplus"])
+    ap.add_argument("--timeout", type=float, default=None, help="seconds per sample (default 3 for HumanEval, 20 for HumanEval+)")
+    ap.add_argument("--workers", type=int, default=None, help="sandbox workers (default: number of cores)")
+    ap.add_argument("--memory-gb", type=float, default=4.0, help="address-space cap per sample")
+    ap.add_argument("--verbose", action="store_true", help="print a line per sample, as the original run_eval.sh did")
+    args = ap.parse_args()
+    results = args.results or config.OUTPUT_DIR / ("results.jsonl" if args.dataset == "humaneval" else "results_humanevalplus.jsonl")
+    timeout = args.timeout or (3.0 if args.dataset == "humaneval" else 20.0)
+    if not args.solutions.exists():
+        print(f"error: {args.solutions}: no such file (run `make generate` first)", file=sys.stderr)
+        return 1
+    try:
+        records = evaluate(args.solutions, results, dataset=args.dataset, timeout=timeout, workers=args.workers,
+                           memory_bytes=int(args.memory_gb * (1 << 30)), verbose=args.verbose)
+    except (InputError, ArtifactError, SandboxError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except OSError as e:
+        print(f"error: writing {results}: {e.strerror or e}", file=sys.stderr)
+        return 1
+    passed = sum(r["passed"] for r in records)
+    print(f"{results}: {passed}/{len(records)} samples passed ({args.dataset})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
