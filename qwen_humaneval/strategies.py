@@ -52,7 +52,8 @@ def _direct(problem: dict, client: ChatClient, sampling: Sampling, seed: int, us
             temperature: float | None = None) -> tuple[str, Completion]:
     messages, prefill = prompts.direct(problem["prompt"], sampling.style)
     answer = usage.add(client.chat(messages, prefill=prefill, **sampling.request_params(seed, temperature)))
-    completion = extract_completion(problem["prompt"], answer.text, problem["entry_point"], continued=prefill is not None)
+    completion = extract_completion(problem["prompt"], answer.text, problem["entry_point"], continued=prefill is not None,
+                                    truncated=answer.finish_reason == "length")
     return completion, answer
 
 
@@ -65,7 +66,8 @@ def baseline(problem: dict, client: ChatClient, sampling: Sampling, seed: int) -
 def cot(problem: dict, client: ChatClient, sampling: Sampling, seed: int) -> dict:
     usage = Usage()
     answer = usage.add(client.chat(prompts.chain_of_thought(problem["prompt"]), **sampling.request_params(seed)))
-    completion = extract_completion(problem["prompt"], answer.text, problem["entry_point"], continued=False)
+    completion = extract_completion(problem["prompt"], answer.text, problem["entry_point"], continued=False,
+                                    truncated=answer.finish_reason == "length")
     return _record(completion, answer, usage)
 
 

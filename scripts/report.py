@@ -38,11 +38,12 @@ def markdown(summary: dict, dataset: str, generate_manifest: dict | None) -> str
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--solutions", type=Path, default=config.OUTPUT_DIR / "solutions.jsonl")
     ap.add_argument("--results", type=Path, default=config.OUTPUT_DIR / "results.jsonl")
+    ap.add_argument("--solutions", type=Path, default=None, help="default: solutions.jsonl beside the results")
     ap.add_argument("--dataset", default="humaneval")
     ap.add_argument("--out", type=Path, default=None, help="report basename (default: report next to the results)")
     args = ap.parse_args()
+    args.solutions = args.solutions or args.results.with_name("solutions.jsonl")
     if not args.results.exists():
         print(f"error: {args.results}: no such file (run `make eval` first)", file=sys.stderr)
         return 1

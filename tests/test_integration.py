@@ -1,0 +1,110 @@
+"""The real thing: llama-server built by `make setup`, the real Qwen GGUF, real HTTP, real sandbox.
+
+Takes a few minutes on 2 cores. Runs in `make test`; `make test-unit` skips it.
+"""
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.integration
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def script(name: str, *args, env: dict, check: bool = True) -> subprocess.CompletedProcess:
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / name), *map(str, args)],
+                          capture_output=True, text=True, env=env, timeout=900)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{name} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    return proc
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    out = tmp_path_factory.mktemp("output")
+    port = free_port()
+    env = {**os.environ, "OUTPUT_DIR": str(out)}
+    script("start_server.py", "--port", port, "--slots", 2, env=env)
+    try:
+        yield {"url": f"http://127.0.0.1:{port}", "port": port, "out": out, "env": env}
+    finally:
+        script("stop_server.py", env=env)
+
+
+def test_serve_generate_evaluate_report(server):
+    out, env = server["out"], server["env"]
+    solutions, results = out / "solutions.jsonl", out / "results.jsonl"
+    script("generate.py", "--base-url", server["url"], "--limit", 3, "--output", solutions, env=env)
+    records = [json.loads(line) for line in solutions.read_text().splitlines()]
+    assert [r["task_id"] for r in records] == ["HumanEval/0", "HumanEval/1", "HumanEval/2"]
+    for r in records:
+        assert r["completion"].strip(), r
+        assert r["completion_tokens"] > 0 and r["prompt_tokens"] > 0 and r["latency"] > 0
+        assert r["finish_reason"] in ("stop", "length")
+    manifest = json.loads((out / "solutions.jsonl.manifest.json").read_text())
+    assert manifest["status"] == "complete"
+    assert manifest["server_launch"]["model_sha256"] == "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
+    assert manifest["settings"]["temperature"] == 0.0 and manifest["settings"]["seed"] == 1234
+
+    script("evaluate.py", "--solutions", solutions, "--results", results, env=env)
+    verdicts = [json.loads(line) for line in results.read_text().splitlines()]
+    assert len(verdicts) == 3
+    report = script("report.py", "--results", results, env=env).stdout
+    passed = sum(v["passed"] for v in verdicts)
+    assert f"Evaluation completed. Successful tasks: {passed}/3" in report
+    assert passed >= 2, report  # these three are easy: the model solves them greedily
+
+
+def test_resume_repairs_and_completes_without_duplicates(server):
+    out, env = server["out"], server["env"]
+    solutions = out / "resume.jsonl"
+    script("generate.py", "--base-url", server["url"], "--limit", 2, "--output", solutions, env=env)
+    first = solutions.read_text().splitlines()
+    # A crash in the middle of writing the second record, then a rerun asking for 4 tasks.
+    solutions.write_text(first[0] + "\n" + first[1][:40])
+    manifest = out / "resume.jsonl.manifest.json"
+    settings = json.loads(manifest.read_text())
+    script("generate.py", "--base-url", server["url"], "--limit", 4, "--output", solutions, env=env)
+    records = [json.loads(line) for line in solutions.read_text().splitlines()]
+    assert [r["task_id"] for r in records] == [f"HumanEval/{i}" for i in range(4)]
+    assert solutions.read_text().splitlines()[0] == first[0]  # kept, not regenerated
+    assert json.loads(first[1])["completion"] == records[1]["completion"]  # greedy + seeded: same answer again
+    assert settings["settings"]["strategy"] == "baseline"
+
+
+def test_resume_with_other_settings_is_refused(server):
+    out, env = server["out"], server["env"]
+    solutions = out / "settings.jsonl"
+    script("generate.py", "--base-url", server["url"], "--limit", 1, "--output", solutions, env=env)
+    proc = script("generate.py", "--base-url", server["url"], "--limit", 1, "--output", solutions,
+                  "--temperature", 0.5, env=env, check=False)
+    assert proc.returncode == 1 and "temperature: 0.0 -> 0.5" in proc.stderr
+    assert len(solutions.read_text().splitlines()) == 1
+
+
+def test_unreachable_server_is_a_clear_error(tmp_path):
+    env = {**os.environ, "OUTPUT_DIR": str(tmp_path)}
+    proc = script("generate.py", "--base-url", f"http://127.0.0.1:{free_port()}", "--limit", 1,
+                  "--output", tmp_path / "s.jsonl", env=env, check=False)
+    assert proc.returncode == 1
+    assert "cannot reach an OpenAI-compatible server" in proc.stderr
+    assert not (tmp_path / "s.jsonl").exists()
+
+
+def test_port_in_use_is_refused(server, tmp_path):
+    env = {**os.environ, "OUTPUT_DIR": str(tmp_path)}
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", 0))
+        blocker.listen(1)
+        proc = script("start_server.py", "--port", blocker.getsockname()[1], env=env, check=False)
+    assert proc.returncode == 1 and "already in use" in proc.stderr
