@@ -104,3 +104,24 @@ def extract_completion(prompt: str, answer: str, entry_point: str, *, continued:
         return _continue_prompt(prompt, code, entry_point) or ""
     code = keep_definitions(trim_to_parse(code))
     return "\n" + code if code.strip() else ""
+
+
+def is_stub(prompt: str, completion: str, entry_point: str) -> bool:
+    """True when the entry point does nothing: its body is only a docstring, comments, pass, ... or
+    `raise NotImplementedError` (the model's "# Your code here" answer)."""
+    try:
+        tree = ast.parse(prompt + completion)
+    except (SyntaxError, ValueError):
+        return False
+    functions = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == entry_point]
+    if not functions:
+        return True
+    for statement in functions[-1].body:
+        if isinstance(statement, ast.Pass):
+            continue
+        if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant):
+            continue  # docstring or ...
+        if isinstance(statement, ast.Raise) and "NotImplementedError" in ast.unparse(statement):
+            continue
+        return False
+    return True

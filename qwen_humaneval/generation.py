@@ -1,4 +1,5 @@
 """Generate solutions for every (task, sample) over HTTP, many requests in flight, resumably."""
+import os
 import sys
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
@@ -10,10 +11,16 @@ from . import strategies
 from .client import ChatClient, ServerError
 from .jsonl_io import InputError, JsonlAppender, read_jsonl, repair_tail, write_jsonl_atomic
 from .manifest import read_manifest, write_manifest
+from .sandbox import SandboxPool
 
 # Settings that change what a solution is: resuming under different ones would mix two runs.
 IDENTITY = ("strategy", "model", "samples", "temperature", "top_p", "max_tokens", "seed", "style",
             "repair_rounds", "codet_candidates", "codet_tests", "codet_temperature")
+
+
+def visible_part(problem: dict) -> dict:
+    """What a strategy may see: the prompt and the function's name. Tests and reference solution stay out."""
+    return {"task_id": problem["task_id"], "prompt": problem["prompt"], "entry_point": problem["entry_point"]}
 
 
 def request_seed(base_seed: int, task_index: int, sample: int) -> int:
@@ -67,9 +74,10 @@ def generate(problems: dict, client: ChatClient, output: Path, *, strategy: str,
 
     def work(task_id: str, sample: int) -> dict:
         seed = request_seed(sampling.seed, task_index[task_id], sample)
-        record = solve(problems[task_id], client, sampling, seed)
+        record = solve(visible_part(problems[task_id]), client, sampling, seed, sandbox)
         return {"task_id": task_id, "sample": sample, "seed": seed, "strategy": strategy, **record}
 
+    sandbox = SandboxPool(os.cpu_count() or 2) if strategy in strategies.NEEDS_SANDBOX and todo else None
     with JsonlAppender(output) as out, ThreadPoolExecutor(max_workers=concurrency) as pool, \
             tqdm(total=len(todo), desc=f"generate {strategy}", unit="sample", disable=verbose) as bar:
         pending = iter(todo)
@@ -105,6 +113,9 @@ def generate(problems: dict, client: ChatClient, output: Path, *, strategy: str,
                 future.cancel()
             print(f"\ninterrupted: {len(done)} samples kept in {output}; run again to resume", file=sys.stderr)
             raise
+        finally:
+            if sandbox is not None:
+                sandbox.close()
     elapsed = time.time() - start
     if error is not None:
         raise ServerError(f"{error}. {len(done)} samples kept in {output}; run again to resume")

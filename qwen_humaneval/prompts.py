@@ -8,7 +8,7 @@ SYSTEM = "You are Qwen, created by Alibaba Cloud. You are a helpful assistant."
 # Prompt styles for a direct answer. "prefill" opens the assistant's answer with the prompt inside a
 # python fence, so the model writes only the body (no repeated docstring: about half the tokens).
 # "instruct" is the EvalPlus-style request for a whole self-contained function.
-STYLES = ("prefill", "instruct")
+STYLES = ("prefill", "instruct", "brief")
 
 
 def _fenced(prompt: str) -> str:
@@ -23,6 +23,10 @@ def direct(prompt: str, style: str = "prefill") -> tuple[list[dict], str | None]
     if style == "instruct":
         user = ("Please provide a self-contained Python script that solves the following problem "
                 f"in a markdown code block:\n{_fenced(prompt)}")
+        return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}], None
+    if style == "brief":
+        user = ("Please provide a self-contained Python script that solves the following problem in a markdown "
+                f"code block. Do not repeat the docstring.\n{_fenced(prompt)}")
         return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}], None
     raise ValueError(f"unknown prompt style {style!r}; choose one of {', '.join(STYLES)}")
 

@@ -30,6 +30,7 @@ start and the evaluator prints it; it never silently runs unprotected.
 import ctypes
 import json
 import os
+import queue
 import resource
 import select
 import signal
@@ -384,6 +385,9 @@ class SandboxPool:
         self._base = tempfile.mkdtemp(prefix="qhe-sandbox-")
         os.chmod(self._base, 0o711)
         self._procs = [self._start(i) for i in range(workers)]
+        self._free = queue.Queue()
+        for slot in range(workers):
+            self._free.put(slot)
         self.layers = self._procs[0][1]
         missing = [k for k in ("network", "read_only_mounts", "pid_namespace", "drop_to_nobody") if not self.layers.get(k)]
         self.warnings = []
@@ -395,7 +399,7 @@ class SandboxPool:
             self.warnings.append("mounts left writable: " + ", ".join(self.layers["writable_mounts"]))
 
     def _start(self, index: int):
-        import subprocess
+        import subprocess  # imported here: workers never need it
 
         scratch = os.path.join(self._base, f"w{index}")
         os.makedirs(scratch, exist_ok=True)
@@ -416,43 +420,31 @@ class SandboxPool:
             )
         return proc, layers
 
+    def execute(self, program: str, timeout: float) -> dict:
+        """Run one program on a free worker (thread-safe; blocks while all workers are busy)."""
+        slot = self._free.get()
+        try:
+            proc = self._procs[slot][0]
+            try:
+                proc.stdin.write(json.dumps({"program": program, "timeout": timeout}) + "\n")
+                proc.stdin.flush()
+                return json.loads(proc.stdout.readline())
+            except (OSError, ValueError):
+                proc.kill()
+                proc.wait()
+                self._procs[slot] = self._start(slot)
+                return {"result": "failed: sandbox worker died", "duration": 0.0}
+        finally:
+            self._free.put(slot)
+
     def run(self, jobs, timeout: float):
         """jobs: iterable of (key, program). Yields (key, verdict) as verdicts arrive."""
-        import queue
-        import threading
+        from concurrent.futures import ThreadPoolExecutor, as_completed
 
-        todo = queue.Queue()
-        done = queue.Queue()
-        count = 0
-        for count, job in enumerate(jobs, start=1):
-            todo.put(job)
-
-        def feed(slot: int):
-            while True:
-                try:
-                    key, program = todo.get_nowait()
-                except queue.Empty:
-                    return
-                proc = self._procs[slot][0]
-                try:
-                    proc.stdin.write(json.dumps({"program": program, "timeout": timeout}) + "\n")
-                    proc.stdin.flush()
-                    line = proc.stdout.readline()
-                    verdict = json.loads(line)
-                except (OSError, ValueError):
-                    verdict = {"result": "failed: sandbox worker died", "duration": 0.0}
-                    proc.kill()
-                    proc.wait()
-                    self._procs[slot] = self._start(slot)
-                done.put((key, verdict))
-
-        threads = [threading.Thread(target=feed, args=(i,), daemon=True) for i in range(len(self._procs))]
-        for t in threads:
-            t.start()
-        for _ in range(count):
-            yield done.get()
-        for t in threads:
-            t.join()
+        with ThreadPoolExecutor(max_workers=len(self._procs)) as threads:
+            futures = {threads.submit(self.execute, program, timeout): key for key, program in jobs}
+            for future in as_completed(futures):
+                yield futures[future], future.result()
 
     def close(self) -> None:
         import shutil

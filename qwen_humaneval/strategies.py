@@ -1,15 +1,18 @@
 """How one solution is produced for one problem: the test-time strategies.
 
-Each strategy takes the problem's prompt and entry point (never its tests), a ChatClient and the
-sampling parameters, and returns the fields of one solutions.jsonl record.
+Each strategy takes the problem's prompt and entry point (never its tests), a ChatClient, the
+sampling parameters and, for those that execute candidates, the sandbox pool; it returns the fields
+of one solutions.jsonl record. Only the prompt and the model's own output are used.
 """
 from dataclasses import dataclass, field
 
 from . import prompts
 from .client import ChatClient, Completion
-from .extract import extract_completion
+from .examples import Check, check_program, extract_checks, failed_checks, feedback, parse_assertions
+from .extract import extract_completion, is_stub
 
 STRATEGIES = ("baseline", "cot", "self-repair", "codet")
+NEEDS_SANDBOX = ("self-repair", "codet")
 
 
 @dataclass
@@ -49,21 +52,25 @@ class Usage:
 
 
 def _direct(problem: dict, client: ChatClient, sampling: Sampling, seed: int, usage: Usage,
-            temperature: float | None = None) -> tuple[str, Completion]:
-    messages, prefill = prompts.direct(problem["prompt"], sampling.style)
+            temperature: float | None = None, style: str | None = None) -> tuple[str, Completion]:
+    style = style or sampling.style
+    messages, prefill = prompts.direct(problem["prompt"], style)
     answer = usage.add(client.chat(messages, prefill=prefill, **sampling.request_params(seed, temperature)))
     completion = extract_completion(problem["prompt"], answer.text, problem["entry_point"], continued=prefill is not None,
                                     truncated=answer.finish_reason == "length")
+    if style == "prefill" and is_stub(problem["prompt"], completion, problem["entry_point"]):
+        # The continuation was a placeholder ("# Your code here / pass"): ask for the whole function instead.
+        return _direct(problem, client, sampling, seed, usage, temperature, style="instruct")
     return completion, answer
 
 
-def baseline(problem: dict, client: ChatClient, sampling: Sampling, seed: int) -> dict:
+def baseline(problem: dict, client: ChatClient, sampling: Sampling, seed: int, sandbox=None) -> dict:
     usage = Usage()
     completion, answer = _direct(problem, client, sampling, seed, usage)
     return _record(completion, answer, usage)
 
 
-def cot(problem: dict, client: ChatClient, sampling: Sampling, seed: int) -> dict:
+def cot(problem: dict, client: ChatClient, sampling: Sampling, seed: int, sandbox=None) -> dict:
     usage = Usage()
     answer = usage.add(client.chat(prompts.chain_of_thought(problem["prompt"]), **sampling.request_params(seed)))
     completion = extract_completion(problem["prompt"], answer.text, problem["entry_point"], continued=False,
@@ -84,8 +91,73 @@ def _record(completion: str, answer: Completion, usage: Usage, **extra) -> dict:
     }
 
 
+CHECK_TIMEOUT = 5.0
+
+
+def code_of(problem: dict, completion: str) -> str:
+    """The candidate as a program: prompt + completion (a body), or the completion alone when it redefines the function."""
+    return completion.lstrip("\n") if completion.startswith("\n") else problem["prompt"] + completion
+
+
+def run_checks(sandbox, problem: dict, completion: str, checks: list[Check]) -> str:
+    return sandbox.execute(check_program(code_of(problem, completion), checks), CHECK_TIMEOUT)["result"]
+
+
+def self_repair(problem: dict, client: ChatClient, sampling: Sampling, seed: int, sandbox) -> dict:
+    """Baseline answer, then up to R rounds of: run the docstring's examples, show the failures, ask for a fix.
+    Keeps the candidate that failed the fewest examples (the earliest among equals)."""
+    usage = Usage()
+    completion, answer = _direct(problem, client, sampling, seed, usage)
+    checks = extract_checks(problem["prompt"], problem["entry_point"])
+    if not checks:
+        return _record(completion, answer, usage, example_checks=0, repair_rounds=0)
+    verdict = run_checks(sandbox, problem, completion, checks)
+    best = (len(failed_checks(verdict, len(checks))), completion)
+    rounds = 0
+    while verdict != "passed" and rounds < sampling.repair_rounds:
+        rounds += 1
+        messages = prompts.repair(problem["prompt"], code_of(problem, completion), feedback(verdict))
+        answer = usage.add(client.chat(messages, **sampling.request_params(seed + rounds)))
+        fixed = extract_completion(problem["prompt"], answer.text, problem["entry_point"], continued=False,
+                                   truncated=answer.finish_reason == "length")
+        if not fixed.strip():
+            continue
+        completion = fixed
+        verdict = run_checks(sandbox, problem, completion, checks)
+        failed = len(failed_checks(verdict, len(checks)))
+        if failed < best[0]:
+            best = (failed, completion)
+    return _record(best[1], answer, usage, example_checks=len(checks), repair_rounds=rounds,
+                   examples_failed=best[0])
+
+
+def codet(problem: dict, client: ChatClient, sampling: Sampling, seed: int, sandbox) -> dict:
+    """CodeT: k sampled candidates, tests written by the model (plus the docstring's examples), and the
+    candidate from the largest consensus: candidates passing the same tests, scored by
+    (number of candidates) x (number of tests passed)."""
+    usage = Usage()
+    candidates = []
+    for i in range(sampling.codet_candidates):
+        completion, answer = _direct(problem, client, sampling, seed * 7 + i, usage, temperature=sampling.codet_temperature)
+        candidates.append(completion)
+    messages, prefill = prompts.write_tests(problem["prompt"], problem["entry_point"], sampling.codet_tests)
+    test_answer = usage.add(client.chat(messages, prefill=prefill, **sampling.request_params(seed, sampling.codet_temperature)))
+    generated = parse_assertions(prefill.removeprefix("```python\n") + test_answer.text, problem["entry_point"])
+    checks = list(dict.fromkeys(extract_checks(problem["prompt"], problem["entry_point"]) + generated))
+    if not checks:
+        return _record(candidates[0], answer, usage, codet_tests=0, codet_consensus=0)
+    passed_sets = [frozenset(set(range(len(checks))) - failed_checks(run_checks(sandbox, problem, c, checks), len(checks)))
+                   for c in candidates]
+    groups: dict[frozenset, list[int]] = {}
+    for index, passed in enumerate(passed_sets):
+        groups.setdefault(passed, []).append(index)
+    best_set, members = max(groups.items(), key=lambda item: (len(item[1]) * len(item[0]), -item[1][0]))
+    return _record(candidates[members[0]], answer, usage, codet_tests=len(checks), codet_generated_tests=len(generated),
+                   codet_consensus=len(members), codet_tests_passed=len(best_set))
+
+
 def get(name: str):
-    table = {"baseline": baseline, "cot": cot}
+    table = {"baseline": baseline, "cot": cot, "self-repair": self_repair, "codet": codet}
     if name not in table:
         raise ValueError(f"unknown strategy {name!r}; choose one of {', '.join(STRATEGIES)}")
     return table[name]

@@ -100,3 +100,18 @@ def test_no_code_gives_an_empty_or_failing_completion(answer):
     namespace: dict = {}
     exec(PROMPT + completion, namespace)  # still valid Python: the stub returns None
     assert namespace["below_zero"]([1, -5]) is None
+
+
+@pytest.mark.parametrize("completion, stub", [
+    ("    # Your code here\n    pass\n", True),
+    ("    ...\n", True),
+    ("    raise NotImplementedError('todo')\n", True),
+    ("", True),
+    ("\ndef other():\n    return 1\n", True),  # a helper alone leaves the prompt's stub as the entry point
+    (BODY, False),
+    ("\n" + "from typing import List\n" + FULL, False),
+])
+def test_is_stub(completion, stub):
+    from qwen_humaneval.extract import is_stub
+
+    assert is_stub(PROMPT, completion, "below_zero") is stub

@@ -108,3 +108,36 @@ def test_port_in_use_is_refused(server, tmp_path):
         blocker.listen(1)
         proc = script("start_server.py", "--port", blocker.getsockname()[1], env=env, check=False)
     assert proc.returncode == 1 and "already in use" in proc.stderr
+
+
+def leaked_lines(problem: dict, payloads: list[dict]) -> list[str]:
+    """Lines of the hidden tests or of the reference solution that appear in any request."""
+    secret = [line.strip() for line in (problem["test"] + "\n" + problem["canonical_solution"]).splitlines()]
+    secret = [line for line in secret if len(line) > 12 and line not in problem["prompt"]
+              and not line.startswith(("def check(candidate)", "METADATA", "'author'", "'dataset'"))]
+    sent = "\n".join(m["content"] for p in payloads for m in p["messages"])
+    return [line for line in secret if line in sent]
+
+
+@pytest.mark.parametrize("strategy", ["baseline", "cot", "self-repair", "codet"])
+def test_strategies_run_and_never_send_hidden_tests(server, strategy, tmp_path):
+    from qwen_humaneval.client import ChatClient
+    from qwen_humaneval.datasets import load_problems
+    from qwen_humaneval.generation import generate
+    from qwen_humaneval.strategies import Sampling
+
+    problems = load_problems("humaneval")
+    # HumanEval/2: docstring examples give checks; HumanEval/32's prompt has a helper (poly) the answer needs.
+    subset = {t: problems[t] for t in ("HumanEval/2", "HumanEval/32")}
+    client = ChatClient([server["url"]], "qwen2.5-coder-1.5b-instruct")
+    client.record_payloads = True
+    sampling = Sampling(max_tokens=400, codet_candidates=2, codet_tests=3, repair_rounds=1)
+    stats = generate(subset, client, tmp_path / "s.jsonl", strategy=strategy, sampling=sampling, concurrency=2,
+                     settings={"strategy": strategy})
+    assert stats["samples"] == 2
+    assert client.requests_sent, "no request recorded"
+    for task_id, problem in subset.items():
+        assert leaked_lines(problem, client.requests_sent) == [], f"{strategy} sent hidden test code for {task_id}"
+    # The check itself can fail: a request carrying the tests is caught.
+    probe = [{"messages": [{"role": "user", "content": subset["HumanEval/2"]["test"]}]}]
+    assert leaked_lines(subset["HumanEval/2"], probe)

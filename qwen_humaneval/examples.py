@@ -1,0 +1,247 @@
+"""Executable checks from the examples written in a problem's docstring (never from its hidden tests).
+
+Recognised forms, for the entry point f:
+    >>> f(x)            f(x) == y          f(x) ➞ y          f(x) => y          f(x) -> y
+    y  (one or more lines until a blank line or the next >>>)
+    f(x) = y           f(x) should return y      f(x) returns y      f(x) is y
+    Input: x / Output: y   (also "Input: a = 1, b = [2]", keyword names mapped to positions)
+Arguments and expected values must be Python literals, so a check never runs anything but the
+candidate. Examples in prose that do not fit these forms are skipped.
+"""
+import ast
+import re
+from dataclasses import dataclass
+
+SEPARATORS = ("==", "➞", "=>", "->", "→", "should return", "returns", "should be", "is", "=", ":")
+
+
+@dataclass(frozen=True)
+class Check:
+    call: str      # e.g. "f([1, 2], 3)"
+    expected: str  # a literal, e.g. "[2, 1]"
+
+
+def docstring(prompt: str, entry_point: str) -> str:
+    """The prompt text after the entry point's signature (its docstring and comments)."""
+    match = re.search(rf"def {re.escape(entry_point)}\s*\(", prompt)
+    return prompt[match.end():] if match else prompt
+
+
+def _balanced_call(text: str, start: int) -> int | None:
+    """Index just past the parenthesis closing the one at text[start], skipping string literals."""
+    depth, i, quote = 0, start, None
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            if ch == "\\":
+                i += 1
+            elif ch == quote:
+                quote = None
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    return None
+
+
+def _is_literal(src: str) -> bool:
+    try:
+        ast.literal_eval(src.strip())
+        return True
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return False
+
+
+def _literal_prefix(text: str) -> str | None:
+    """The longest prefix of text that is a literal and ends the expression: on its first line, or
+    over several lines while brackets stay open. "19 - 5 - 6 = 8" and '""abc""' give None: what follows
+    the literal shows it is only the start of something else."""
+    text = text.strip()
+    if not text:
+        return None
+    first_line_end = text.find("\n")
+    limit = len(text) if text[:1] in "[({\"'" else (first_line_end if first_line_end >= 0 else len(text))
+    for end in range(limit, 0, -1):
+        candidate = text[:end].rstrip().rstrip(".,;")
+        if not candidate or not _is_literal(candidate):
+            continue
+        after = text[len(candidate):]
+        if after[:1] and not (after[:1].isspace() or after[:1] in ".,;)"):
+            return None
+        if after.lstrip(" \t")[:1] in ("+", "-", "*", "/", "%", "="):
+            return None
+        return " ".join(candidate.split()) if "\n" in candidate else candidate
+    return None
+
+
+def _normalise_call(entry_point: str, args_src: str) -> str | None:
+    """f(args) with literal arguments; keyword arguments become positional in their written order."""
+    try:
+        node = ast.parse(f"{entry_point}({args_src})", mode="eval").body
+    except SyntaxError:
+        return None
+    if not isinstance(node, ast.Call):
+        return None
+    args = list(node.args) + [k.value for k in node.keywords]
+    sources = [ast.unparse(a) for a in args]
+    if not all(_is_literal(s) for s in sources):
+        return None
+    return f"{entry_point}({', '.join(sources)})"
+
+
+def _after_separator(rest: str) -> str | None:
+    stripped = rest.lstrip(" \t")
+    for sep in SEPARATORS:
+        if stripped.startswith(sep) and not (sep == "=" and stripped.startswith("==")):
+            return stripped[len(sep):]
+    return None
+
+
+def _doctest_checks(doc: str, entry_point: str) -> list[Check]:
+    checks = []
+    lines = doc.split("\n")
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if not stripped.startswith(">>>"):
+            continue
+        source = stripped[3:].strip()
+        if not source.startswith(f"{entry_point}("):
+            continue
+        end = _balanced_call(source, len(entry_point))
+        if end is None or source[end:].strip():
+            continue
+        result_lines = []
+        for following in lines[i + 1:]:
+            if not following.strip() or following.strip().startswith(">>>"):
+                break
+            result_lines.append(following.strip())
+        expected = _literal_prefix("\n".join(result_lines)) if result_lines else None
+        call = _normalise_call(entry_point, source[len(entry_point) + 1:end - 1])
+        if call and expected is not None:
+            checks.append(Check(call, expected))
+    return checks
+
+
+def _inline_checks(doc: str, entry_point: str) -> list[Check]:
+    checks = []
+    for match in re.finditer(rf"(?<![\w.]){re.escape(entry_point)}\(", doc):
+        line_start = doc.rfind("\n", 0, match.start()) + 1
+        if doc[line_start:match.start()].strip().startswith(">>>"):
+            continue
+        open_paren = match.end() - 1
+        end = _balanced_call(doc, open_paren)
+        if end is None:
+            continue
+        rest = _after_separator(doc[end:])
+        if rest is None:
+            continue
+        expected = _literal_prefix(rest)
+        call = _normalise_call(entry_point, doc[open_paren + 1:end - 1])
+        if call and expected is not None:
+            checks.append(Check(call, expected))
+    return checks
+
+
+def _input_output_checks(doc: str, entry_point: str) -> list[Check]:
+    checks = []
+    pattern = re.compile(r"Input:\s*(.+?)\s*\n\s*Output:\s*(.+?)(?:\n\s*\n|\n\s*Explanation|\n\s*Example|\Z)", re.S)
+    for match in pattern.finditer(doc):
+        call = _normalise_call(entry_point, " ".join(match.group(1).split()))
+        expected = _literal_prefix(match.group(2))
+        if call and expected is not None:
+            checks.append(Check(call, expected))
+    return checks
+
+
+def extract_checks(prompt: str, entry_point: str) -> list[Check]:
+    doc = docstring(prompt, entry_point)
+    found = _doctest_checks(doc, entry_point) + _inline_checks(doc, entry_point) + _input_output_checks(doc, entry_point)
+    unique = []
+    for check in found:
+        if check not in unique:
+            unique.append(check)
+    return unique
+
+
+CHECK_HARNESS = '''
+
+def __qhe_same(got, expected):
+    import math
+    if isinstance(expected, float) or isinstance(got, float):
+        try:
+            return math.isclose(got, expected, rel_tol=1e-6, abs_tol=1e-6)
+        except TypeError:
+            return False
+    if isinstance(expected, (list, tuple)) and isinstance(got, (list, tuple)):
+        return type(got) == type(expected) and len(got) == len(expected) and all(map(__qhe_same, got, expected))
+    return got == expected
+
+
+def __qhe_run_checks(checks):
+    failed, failures = [], []
+    for number, (call, expected_src) in enumerate(checks):
+        expected = eval(expected_src)
+        try:
+            got = eval(call)
+        except Exception as e:
+            failed.append(number)
+            failures.append(f"{call} raised {type(e).__name__}: {e}")
+            continue
+        if not __qhe_same(got, expected):
+            failed.append(number)
+            failures.append(f"{call} returned {got!r}, expected {expected!r}")
+    assert not failed, f"failed checks {failed} of {len(checks)}\\n" + "\\n".join(failures)
+
+
+__qhe_run_checks({checks!r})
+'''
+
+
+def check_program(code: str, checks: list[Check]) -> str:
+    """A program that runs every check against code and fails listing each wrong call."""
+    return code + CHECK_HARNESS.replace("{checks!r}", repr([(c.call, c.expected) for c in checks]))
+
+
+def failed_checks(verdict: str, count: int) -> set[int]:
+    """Which checks a check_program run failed, from its verdict ('passed' or the assertion message)."""
+    if verdict == "passed":
+        return set()
+    match = re.search(r"failed checks \[([\d, ]*)\] of", verdict)
+    if not match:
+        return set(range(count))  # it did not get as far as the checks (syntax error, crash, timeout)
+    return {int(n) for n in match.group(1).split(",") if n.strip()}
+
+
+def feedback(verdict: str) -> str:
+    """The failing calls in a check_program verdict, for the model to read."""
+    text = verdict.removeprefix("failed: ")
+    text = re.sub(r"^AssertionError: failed checks \[[\d, ]*\] of \d+\n", "", text)
+    return text
+
+
+def parse_assertions(text: str, entry_point: str) -> list[Check]:
+    """Checks from test code the model wrote: `assert f(args) == literal` lines."""
+    checks = []
+    for line in text.split("\n"):
+        line = line.strip()
+        if not line.startswith(f"assert {entry_point}("):
+            continue
+        try:
+            node = ast.parse(line).body[0]
+        except (SyntaxError, IndexError):
+            continue
+        test = node.test
+        if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)):
+            continue
+        if not isinstance(test.left, ast.Call):
+            continue
+        call = _normalise_call(entry_point, ", ".join(ast.unparse(a) for a in test.left.args))
+        expected = ast.unparse(test.comparators[0])
+        if call and _is_literal(expected) and not test.left.keywords:
+            checks.append(Check(call, expected))
+    return checks
