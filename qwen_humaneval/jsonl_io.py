@@ -4,6 +4,8 @@ import os
 from pathlib import Path
 from typing import Iterator
 
+import jsonlines
+
 
 class InputError(ValueError):
     """Bad input; the message names file, line and field."""
@@ -59,6 +61,10 @@ def read_jsonl(path: Path, required: dict[str, type] | None = None) -> Iterator[
             yield lineno, record
 
 
+def _dumps(record) -> str:
+    return json.dumps(record, ensure_ascii=False)
+
+
 class JsonlAppender:
     """Appends one record per line and flushes it, so an interrupted run keeps every finished record."""
 
@@ -67,12 +73,13 @@ class JsonlAppender:
         repair_tail(path)
         self.path = path
         self._f = open(path, "a", encoding="utf-8")
+        self._writer = jsonlines.Writer(self._f, compact=True, flush=True, dumps=_dumps)
 
     def write(self, record: dict) -> None:
-        self._f.write(json.dumps(record, ensure_ascii=False) + "\n")
-        self._f.flush()
+        self._writer.write(record)
 
     def close(self) -> None:
+        self._writer.close()
         self._f.close()
 
     def __enter__(self):
@@ -84,7 +91,6 @@ class JsonlAppender:
 
 def write_jsonl_atomic(path: Path, records) -> None:
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        for record in records:
-            f.write(json.dumps(record, ensure_ascii=False) + "\n")
+    with open(tmp, "w", encoding="utf-8") as f, jsonlines.Writer(f, compact=True, dumps=_dumps) as writer:
+        writer.write_all(records)
     os.replace(tmp, path)

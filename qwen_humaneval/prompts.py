@@ -5,10 +5,13 @@ are ever used; the dataset's hidden tests never are.
 """
 SYSTEM = "You are Qwen, created by Alibaba Cloud. You are a helpful assistant."
 
-# Prompt styles for a direct answer. "prefill" opens the assistant's answer with the prompt inside a
-# python fence, so the model writes only the body (no repeated docstring: about half the tokens).
-# "instruct" is the EvalPlus-style request for a whole self-contained function.
-STYLES = ("prefill", "instruct", "brief")
+# Prompt styles for a direct answer:
+# - "prefill": the EvalPlus-style request showing the problem, with the assistant's answer opened by
+#   the prompt itself in a python fence, so the model writes only the body instead of repeating the
+#   docstring (about half the completion tokens);
+# - "continue": the same prefill under a one-line request (fewer prompt tokens, more placeholder answers);
+# - "instruct": the EvalPlus-style request alone; the model writes the whole function.
+STYLES = ("prefill", "continue", "instruct")
 
 
 def _fenced(prompt: str) -> str:
@@ -17,18 +20,13 @@ def _fenced(prompt: str) -> str:
 
 def direct(prompt: str, style: str = "prefill") -> tuple[list[dict], str | None]:
     """Messages and assistant prefill asking for a solution straight away."""
-    if style == "prefill":
-        user = "Complete the following Python function."
-        return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}], "```python\n" + prompt
-    if style == "instruct":
-        user = ("Please provide a self-contained Python script that solves the following problem "
+    instruct = ("Please provide a self-contained Python script that solves the following problem "
                 f"in a markdown code block:\n{_fenced(prompt)}")
-        return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}], None
-    if style == "brief":
-        user = ("Please provide a self-contained Python script that solves the following problem in a markdown "
-                f"code block. Do not repeat the docstring.\n{_fenced(prompt)}")
-        return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}], None
-    raise ValueError(f"unknown prompt style {style!r}; choose one of {', '.join(STYLES)}")
+    users = {"prefill": instruct, "continue": "Complete the following Python function.", "instruct": instruct}
+    if style not in users:
+        raise ValueError(f"unknown prompt style {style!r}; choose one of {', '.join(STYLES)}")
+    messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": users[style]}]
+    return messages, (None if style == "instruct" else "```python\n" + prompt)
 
 
 def chain_of_thought(prompt: str) -> list[dict]:

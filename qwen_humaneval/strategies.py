@@ -58,7 +58,7 @@ def _direct(problem: dict, client: ChatClient, sampling: Sampling, seed: int, us
     answer = usage.add(client.chat(messages, prefill=prefill, **sampling.request_params(seed, temperature)))
     completion = extract_completion(problem["prompt"], answer.text, problem["entry_point"], continued=prefill is not None,
                                     truncated=answer.finish_reason == "length")
-    if style == "prefill" and is_stub(problem["prompt"], completion, problem["entry_point"]):
+    if style != "instruct" and is_stub(problem["prompt"], completion, problem["entry_point"]):
         # The continuation was a placeholder ("# Your code here / pass"): ask for the whole function instead.
         return _direct(problem, client, sampling, seed, usage, temperature, style="instruct")
     return completion, answer

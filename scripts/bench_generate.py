@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""Generation throughput against one llama-server: the original sequential client vs 1, 2, 4, 8 requests in flight.
+
+Starts its own server with 8 slots on a spare port (stopped at the end), sends the same greedy
+requests at each concurrency level, and prints completion tokens/s, tasks/min and the ratio to the
+sequential baseline, all measured in this one run. Keep the machine otherwise idle: the load
+average is printed beside the numbers.
+"""
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from qwen_humaneval import config  # noqa: E402
+from qwen_humaneval.client import ChatClient  # noqa: E402
+from qwen_humaneval.datasets import load_problems  # noqa: E402
+from qwen_humaneval.strategies import Sampling, baseline  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def measure(client: ChatClient, problems: list[dict], concurrency: int) -> dict:
+    sampling = Sampling()
+    start = time.time()
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        records = list(pool.map(lambda p: baseline(p, client, sampling, sampling.seed), problems))
+    elapsed = time.time() - start
+    tokens = sum(r["completion_tokens"] for r in records)
+    return {"concurrency": concurrency, "seconds": elapsed, "completion_tokens": tokens,
+            "tokens_per_s": tokens / elapsed, "tasks_per_min": 60 * len(problems) / elapsed}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--tasks", type=int, default=16, help="tasks sent at each level (the first N of HumanEval)")
+    ap.add_argument("--levels", default="1,2,4,8")
+    args = ap.parse_args()
+    problems = list(load_problems("humaneval").values())[: args.tasks]
+    port = free_port()
+    bench_out = config.OUTPUT_DIR / "bench"
+    env = {**os.environ, "OUTPUT_DIR": str(bench_out)}
+    scripts = Path(__file__).resolve().parent
+    subprocess.run([sys.executable, str(scripts / "start_server.py"), "--port", str(port), "--slots", "8"], env=env, check=True)
+    rows = []
+    try:
+        client = ChatClient([f"http://127.0.0.1:{port}"], config.MODEL_NAME)
+        measure(client, problems[:2], 2)  # warm-up: page the model in
+        print(f"load average before: {os.getloadavg()[0]:.2f}; {len(problems)} tasks per level, greedy, server with 8 slots")
+        labels = {1: "1 in flight (original sequential client)", 4: "4 in flight (make generate default)"}
+        for level in [int(x) for x in args.levels.split(",")]:
+            rows.append({"label": labels.get(level, f"{level} in flight"), **measure(client, problems, level)})
+    finally:
+        subprocess.run([sys.executable, str(scripts / "stop_server.py")], env=env)
+    base = next(r for r in rows if r["concurrency"] == 1)["tasks_per_min"]
+    print(f"{'client':38s} {'tok/s':>7s} {'tasks/min':>10s} {'vs sequential':>14s}")
+    for r in rows:
+        print(f"{r['label']:38s} {r['tokens_per_s']:7.1f} {r['tasks_per_min']:10.1f} {r['tasks_per_min'] / base:13.2f}x")
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+    (config.OUTPUT_DIR / "bench_generate.json").write_text(json.dumps(rows, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
