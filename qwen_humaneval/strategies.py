@@ -55,7 +55,8 @@ def _direct(problem: dict, client: ChatClient, sampling: Sampling, seed: int, us
             temperature: float | None = None, style: str | None = None) -> tuple[str, Completion]:
     style = style or sampling.style
     messages, prefill = prompts.direct(problem["prompt"], style)
-    answer = usage.add(client.chat(messages, prefill=prefill, **sampling.request_params(seed, temperature)))
+    stop = {"stop": prompts.CONTINUATION_STOPS} if prefill else {}
+    answer = usage.add(client.chat(messages, prefill=prefill, **stop, **sampling.request_params(seed, temperature)))
     completion = extract_completion(problem["prompt"], answer.text, problem["entry_point"], continued=prefill is not None,
                                     truncated=answer.finish_reason == "length")
     if style != "instruct" and is_stub(problem["prompt"], completion, problem["entry_point"]):

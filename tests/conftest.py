@@ -8,4 +8,4 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "integration: needs the real llama-server and model (built by `make setup`)")
-    config.addinivalue_line("markers", "slow: a full real run; not part of `make test`")
+    config.addinivalue_line("markers", "vllm: starts vLLM on this CPU (make test-vllm); not part of `make test`")

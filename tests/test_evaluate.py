@@ -104,3 +104,29 @@ def test_humanevalplus_through_override_path(tmp_path, monkeypatch):
                     ("HumanEval/55", 0): True, ("HumanEval/55", 1): True}
     assert {k: r["passed"] for k, r in extended.items()} == {**base, ("HumanEval/55", 1): False}
     assert extended[("HumanEval/55", 1)]["result"] == "timed out"
+
+
+def test_disk_full_is_a_clear_error_and_keeps_what_was_written(tmp_path):
+    """A real full disk: a 64 KiB tmpfs (needs root, which CI has)."""
+    import os
+    import subprocess
+    import sys
+
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    small = tmp_path / "small"
+    small.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(small)], check=True)
+    try:
+        samples = mixed_samples(dict(list(PROBLEMS.items())[:60]), per_task=10)  # ~70 KB of results
+        solutions = write(tmp_path / "s.jsonl", samples)
+        results = small / "r.jsonl"
+        root = Path(__file__).resolve().parent.parent
+        proc = subprocess.run([sys.executable, str(root / "scripts" / "evaluate.py"), "--solutions", str(solutions),
+                               "--results", str(results), "--workers", "2"], capture_output=True, text=True)
+        assert proc.returncode == 1
+        assert f"error: writing {results}: No space left on device" in proc.stderr
+        kept = results.read_text().splitlines(keepends=True)
+        assert kept and all(line.endswith("\n") for line in kept[:-1])
+    finally:
+        subprocess.run(["umount", str(small)], check=True)

