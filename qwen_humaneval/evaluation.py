@@ -8,6 +8,7 @@ from tqdm import tqdm
 
 from .datasets import load_problems
 from .jsonl_io import InputError, JsonlAppender, read_jsonl, repair_tail, write_jsonl_atomic
+from .manifest import write_manifest
 from .programs import program_for
 from .sandbox import SandboxPool
 
@@ -56,8 +57,10 @@ def evaluate(solutions: Path, results: Path, *, dataset: str = "humaneval", time
         print(f"{results}: {len(done)} results already there, {len(pending)} samples to go")
     workers = workers or os.cpu_count() or 1
     start = time.time()
+    layers = {}
     if pending:
         with SandboxPool(workers, memory_bytes=memory_bytes) as pool, JsonlAppender(results) as out:
+            layers = pool.layers
             for warning in pool.warnings:
                 print(f"WARNING: {warning}", file=sys.stderr)
             jobs = (((s["task_id"], s["completion_id"]), program_for(dataset, problems[s["task_id"]], s)) for s in pending)
@@ -73,6 +76,13 @@ def evaluate(solutions: Path, results: Path, *, dataset: str = "humaneval", time
     order = {task_id: n for n, task_id in enumerate(problems)}
     ordered = sorted(done.values(), key=lambda r: (order[r["task_id"]], r["completion_id"]))
     write_jsonl_atomic(results, ordered)
+    elapsed = time.time() - start
     if pending:
-        print(f"evaluated {len(pending)} samples in {time.time() - start:.1f}s with {workers} workers")
+        print(f"evaluated {len(pending)} samples in {elapsed:.1f}s with {workers} workers")
+        write_manifest(results, "evaluate",
+                       {"dataset": dataset, "solutions": str(solutions), "timeout": timeout, "workers": workers,
+                        "memory_bytes": memory_bytes},
+                       stats={"samples": len(ordered), "evaluated_now": len(pending), "wall_seconds": round(elapsed, 2),
+                              "passed": sum(r["passed"] for r in ordered)},
+                       sandbox_layers=layers)
     return ordered

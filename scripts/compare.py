@@ -3,7 +3,7 @@
 
 Resumable: each strategy's generation and evaluations resume where they stopped. Writes
 output/compare/<strategy>/..., output/compare.md, output/compare.json and output/compare.png.
-Needs a running server (make serve) or starts one; the hidden tests are used only by evaluation.
+Needs a running server (`make compare` starts and stops one); the hidden tests are used only by evaluation.
 """
 import argparse
 import json
@@ -57,12 +57,11 @@ def plot(rows: list[dict], path: Path) -> None:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--base-url", default=os.environ.get("BASE_URL") or "")
-    ap.add_argument("--port", type=int, default=8000)
     ap.add_argument("--strategies", default=",".join(STRATEGIES))
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--codet-candidates", type=int, default=5)
     args = ap.parse_args()
-    base_url = args.base_url or f"http://127.0.0.1:{args.port}"
+    base_url = args.base_url or "http://127.0.0.1:8000"
     out = config.OUTPUT_DIR / "compare"
     rows = []
     baseline = {}

@@ -59,6 +59,8 @@ def test_serve_generate_evaluate_report(server):
     script("evaluate.py", "--solutions", solutions, "--results", results, env=env)
     verdicts = [json.loads(line) for line in results.read_text().splitlines()]
     assert len(verdicts) == 3
+    evaluated = json.loads((out / "results.jsonl.manifest.json").read_text())
+    assert evaluated["settings"]["dataset"] == "humaneval" and evaluated["sandbox_layers"]["network"]
     report = script("report.py", "--results", results, env=env).stdout
     passed = sum(v["passed"] for v in verdicts)
     assert f"Evaluation completed. Successful tasks: {passed}/3" in report
