@@ -54,6 +54,26 @@ def plot(rows: list[dict], path: Path) -> None:
     fig.savefig(path, dpi=120)
 
 
+def write_outputs(rows: list[dict]) -> str:
+    lines = ["# Strategies compared", "",
+             "Same server, model and evaluation for every row; pass@1 from one greedy answer per task "
+             "(codet picks one of its sampled candidates). Hidden tests are used only to score.", "",
+             "| strategy | HumanEval pass@1 | HumanEval+ pass@1 | wall time | prompt tokens | completion tokens | requests | fixed vs baseline | broken vs baseline |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        wall = f"{r['wall_seconds'] / 60:.1f} min" if r["wall_seconds"] else "?"
+        lines.append(f"| {r['strategy']} | {r['humaneval']:.2f}% | {r['humanevalplus']:.2f}% | {wall} | {r['prompt_tokens']:,} | "
+                     f"{r['completion_tokens']:,} | {r['requests']} | {len(r['fixed'])} | {len(r['broken'])} |")
+    lines.append("")
+    for r in rows[1:]:
+        lines.append(f"- {r['strategy']}: fixed {', '.join(r['fixed']) or 'none'}; broken {', '.join(r['broken']) or 'none'}")
+    md = "\n".join(lines) + "\n"
+    (config.OUTPUT_DIR / "compare.md").write_text(md)
+    (config.OUTPUT_DIR / "compare.json").write_text(json.dumps(rows, indent=2) + "\n")
+    plot(rows, config.OUTPUT_DIR / "compare.png")
+    return md
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--base-url", default=os.environ.get("BASE_URL") or "")
@@ -91,25 +111,17 @@ def main() -> int:
             "fixed": sorted(t for t, ok in flips.items() if ok and baseline and not baseline.get(t, True)),
             "broken": sorted(t for t, ok in flips.items() if not ok and baseline.get(t, False)),
         })
-    lines = ["# Strategies compared", "",
-             "Same server, model and evaluation for every row; pass@1 from one greedy answer per task "
-             "(codet picks one of its sampled candidates). Hidden tests are used only to score.", "",
-             "| strategy | HumanEval pass@1 | HumanEval+ pass@1 | wall time | prompt tokens | completion tokens | requests | fixed vs baseline | broken vs baseline |",
-             "|---|---|---|---|---|---|---|---|---|"]
-    for r in rows:
-        wall = f"{r['wall_seconds'] / 60:.1f} min" if r["wall_seconds"] else "?"
-        lines.append(f"| {r['strategy']} | {r['humaneval']:.2f}% | {r['humanevalplus']:.2f}% | {wall} | {r['prompt_tokens']:,} | "
-                     f"{r['completion_tokens']:,} | {r['requests']} | {len(r['fixed'])} | {len(r['broken'])} |")
-    lines.append("")
-    for r in rows[1:]:
-        lines.append(f"- {r['strategy']}: fixed {', '.join(r['fixed']) or 'none'}; broken {', '.join(r['broken']) or 'none'}")
-    md = "\n".join(lines) + "\n"
-    (config.OUTPUT_DIR / "compare.md").write_text(md)
-    (config.OUTPUT_DIR / "compare.json").write_text(json.dumps(rows, indent=2) + "\n")
-    plot(rows, config.OUTPUT_DIR / "compare.png")
+        md = write_outputs(rows)  # after every strategy, so a stopped run still leaves its table
     print(md)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("\ninterrupted: rerun `make compare` to continue where it stopped", file=sys.stderr)
+        sys.exit(130)
+    except subprocess.CalledProcessError as e:
+        print(f"error: {' '.join(map(str, e.cmd[1:3]))} failed with exit code {e.returncode}", file=sys.stderr)
+        sys.exit(1)
