@@ -43,6 +43,8 @@ def main() -> int:
     ap.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 8000))
     ap.add_argument("--max-model-len", type=int, default=4096)
     ap.add_argument("--ready-timeout", type=float, default=900)
+    ap.add_argument("--memory-fraction", type=float, default=0.5,
+                    help="share of the NUMA node's memory vLLM reserves on CPU (its --gpu-memory-utilization)")
     args = ap.parse_args()
     try:
         gguf = ensure_model()
@@ -53,7 +55,8 @@ def main() -> int:
         return server.fail(e)
     command = [str(python), "-m", "vllm.entrypoints.openai.api_server", "--model", str(HF_MODEL_DIR),
                "--served-model-name", config.MODEL_NAME, "--host", args.host, "--port", str(args.port),
-               "--dtype", "bfloat16", "--max-model-len", str(args.max_model_len), "--enforce-eager"]
+               "--dtype", "bfloat16", "--max-model-len", str(args.max_model_len), "--enforce-eager",
+               "--gpu-memory-utilization", str(args.memory_fraction)]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "VLLM_TARGET_DEVICE": "cpu"}
     facts = {"backend": "vllm", "vllm": VLLM_PACKAGES[0], "model_dir": str(HF_MODEL_DIR),
              "model_file": str(gguf), "model_sha256": config.MODEL_SHA256}
