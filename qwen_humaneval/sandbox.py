@@ -304,10 +304,10 @@ def run_one(program: str, timeout: float, scratch: str, layers: dict, memory_byt
         outcome = json.loads(raw.strip().rsplit(b"\n", 1)[-1])
     except ValueError:
         outcome = {}
-    if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0 and isinstance(outcome, dict):
-        if outcome.get("token") == token:
+    if isinstance(outcome, dict):
+        if outcome.get("token") == token and os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
             verdict = "passed"
-        elif "error" in outcome:
+        elif isinstance(outcome.get("error"), str):
             verdict = f"failed: {outcome['error']}"
     return {"result": verdict, "duration": round(duration, 4)}
 
