@@ -86,12 +86,17 @@ def test_results_from_another_run_are_refused(tmp_path):
     assert results.read_text().count("\n") == 1  # left untouched
 
 
-def test_humanevalplus_through_override_path(tmp_path, monkeypatch):
+@pytest.fixture
+def plus(monkeypatch):
+    """HumanEval+ through the override path, from ../shared (CI and developers have it; users download it)."""
     shared = Path(__file__).resolve().parents[2] / "shared" / "data" / "humanevalplus" / "HumanEvalPlus-v0.1.10.jsonl.gz"
     if not shared.exists():
         pytest.skip("../shared/data/humanevalplus is not beside this checkout")
     monkeypatch.setenv("HUMANEVALPLUS_PATH", str(shared))
-    plus = load_problems("humanevalplus")
+    return load_problems("humanevalplus")
+
+
+def test_humanevalplus_through_override_path(tmp_path, plus):
     assert len(plus) == 164
     naive_fib = "    return n if n < 2 else fib(n - 1) + fib(n - 2)\n"  # right, but exponential
     samples = [{"task_id": t, "completion": plus[t]["canonical_solution"]} for t in ("HumanEval/0", "HumanEval/32", "HumanEval/55")]
@@ -106,13 +111,8 @@ def test_humanevalplus_through_override_path(tmp_path, monkeypatch):
     assert extended[("HumanEval/55", 1)]["result"] == "timed out"
 
 
-def test_humanevalplus_reference_solutions_pass(tmp_path, monkeypatch):
+def test_humanevalplus_reference_solutions_pass(tmp_path, plus):
     """EvalPlus's own canonical solutions pass every base and plus input (measured: 164/164; a subset here)."""
-    shared = Path(__file__).resolve().parents[2] / "shared" / "data" / "humanevalplus" / "HumanEvalPlus-v0.1.10.jsonl.gz"
-    if not shared.exists():
-        pytest.skip("../shared/data/humanevalplus is not beside this checkout")
-    monkeypatch.setenv("HUMANEVALPLUS_PATH", str(shared))
-    plus = load_problems("humanevalplus")
     subset = [t for i, t in enumerate(plus) if i % 8 == 0] + ["HumanEval/32"]
     samples = [{"task_id": t, "completion": plus[t]["canonical_solution"]} for t in subset]
     results = evaluate(write(tmp_path / "s.jsonl", samples), tmp_path / "r.jsonl", dataset="humanevalplus", workers=2, timeout=20)
