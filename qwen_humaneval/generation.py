@@ -46,9 +46,9 @@ def read_finished(path: Path, problems: dict, samples: int) -> dict[tuple, dict]
     return done
 
 
-def check_resumable(output: Path, settings: dict) -> None:
-    previous = read_manifest(output)
-    if not previous or not output.exists():
+def check_resumable(output: Path, previous: dict | None, settings: dict) -> None:
+    """Refuse to append to a file generated with other identity settings (previous: its manifest)."""
+    if not previous:
         return
     old = previous.get("settings", {})
     changed = [k for k in IDENTITY if k in old and old.get(k) != settings.get(k)]
@@ -61,8 +61,8 @@ def check_resumable(output: Path, settings: dict) -> None:
 def generate(problems: dict, client: ChatClient, output: Path, *, strategy: str, sampling: strategies.Sampling,
              samples: int = 1, concurrency: int = 4, verbose: bool = False, settings: dict | None = None) -> dict:
     settings = dict(settings or {})
-    check_resumable(output, settings)
     previous = read_manifest(output) if output.exists() else None
+    check_resumable(output, previous, settings)
     earlier_seconds = ((previous or {}).get("stats") or {}).get("wall_seconds_total", 0.0)
     solve = strategies.get(strategy)
     done = read_finished(output, problems, samples)
