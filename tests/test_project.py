@@ -26,7 +26,7 @@ def test_make_help_lists_every_target():
 
 
 def test_original_workflow_targets_exist():
-    assert {"serve", "generate", "eval", "report", "all", "test", "stop", "bench", "bench-eval", "compare"} <= make_targets()
+    assert {"serve", "generate", "eval", "report", "all", "test", "stop", "bench", "bench-eval", "bench-backends", "compare"} <= make_targets()
 
 
 def test_docker_scripts_parse_and_call_real_make_targets():
