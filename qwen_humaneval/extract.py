@@ -11,13 +11,17 @@ is valid Python: a function whose body is its docstring).
 import ast
 import re
 
-FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.S)
+# Fences open and close at the start of a line; prose that merely mentions one ("in one ```python```
+# block") is not a fence. Answers whose only fences sit mid-line fall back to the loose pattern.
+FENCE = re.compile(r"^[ \t]*```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:^[ \t]*```|\Z)", re.S | re.M)
+LOOSE_FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.S)
 CODE_START = re.compile(r"^(def |async def |class |import |from |@)", re.M)
 
 
 def code_blocks(text: str) -> list[str]:
     """Fenced blocks (python or unlabeled), including a final block the answer left open."""
-    return [body for lang, body in FENCE.findall(text) if lang.lower() in ("", "python", "py", "python3")]
+    fences = FENCE.findall(text) or LOOSE_FENCE.findall(text)
+    return [body for lang, body in fences if lang.lower() in ("", "python", "py", "python3")]
 
 
 def parses(code: str) -> bool:

@@ -44,6 +44,11 @@ def chain_of_thought(prompt: str) -> list[dict]:
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
 
 
+def code_after_reasoning(reasoning: str, prompt: str) -> str:
+    """Assistant prefill that continues a reasoning-only answer with the function, prompt already written."""
+    return f"{reasoning.rstrip()}\n\n```python\n{prompt}"
+
+
 def repair(prompt: str, code: str, feedback: str) -> list[dict]:
     user = (
         f"This function was written for the problem below, but it fails on the examples from the docstring.\n"

@@ -57,6 +57,20 @@ def test_fenced_full_function_with_prose_around():
     assert works(completion)
 
 
+def test_prose_that_mentions_a_fence_inline_is_not_a_fence():
+    # Seen in chain-of-thought answers: the inline ```python``` used to pair with the real opening fence.
+    answer = ("1. **Check Examples**: below_zero([1, 2, -4, 5]) is True.\n\n"
+              "Here's the complete function in one ```python``` code block:\n\n"
+              f"```python\nfrom typing import List\n\n{FULL}```\n\nThis keeps a running balance.")
+    completion = extract_completion(PROMPT, answer, "below_zero", continued=False)
+    assert "Check Examples" not in completion and works(completion)
+
+
+def test_fence_opened_mid_line_is_still_found():
+    answer = f"Here it is: ```python\n{FULL}```"
+    assert works(extract_completion(PROMPT, answer, "below_zero", continued=False))
+
+
 def test_unfenced_full_function_after_prose():
     answer = "The function keeps a running total.\n\nimport itertools\n" + FULL
     completion = extract_completion(PROMPT, answer, "below_zero", continued=False)
