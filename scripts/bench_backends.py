@@ -2,9 +2,10 @@
 """llama.cpp vs vLLM on this machine, one backend after the other in one run: startup, tok/s, memory, pass@1.
 
 For each backend: start its server on a spare port (its own output folder under output/bench/backends),
-time it until ready, warm it up, send the first --sequential-tasks tasks one at a time, then generate the
-first --tasks tasks with 4 requests in flight through the real pipeline (greedy baseline), evaluate them in
-the sandbox, and stop the server. Peak resident memory is the largest sum of RSS over the server's
+time it until ready, warm it up on the last two tasks, send the --sequential-tasks tasks after the scored
+ones one at a time, then generate the first --tasks tasks with 4 requests in flight through the real
+pipeline (greedy baseline), evaluate them in the sandbox, and stop the server. The three sets are disjoint
+so that no request is answered from the server's prompt cache. Peak resident memory is the largest sum of RSS over the server's
 processes, sampled twice a second. Keep the machine otherwise idle; the load average is printed.
 """
 import argparse
@@ -65,7 +66,7 @@ class PeakMemory:
         self._thread.join()
 
 
-def bench_backend(name: str, problems: dict, sequential_tasks: int) -> dict:
+def bench_backend(name: str, problems: dict, sequential: list[dict], warm_up: list[dict]) -> dict:
     out_dir = config.OUTPUT_DIR / "bench" / "backends" / name
     out_dir.mkdir(parents=True, exist_ok=True)
     for stale in ("solutions.jsonl", "results.jsonl"):
@@ -81,10 +82,9 @@ def bench_backend(name: str, problems: dict, sequential_tasks: int) -> dict:
     try:
         with PeakMemory(launch["pid"]) as memory:
             client = ChatClient([base_url], config.MODEL_NAME)
-            listed = list(problems.values())
-            measure(client, listed[:2], 2)  # warm-up
+            measure(client, warm_up, 2)
             idle_rss = group_rss_bytes(launch["pid"])
-            sequential = measure(client, listed[:sequential_tasks], 1)
+            one_in_flight = measure(client, sequential, 1)
             stats = generate(problems, client, out_dir / "solutions.jsonl", strategy="baseline", sampling=Sampling(),
                              concurrency=4, settings={"backend": name, "base_urls": [base_url]})
     finally:
@@ -93,7 +93,7 @@ def bench_backend(name: str, problems: dict, sequential_tasks: int) -> dict:
     return {
         "backend": name,
         "ready_seconds": launch.get("startup_seconds", round(ready_seconds, 1)),
-        "tok_s_1": round(sequential["tokens_per_s"], 1),
+        "tok_s_1": round(one_in_flight["tokens_per_s"], 1),
         "tok_s_4": round(stats["completion_tokens"] / stats["wall_seconds"], 1),
         "tasks_per_min_4": round(60 * stats["samples"] / stats["wall_seconds"], 1),
         "rss_gib_idle": round(idle_rss / (1 << 30), 2),
@@ -108,11 +108,14 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--backends", default="llama.cpp,vllm")
     ap.add_argument("--tasks", type=int, default=40, help="first N HumanEval tasks, 4 in flight, scored for pass@1")
-    ap.add_argument("--sequential-tasks", type=int, default=8, help="first N tasks sent one at a time for tok/s at 1")
+    ap.add_argument("--sequential-tasks", type=int, default=8, help="tasks after the scored ones, sent one at a time for tok/s at 1")
     args = ap.parse_args()
-    problems = dict(list(load_problems("humaneval").items())[: args.tasks])
+    everything = load_problems("humaneval")
+    scored = dict(list(everything.items())[: args.tasks])
+    listed = list(everything.values())
+    sequential, warm_up = listed[args.tasks: args.tasks + args.sequential_tasks], listed[-2:]
     print(f"load average before: {os.getloadavg()[0]:.2f}")
-    rows = [bench_backend(name, problems, args.sequential_tasks) for name in args.backends.split(",")]
+    rows = [bench_backend(name, scored, sequential, warm_up) for name in args.backends.split(",")]
     lines = ["| backend | ready | tok/s, 1 in flight | tok/s, 4 in flight | tasks/min, 4 in flight "
              "| RSS after warm-up | peak RSS | pass@1 |", "|---|---|---|---|---|---|---|---|"]
     for r in rows:

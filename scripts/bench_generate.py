@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""Generation throughput against one llama-server: the original sequential client vs 1, 2, 4, 8 requests in flight.
+"""Generation throughput against llama-server: the original sequential client vs 1, 2, 4, 8 requests in flight.
 
-Starts its own server with 8 slots on a spare port (stopped at the end), sends the same greedy
-requests at each concurrency level, and prints completion tokens/s, tasks/min and the ratio to the
-sequential baseline, all measured in this one run. Keep the machine otherwise idle: the load
-average is printed beside the numbers.
+Each level gets a fresh server with 8 slots on a spare port, warmed up on two tasks outside the
+measured set: llama-server keeps each slot's last prompt, so a server reused across levels would
+answer later levels from its prompt cache and flatter them. The same greedy requests go out at each
+level; it prints completion tokens/s, tasks/min and the ratio to the sequential baseline, all measured
+in this one run. Keep the machine otherwise idle: the load average is printed beside the numbers.
 """
 import argparse
 import json
@@ -45,22 +46,24 @@ def main() -> int:
     ap.add_argument("--tasks", type=int, default=16, help="tasks sent at each level (the first N of HumanEval)")
     ap.add_argument("--levels", default="1,2,4,8")
     args = ap.parse_args()
-    problems = list(load_problems("humaneval").values())[: args.tasks]
-    port = free_port()
-    bench_out = config.OUTPUT_DIR / "bench"
-    env = {**os.environ, "OUTPUT_DIR": str(bench_out)}
+    problems = list(load_problems("humaneval").values())
+    measured, warm_up = problems[: args.tasks], problems[-2:]
+    env = {**os.environ, "OUTPUT_DIR": str(config.OUTPUT_DIR / "bench")}
     scripts = Path(__file__).resolve().parent
-    subprocess.run([sys.executable, str(scripts / "start_server.py"), "--port", str(port), "--slots", "8"], env=env, check=True)
+    labels = {1: "1 in flight (original sequential client)", 4: "4 in flight (make generate default)"}
+    print(f"load average before: {os.getloadavg()[0]:.2f}; {len(measured)} tasks per level, greedy, "
+          "a fresh server with 8 slots per level")
     rows = []
-    try:
-        client = ChatClient([f"http://127.0.0.1:{port}"], config.MODEL_NAME)
-        measure(client, problems[:2], 2)  # warm-up: page the model in
-        print(f"load average before: {os.getloadavg()[0]:.2f}; {len(problems)} tasks per level, greedy, server with 8 slots")
-        labels = {1: "1 in flight (original sequential client)", 4: "4 in flight (make generate default)"}
-        for level in [int(x) for x in args.levels.split(",")]:
-            rows.append({"label": labels.get(level, f"{level} in flight"), **measure(client, problems, level)})
-    finally:
-        subprocess.run([sys.executable, str(scripts / "stop_server.py")], env=env)
+    for level in [int(x) for x in args.levels.split(",")]:
+        port = free_port()
+        subprocess.run([sys.executable, str(scripts / "start_server.py"), "--port", str(port), "--slots", "8"],
+                       env=env, check=True)
+        try:
+            client = ChatClient([f"http://127.0.0.1:{port}"], config.MODEL_NAME)
+            measure(client, warm_up, 2)  # page the model in
+            rows.append({"label": labels.get(level, f"{level} in flight"), **measure(client, measured, level)})
+        finally:
+            subprocess.run([sys.executable, str(scripts / "stop_server.py")], env=env)
     base = next(r for r in rows if r["concurrency"] == 1)["tasks_per_min"]
     print(f"{'client':38s} {'tok/s':>7s} {'tasks/min':>10s} {'vs sequential':>14s}")
     for r in rows:

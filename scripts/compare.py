@@ -45,6 +45,7 @@ def plot(rows: list[dict], path: Path) -> None:
         ax.annotate(row["strategy"], (cost, row["humaneval"]), textcoords="offset points", xytext=(5, 4))
     ax.scatter([], [], marker="o", color="tab:blue", label="HumanEval pass@1")
     ax.scatter([], [], marker="s", color="tab:orange", label="HumanEval+ pass@1")
+    ax.margins(x=0.15)  # room for the labels of the outermost points
     ax.set_xlabel("completion tokens for 164 tasks (thousands)")
     ax.set_ylabel("pass@1 (%)")
     ax.set_title("Qwen2.5-Coder-1.5B-Instruct Q4_K_M: score against cost")
@@ -108,8 +109,8 @@ def main() -> int:
             "strategy": strategy, "humaneval": he["success_rate"], "humanevalplus": plus["success_rate"],
             "tasks": he["tasks"], "wall_seconds": stats.get("wall_seconds_total", stats.get("wall_seconds")),
             "prompt_tokens": he["prompt_tokens"], "completion_tokens": he["completion_tokens"], "requests": he["requests"],
-            "fixed": sorted(t for t, ok in flips.items() if ok and baseline and not baseline.get(t, True)),
-            "broken": sorted(t for t, ok in flips.items() if not ok and baseline.get(t, False)),
+            "fixed": [t for t, ok in flips.items() if ok and baseline and not baseline.get(t, True)],
+            "broken": [t for t, ok in flips.items() if not ok and baseline.get(t, False)],
         })
         md = write_outputs(rows)  # after every strategy, so a stopped run still leaves its table
     print(md)
