@@ -125,6 +125,7 @@ def leaked_lines(problem: dict, payloads: list[dict]) -> list[str]:
 def test_strategies_run_and_never_send_hidden_tests(server, strategy, tmp_path):
     from qwen_humaneval.client import ChatClient
     from qwen_humaneval.datasets import load_problems
+    from qwen_humaneval.extract import is_stub
     from qwen_humaneval.generation import generate
     from qwen_humaneval.strategies import Sampling
 
@@ -137,6 +138,10 @@ def test_strategies_run_and_never_send_hidden_tests(server, strategy, tmp_path):
     stats = generate(subset, client, tmp_path / "s.jsonl", strategy=strategy, sampling=sampling, concurrency=2,
                      settings={"strategy": strategy})
     assert stats["samples"] == 2
+    for record in map(json.loads, (tmp_path / "s.jsonl").read_text().splitlines()):
+        problem = subset[record["task_id"]]
+        # cot once returned reasoning without code for HumanEval/2: every strategy must end with a function.
+        assert not is_stub(problem["prompt"], record["completion"], problem["entry_point"]), (strategy, record["raw"])
     assert client.requests_sent, "no request recorded"
     for task_id, problem in subset.items():
         assert leaked_lines(problem, client.requests_sent) == [], f"{strategy} sent hidden test code for {task_id}"
