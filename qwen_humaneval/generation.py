@@ -70,7 +70,8 @@ def generate(problems: dict, client: ChatClient, output: Path, *, strategy: str,
     todo = [(t, s) for t in problems for s in range(samples) if (t, s) not in done]
     if done:
         print(f"{output}: {len(done)} samples already there, {len(todo)} to go")
-    write_manifest(output, "generate", settings, status="running")
+    write_manifest(output, "generate", settings, status="running",
+                   stats={"samples": len(done), "wall_seconds_total": earlier_seconds})
     start = time.time()
     error = None
 
@@ -78,6 +79,11 @@ def generate(problems: dict, client: ChatClient, output: Path, *, strategy: str,
         seed = request_seed(sampling.seed, task_index[task_id], sample)
         record = solve(visible_part(problems[task_id]), client, sampling, seed, sandbox)
         return {"task_id": task_id, "sample": sample, "seed": seed, "strategy": strategy, **record}
+
+    def record_time_spent(status: str) -> None:
+        # So that the resumed run's wall_seconds_total counts this part too.
+        spent = {"samples": len(done), "wall_seconds_total": round(earlier_seconds + time.time() - start, 1)}
+        write_manifest(output, "generate", settings, status=status, stats=spent)
 
     sandbox = SandboxPool(os.cpu_count() or 2) if strategy in strategies.NEEDS_SANDBOX and todo else None
     with JsonlAppender(output) as out, ThreadPoolExecutor(max_workers=concurrency) as pool, \
@@ -113,6 +119,7 @@ def generate(problems: dict, client: ChatClient, output: Path, *, strategy: str,
         except KeyboardInterrupt:
             for future in running:
                 future.cancel()
+            record_time_spent("interrupted")
             print(f"\ninterrupted: {len(done)} samples kept in {output}; run again to resume", file=sys.stderr)
             raise
         finally:
@@ -120,6 +127,7 @@ def generate(problems: dict, client: ChatClient, output: Path, *, strategy: str,
                 sandbox.close()
     elapsed = time.time() - start
     if error is not None:
+        record_time_spent("failed")
         raise ServerError(f"{error}. {len(done)} samples kept in {output}; run again to resume")
     ordered = sorted(done.values(), key=lambda r: (task_index[r["task_id"]], r["sample"]))
     write_jsonl_atomic(output, ordered)

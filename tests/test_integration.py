@@ -4,9 +4,11 @@ Takes a few minutes on 2 cores. Runs in `make test`; `make test-unit` skips it.
 """
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -80,8 +82,33 @@ def test_resume_repairs_and_completes_without_duplicates(server):
     records = [json.loads(line) for line in solutions.read_text().splitlines()]
     assert [r["task_id"] for r in records] == [f"HumanEval/{i}" for i in range(4)]
     assert solutions.read_text().splitlines()[0] == first[0]  # kept, not regenerated
-    assert json.loads(first[1])["completion"] == records[1]["completion"]  # greedy + seeded: same answer again
+    # Regenerated with the same request seed. (The answer itself may differ: batching on a multi-slot
+    # server changes the arithmetic; see Reproducibility in the README.)
+    assert records[1]["seed"] == json.loads(first[1])["seed"] and records[1]["completion"].strip()
     assert settings["settings"]["strategy"] == "baseline"
+
+
+def test_interrupted_run_keeps_its_time_for_the_resumed_total(server):
+    out, env = server["out"], server["env"]
+    solutions = out / "interrupted.jsonl"
+    proc = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "generate.py"), "--base-url", server["url"],
+                             "--limit", "6", "--concurrency", "1", "--output", str(solutions)],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and not (solutions.exists() and solutions.read_text().count("\n") >= 1):
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)  # Ctrl-C
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "run again to resume" in stderr
+    stopped = json.loads((out / "interrupted.jsonl.manifest.json").read_text())
+    kept = len(solutions.read_text().splitlines())
+    assert stopped["status"] == "interrupted" and stopped["stats"]["samples"] == kept < 6
+    assert stopped["stats"]["wall_seconds_total"] > 0
+    script("generate.py", "--base-url", server["url"], "--limit", 6, "--concurrency", 1, "--output", solutions, env=env)
+    finished = json.loads((out / "interrupted.jsonl.manifest.json").read_text())
+    assert finished["status"] == "complete" and finished["stats"]["samples"] == 6
+    expected_total = stopped["stats"]["wall_seconds_total"] + finished["stats"]["wall_seconds"]
+    assert finished["stats"]["wall_seconds_total"] == pytest.approx(expected_total, abs=0.2)
 
 
 def test_resume_with_other_settings_is_refused(server):
