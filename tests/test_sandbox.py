@@ -1,6 +1,9 @@
 """Containment: every attack here runs for real in the sandbox; nothing is mocked."""
 import os
+import shutil
 import socket
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -196,3 +199,28 @@ def test_forged_result_line_is_not_a_pass(pool):
     program = ("import os, json\nfor fd in range(3, 64):\n    try:\n        os.write(fd, b'\\n' + json.dumps({'token': 'x'}).encode() + b'\\n')\n"
                "    except OSError:\n        pass\nos._exit(0)")
     assert run(pool, program)["result"] != "passed"
+
+
+WITHOUT_NAMESPACES = ["setpriv", "--bounding-set=-sys_admin", "--inh-caps=-sys_admin"]
+UNSANDBOXED_RUN = """
+import sys
+sys.path.insert(0, {root!r})
+from qwen_humaneval.sandbox import SandboxPool
+with SandboxPool(1) as pool:
+    for _, verdict in pool.run([("a", "assert 1 + 1 == 2"), ("b", "assert 1 + 1 == 3")], timeout=5):
+        print(verdict["result"])
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv"), reason="needs root and setpriv to take CAP_SYS_ADMIN away")
+@pytest.mark.parametrize("allowed", [False, True])
+def test_without_namespaces_refuses_unless_allowed(allowed):
+    # A root process without CAP_SYS_ADMIN cannot create namespaces: the machine the sandbox cannot protect.
+    env = {**os.environ, "QHE_ALLOW_UNSANDBOXED": "1" if allowed else ""}
+    script = UNSANDBOXED_RUN.format(root=str(Path(__file__).resolve().parent.parent))
+    proc = subprocess.run([*WITHOUT_NAMESPACES, sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60)
+    if allowed:
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.split("\n")[:2] == ["passed", "failed: AssertionError"], proc.stdout
+    else:
+        assert proc.returncode != 0 and "cannot sandbox evaluations here" in proc.stderr
