@@ -35,12 +35,13 @@ export OUTPUT_DIR := $(abspath $(OUTPUT))
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
-venv: $(VENV)/.installed ## create .venv with the pinned Python dependencies
+venv: $(VENV)/.installed ## create .venv with the pinned Python dependencies and this package (editable)
 
 model: venv ## download, assemble and verify the Qwen2.5-Coder GGUF (sha256-pinned, cached)
 	$(PY) scripts/fetch_model.py

@@ -49,3 +49,8 @@ LLAMA_CMAKE_FLAGS = [
     "-DLLAMA_BUILD_TESTS=OFF",
     "-DLLAMA_BUILD_EXAMPLES=OFF",
 ]
+
+# The sandbox: caps per candidate process, and the per-sample timeouts of each dataset.
+SANDBOX_MEMORY_BYTES = 4 << 30
+SANDBOX_SCRATCH_BYTES = 64 << 20
+EVAL_TIMEOUTS = {"humaneval": 3.0, "humanevalplus": 20.0}

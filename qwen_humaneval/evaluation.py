@@ -6,11 +6,12 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from . import config
 from .datasets import load_problems
 from .jsonl_io import InputError, JsonlAppender, read_jsonl, repair_tail, write_jsonl_atomic
 from .manifest import write_manifest
-from .programs import program_for
-from .sandbox import SandboxPool
+from .jobs import ExpectedOutputs, job_for
+from .sandbox.pool import SandboxPool
 
 
 def read_samples(path: Path, problems: dict) -> list[dict]:
@@ -47,8 +48,8 @@ def read_done(path: Path, samples: list[dict]) -> dict[tuple, dict]:
     return done
 
 
-def evaluate(solutions: Path, results: Path, *, dataset: str = "humaneval", timeout: float = 3.0,
-             workers: int | None = None, memory_bytes: int = 4 << 30, verbose: bool = False) -> list[dict]:
+def evaluate(solutions: Path, results: Path, *, dataset: str = "humaneval", timeout: float | None = None,
+             workers: int | None = None, memory_bytes: int = config.SANDBOX_MEMORY_BYTES, verbose: bool = False) -> list[dict]:
     problems = load_problems(dataset)
     samples = read_samples(solutions, problems)
     done = read_done(results, samples)
@@ -56,6 +57,7 @@ def evaluate(solutions: Path, results: Path, *, dataset: str = "humaneval", time
     if done:
         print(f"{results}: {len(done)} results already there, {len(pending)} samples to go")
     workers = workers or os.cpu_count() or 1
+    timeout = timeout or config.EVAL_TIMEOUTS[dataset]
     start = time.time()
     layers = {}
     if pending:
@@ -63,7 +65,11 @@ def evaluate(solutions: Path, results: Path, *, dataset: str = "humaneval", time
             layers = pool.layers
             for warning in pool.warnings:
                 print(f"WARNING: {warning}", file=sys.stderr)
-            jobs = (((s["task_id"], s["completion_id"]), program_for(dataset, problems[s["task_id"]], s)) for s in pending)
+            expected = None
+            if dataset == "humanevalplus":
+                expected = ExpectedOutputs(problems)
+                expected.ensure(pool, [s["task_id"] for s in pending])
+            jobs = (((s["task_id"], s["completion_id"]), job_for(dataset, problems[s["task_id"]], s, expected)) for s in pending)
             with tqdm(total=len(pending), desc=f"eval {dataset}", unit="sample", disable=verbose) as bar:
                 for (task_id, completion_id), verdict in pool.run(jobs, timeout=timeout):
                     record = {"task_id": task_id, "completion_id": completion_id,

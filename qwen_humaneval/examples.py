@@ -168,47 +168,13 @@ def extract_checks(prompt: str, entry_point: str) -> list[Check]:
     return unique
 
 
-CHECK_HARNESS = '''
-
-def __qhe_same(got, expected):
-    import math
-    if isinstance(expected, float) or isinstance(got, float):
-        try:
-            return math.isclose(got, expected, rel_tol=1e-6, abs_tol=1e-6)
-        except TypeError:
-            return False
-    if isinstance(expected, (list, tuple)) and isinstance(got, (list, tuple)):
-        return type(got) == type(expected) and len(got) == len(expected) and all(map(__qhe_same, got, expected))
-    return got == expected
-
-
-def __qhe_run_checks(checks):
-    failed, failures = [], []
-    for number, (call, expected_src) in enumerate(checks):
-        expected = eval(expected_src)
-        try:
-            got = eval(call)
-        except Exception as e:
-            failed.append(number)
-            failures.append(f"{call} raised {type(e).__name__}: {e}")
-            continue
-        if not __qhe_same(got, expected):
-            failed.append(number)
-            failures.append(f"{call} returned {got!r}, expected {expected!r}")
-    assert not failed, f"failed checks {failed} of {len(checks)}\\n" + "\\n".join(failures)
-
-
-__qhe_run_checks({checks!r})
-'''
-
-
-def check_program(code: str, checks: list[Check]) -> str:
-    """A program that runs every check against code and fails listing each wrong call."""
-    return code + CHECK_HARNESS.replace("{checks!r}", repr([(c.call, c.expected) for c in checks]))
+def checks_job(code: str, entry_point: str, checks: list[Check]) -> dict:
+    """A sandbox job running every check against code; it fails listing each wrong call (sandbox/judge.py)."""
+    return {"kind": "checks", "solution": code, "entry_point": entry_point, "checks": [[c.call, c.expected] for c in checks]}
 
 
 def failed_checks(verdict: str, count: int) -> set[int]:
-    """Which checks a check_program run failed, from its verdict ('passed' or the assertion message)."""
+    """Which checks a checks_job run failed, from its verdict ('passed' or the assertion message)."""
     if verdict == "passed":
         return set()
     match = re.search(r"failed checks \[([\d, ]*)\] of", verdict)
@@ -218,7 +184,7 @@ def failed_checks(verdict: str, count: int) -> set[int]:
 
 
 def feedback(verdict: str) -> str:
-    """The failing calls in a check_program verdict, for the model to read."""
+    """The failing calls in a checks_job verdict, for the model to read."""
     text = verdict.removeprefix("failed: ")
     text = re.sub(r"^AssertionError: failed checks \[[\d, ]*\] of \d+\n", "", text)
     return text

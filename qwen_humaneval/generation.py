@@ -11,7 +11,7 @@ from . import strategies
 from .client import ChatClient, ServerError
 from .jsonl_io import InputError, JsonlAppender, read_jsonl, repair_tail, write_jsonl_atomic
 from .manifest import read_manifest, write_manifest
-from .sandbox import SandboxPool
+from .sandbox.pool import SandboxPool
 
 # Settings that change what a solution is: resuming under different ones would mix two runs.
 IDENTITY = ("strategy", "model", "samples", "temperature", "top_p", "max_tokens", "seed", "style",

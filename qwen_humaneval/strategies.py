@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from . import prompts
 from .client import ChatClient, Completion
-from .examples import Check, check_program, extract_checks, failed_checks, feedback, parse_assertions
+from .examples import Check, checks_job, extract_checks, failed_checks, feedback, parse_assertions
 from .extract import extract_completion, is_stub
 
 STRATEGIES = ("baseline", "cot", "self-repair", "codet")
@@ -112,7 +112,7 @@ def code_of(problem: dict, completion: str) -> str:
 
 
 def run_checks(sandbox, problem: dict, completion: str, checks: list[Check]) -> str:
-    return sandbox.execute(check_program(code_of(problem, completion), checks), CHECK_TIMEOUT)["result"]
+    return sandbox.execute(checks_job(code_of(problem, completion), problem["entry_point"], checks), CHECK_TIMEOUT)["result"]
 
 
 def self_repair(problem: dict, client: ChatClient, sampling: Sampling, seed: int, sandbox) -> dict:

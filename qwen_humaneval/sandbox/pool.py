@@ -1,0 +1,112 @@
+"""The evaluator's side of the sandbox: N workers started once, fed jobs from as many threads."""
+import json
+import os
+import queue
+import shutil
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor, as_completed
+
+from .. import config
+
+REQUIRED_LAYERS = ("network", "read_only_mounts", "pid_namespace", "minimal_root", "drop_privileges")
+
+
+class SandboxError(RuntimeError):
+    pass
+
+
+class SandboxPool:
+    """Run jobs (see judge.py for their kinds) in sandbox workers; execute() is thread-safe."""
+
+    def __init__(self, workers: int, memory_bytes: int = config.SANDBOX_MEMORY_BYTES,
+                 scratch_bytes: int = config.SANDBOX_SCRATCH_BYTES):
+        self.memory_bytes = memory_bytes
+        self.scratch_bytes = scratch_bytes
+        self._base = tempfile.mkdtemp(prefix="qhe-sandbox-")
+        os.chmod(self._base, 0o711)
+        self._procs = []
+        try:
+            for i in range(workers):
+                self._procs.append(self._start(i))
+        except BaseException:
+            self.close()
+            raise
+        self._free = queue.Queue()
+        for slot in range(workers):
+            self._free.put(slot)
+        self.layers = self._procs[0][1]
+        self.warnings = []
+        if "error" in self.layers:
+            self.warnings.append(self.layers["error"])
+        missing = [k for k in REQUIRED_LAYERS if not self.layers.get(k)]
+        if missing:
+            self.warnings.append("sandbox layers NOT active: " + ", ".join(missing))
+        if self.layers.get("writable_mounts"):
+            self.warnings.append("mounts left writable: " + ", ".join(self.layers["writable_mounts"]))
+
+    def _start(self, index: int):
+        scratch = os.path.join(self._base, f"w{index}")
+        os.makedirs(scratch, exist_ok=True)
+        os.chmod(scratch, 0o777)
+        root = os.path.join(self._base, f"root{index}")
+        os.makedirs(root, exist_ok=True)  # here: inside the worker every host mount is read-only
+        proc = subprocess.Popen(
+            [sys.executable, "-I", "-m", "qwen_humaneval.sandbox.worker", "--root", root,
+             "--scratch", scratch, "--scratch-bytes", str(self.scratch_bytes), "--memory-bytes", str(self.memory_bytes)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1,
+        )
+        hello = proc.stdout.readline()
+        if not hello:
+            raise SandboxError(f"sandbox worker {index} failed to start (exit code {proc.wait()})")
+        layers = json.loads(hello)["layers"]
+        if "error" in layers and not os.environ.get("QHE_ALLOW_UNSANDBOXED"):
+            proc.wait()
+            raise SandboxError(
+                f"cannot sandbox evaluations here: {layers['error']}. Run as root or enable user namespaces; "
+                "QHE_ALLOW_UNSANDBOXED=1 runs them with rlimits and a timeout only (at your own risk)."
+            )
+        return proc, layers
+
+    def execute(self, job: dict, timeout: float) -> dict:
+        """Run one job on a free worker (blocks while all are busy). Returns {'result', 'duration', ...}."""
+        slot = self._free.get()
+        try:
+            proc = self._procs[slot][0]
+            try:
+                proc.stdin.write(json.dumps({"job": job, "timeout": timeout}) + "\n")
+                proc.stdin.flush()
+                return json.loads(proc.stdout.readline())
+            except (OSError, ValueError):
+                proc.kill()
+                proc.wait()
+                self._procs[slot] = self._start(slot)
+                return {"result": "failed: sandbox worker died", "duration": 0.0}
+        finally:
+            self._free.put(slot)
+
+    def run(self, jobs, timeout: float):
+        """jobs: iterable of (key, job). Yields (key, verdict) as verdicts arrive."""
+        with ThreadPoolExecutor(max_workers=len(self._procs)) as threads:
+            futures = {threads.submit(self.execute, job, timeout): key for key, job in jobs}
+            for future in as_completed(futures):
+                yield futures[future], future.result()
+
+    def close(self) -> None:
+        for proc, _ in self._procs:
+            try:
+                proc.stdin.close()
+            except OSError:
+                pass
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        shutil.rmtree(self._base, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

@@ -1,0 +1,142 @@
+"""Values as data between the candidate and the judge: typed JSON, length-framed, bounded.
+
+The judge never unpickles or evaluates what the candidate sends. decode() builds only builtin
+values (None, bool, int, float, str, bytes, complex, list, tuple, dict, set, frozenset), so a
+candidate cannot hand the judge an object whose __eq__ it wrote. JSON keeps None/bool/int/float/
+str/list apart by itself (nan and inf included); everything else is an object with a type tag.
+Stdlib only: this module runs inside the sandbox worker (`python -I`).
+"""
+import json
+import os
+import struct
+
+FORMAT = "wire1"  # bump when the encoding changes: cached expected outputs are keyed by it
+MAX_MESSAGE_BYTES = 64 << 20
+_HEADER = struct.Struct("!I")
+_BIG = 1 << 63
+
+
+class WireError(ValueError):
+    """A message that is not a value (malformed, too large, too deep, or of an unsupported type)."""
+
+
+def _plain(value, depth: int = 0):
+    if depth > 200:
+        raise WireError("value nested more than 200 levels deep")
+    kind = type(value)
+    if value is None or kind is bool or kind is str or kind is float:
+        return value
+    if kind is int:
+        return value if -_BIG < value < _BIG else {"t": "int", "v": format(value, "x")}
+    if kind is list:
+        return [_plain(v, depth + 1) for v in value]
+    if kind is tuple:
+        return {"t": "tuple", "v": [_plain(v, depth + 1) for v in value]}
+    if kind is dict:
+        return {"t": "dict", "v": [[_plain(k, depth + 1), _plain(v, depth + 1)] for k, v in value.items()]}
+    if kind is set or kind is frozenset:
+        return {"t": kind.__name__, "v": [_plain(v, depth + 1) for v in value]}
+    if kind is bytes:
+        return {"t": "bytes", "v": value.hex()}
+    if kind is complex:
+        return {"t": "complex", "v": [value.real, value.imag]}
+    # Subclasses of the builtin types (numpy.float64, a namedtuple, an OrderedDict, ...) travel as their
+    # base type: what arrives is plain data, whatever methods the subclass had.
+    for base in (bool, int, float, str, bytes, complex, tuple, list, dict, frozenset, set):
+        if isinstance(value, base):
+            return _plain(base(value), depth)
+    if hasattr(type(value), "__index__"):  # numpy integers and the like
+        return _plain(int(value.__index__()), depth)
+    raise WireError(f"unsupported type {kind.__module__}.{kind.__qualname__}")
+
+
+def _value(data):
+    if data is None or isinstance(data, (bool, str, float, int)):
+        return data
+    if isinstance(data, list):
+        return [_value(v) for v in data]
+    if not isinstance(data, dict) or set(data) != {"t", "v"}:
+        raise WireError("malformed value")
+    tag, v = data["t"], data["v"]
+    try:
+        if tag == "int" and isinstance(v, str):
+            return int(v, 16)
+        if tag == "tuple" and isinstance(v, list):
+            return tuple(_value(x) for x in v)
+        if tag == "dict" and isinstance(v, list):
+            return {_value(k): _value(x) for k, x in v}
+        if tag == "set" and isinstance(v, list):
+            return {_value(x) for x in v}
+        if tag == "frozenset" and isinstance(v, list):
+            return frozenset(_value(x) for x in v)
+        if tag == "bytes" and isinstance(v, str):
+            return bytes.fromhex(v)
+        if tag == "complex" and isinstance(v, list) and len(v) == 2 and all(type(x) is float for x in v):
+            return complex(*v)
+    except (TypeError, ValueError) as e:  # an unhashable key or member, a bad pair, bad hex
+        raise WireError(f"malformed {tag}: {e}") from None
+    raise WireError(f"malformed value with tag {tag!r}")
+
+
+def encode_value(value):
+    """A value as JSON-ready data (raises WireError for a type that is not data)."""
+    return _plain(value)
+
+
+def decode_value(data):
+    """The value back from encode_value's data (raises WireError for anything malformed)."""
+    try:
+        return _value(data)
+    except RecursionError:
+        raise WireError("value nested too deeply") from None
+
+
+def encode(message: dict) -> bytes:
+    """A message: a dict of JSON fields whose 'value' field may hold any supported value."""
+    body = dict(message)
+    if "value" in body:
+        body["value"] = _plain(body["value"])
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+def decode(raw: bytes) -> dict:
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError) as e:
+        raise WireError(f"not JSON: {str(e)[:100]}") from None
+    if not isinstance(body, dict):
+        raise WireError("a message must be a JSON object")
+    if "value" in body:
+        body["value"] = decode_value(body["value"])
+    return body
+
+
+def send(fd: int, message: dict) -> None:
+    write_frame(fd, encode(message))
+
+
+def write_frame(fd: int, payload: bytes) -> None:
+    if len(payload) > MAX_MESSAGE_BYTES:
+        raise WireError(f"message of {len(payload)} bytes is over the {MAX_MESSAGE_BYTES} byte limit")
+    data = memoryview(_HEADER.pack(len(payload)) + payload)
+    while data:
+        data = data[os.write(fd, data):]
+
+
+def _read_exactly(fd: int, n: int) -> bytes:
+    chunks = []
+    while n:
+        chunk = os.read(fd, min(n, 1 << 20))
+        if not chunk:
+            raise EOFError("the other side closed the channel")
+        chunks.append(chunk)
+        n -= len(chunk)
+    return b"".join(chunks)
+
+
+def receive(fd: int) -> dict:
+    """The next message; EOFError when the other side is gone, WireError when it sent garbage."""
+    (size,) = _HEADER.unpack(_read_exactly(fd, _HEADER.size))
+    if size > MAX_MESSAGE_BYTES:
+        raise WireError(f"message of {size} bytes is over the {MAX_MESSAGE_BYTES} byte limit")
+    return decode(_read_exactly(fd, size))

@@ -1,0 +1,292 @@
+"""A sandbox worker: one JSON job per stdin line in, one JSON verdict per stdout line out.
+
+    evaluator --stdin/stdout--> worker (trusted; own mount + network namespaces; see jail.py)
+        zygote: forked before the worker reads any job, so it never holds a test; forks each
+                candidate, PID 1 of a fresh PID namespace, jailed in the minimal root, uid nobody
+        judge:  forked once (again after a timeout); for each job it receives the pipes to a fresh
+                candidate, runs the tests with the candidate behind a proxy (judge.py) and sends the
+                verdict back on a socket only the worker holds
+    The worker enforces the wall-clock deadline from outside both, and SIGKILLs the candidate, PID 1
+    of its namespace, which makes the kernel kill every process left in it.
+
+The candidate's only link to anything is the pair of pipes to its judge: it never holds the tests,
+the expected outputs or the verdict pipe, and it cannot see or signal the judge, the worker or the
+evaluator. Stdlib only; started as `python -I -m qwen_humaneval.sandbox.worker`.
+"""
+import argparse
+import gc
+import json
+import os
+import resource
+import select
+import signal
+import socket
+import struct
+import sys
+import time
+
+from . import candidate, jail, judge, wire
+
+# Imported once in the worker so that each forked candidate finds them ready.
+PRELOADED_MODULES = (
+    "math", "re", "collections", "itertools", "functools", "heapq", "bisect", "string", "typing",
+    "hashlib", "random", "statistics", "fractions", "decimal", "copy", "operator", "datetime", "json",
+)
+_STATUS = struct.Struct("!i")
+_LENGTH = struct.Struct("!Q")
+
+
+def _keep_only(fds: list[int]) -> list[int]:
+    """Move fds to 3, 4, ... in order, point 0-2 at /dev/null and close everything else."""
+    high = [os.dup(fd) for fd in fds]
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for target in (0, 1, 2):
+        os.dup2(devnull, target)
+    for n, fd in enumerate(high):
+        os.dup2(fd, 3 + n)
+    os.closerange(3 + len(fds), 1 << 16)
+    return list(range(3, 3 + len(fds)))
+
+
+def _candidate_process(fds: list[int], settings: dict) -> None:
+    """The forked candidate: jail itself, then serve the judge. Never returns."""
+    try:
+        jail.prctl(jail.PR_SET_PDEATHSIG, signal.SIGKILL)
+        os.setsid()
+        _keep_only(fds)  # fd 3: requests from the judge, fd 4: answers to it
+        layers = settings["layers"]
+        if layers.get("minimal_root"):
+            jail.enter_jail(settings["scratch_bytes"])
+            os.environ["HOME"] = os.environ["TMPDIR"] = "/tmp"
+        else:  # QHE_ALLOW_UNSANDBOXED: rlimits and the deadline only
+            os.chdir(settings["scratch"])
+            os.environ["HOME"] = os.environ["TMPDIR"] = settings["scratch"]
+        jail.limit(resource.RLIMIT_AS, settings["memory_bytes"])
+        jail.limit(resource.RLIMIT_CORE, 0)
+        jail.limit(resource.RLIMIT_FSIZE, 16 << 20)
+        if layers.get("drop_privileges"):
+            jail.limit(resource.RLIMIT_NPROC, 256)
+            jail.drop_privileges(as_root=layers["root"])
+    except BaseException as e:  # never run the code unprotected
+        try:
+            wire.send(candidate.ANSWERS_FD, {"setup_failed": repr(e)})
+        finally:
+            os._exit(3)
+    try:
+        candidate.serve()
+    finally:
+        os._exit(0)
+
+
+def _zygote(sock: socket.socket, settings: dict) -> None:
+    """Fork one candidate per request, hand its pidfd to the worker, report its exit status. Never returns."""
+    own_pid_ns = os.open("/proc/self/ns/pid", os.O_RDONLY)
+    if settings["layers"].get("minimal_root"):
+        jail.pivot_into(settings["root"])
+    while True:
+        message, fds, _, _ = socket.recv_fds(sock, 16, 2)
+        if not message:
+            os._exit(0)
+        if settings["layers"].get("pid_namespace"):
+            jail.fresh_pid_namespace_for_next_child(own_pid_ns)
+        pid = os.fork()
+        if pid == 0:
+            _candidate_process(fds, settings)
+        for fd in fds:
+            os.close(fd)
+        pidfd = os.pidfd_open(pid)  # opened by the parent, before any reaping: it cannot name another process
+        socket.send_fds(sock, [b"p"], [pidfd])
+        os.close(pidfd)
+        _, status = os.waitpid(pid, 0)
+        sock.sendall(_STATUS.pack(status))
+
+
+class Zygote:
+    def __init__(self, settings: dict):
+        self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        pid = os.fork()
+        if pid == 0:
+            jail.prctl(jail.PR_SET_PDEATHSIG, signal.SIGKILL)
+            self.sock.close()
+            devnull = os.open(os.devnull, os.O_RDWR)
+            for fd in (0, 1):  # the worker's channel to the evaluator is not the zygote's business
+                os.dup2(devnull, fd)
+            _zygote(theirs, settings)
+        theirs.close()
+
+    def spawn(self) -> tuple[int, int, int]:
+        """Fork a fresh candidate, waiting for its solution. Returns its pidfd and the judge's ends of
+        its pipes (requests to it, answers from it)."""
+        requests_r, requests_w = os.pipe()
+        answers_r, answers_w = os.pipe()
+        socket.send_fds(self.sock, [b"s"], [requests_r, answers_w])
+        os.close(requests_r)
+        os.close(answers_w)
+        _, fds, _, _ = socket.recv_fds(self.sock, 16, 1)
+        return fds[0], requests_w, answers_r
+
+    def exit_status(self) -> int:
+        data = b""
+        while len(data) < _STATUS.size:
+            chunk = self.sock.recv(_STATUS.size - len(data))
+            if not chunk:
+                raise OSError("the zygote died")
+            data += chunk
+        return _STATUS.unpack(data)[0]
+
+
+def _send_frame(sock: socket.socket, payload: bytes, fds: list[int] = ()) -> None:
+    header = _LENGTH.pack(len(payload))
+    if fds:
+        socket.send_fds(sock, [header], list(fds))
+    else:
+        sock.sendall(header)
+    sock.sendall(payload)
+
+
+def _receive_exactly(sock: socket.socket, n: int) -> bytes:
+    data = bytearray()
+    while len(data) < n:
+        chunk = sock.recv(min(n - len(data), 1 << 20))
+        if not chunk:
+            raise EOFError("the other side closed the channel")
+        data += chunk
+    return bytes(data)
+
+
+def _judge_loop(sock: socket.socket, settings: dict) -> None:
+    """The judge process: for each job, its fds to a fresh candidate arrive with it; the verdict goes
+    back on the same socket, which no candidate can reach. Never returns."""
+    jail.prctl(jail.PR_SET_PDEATHSIG, signal.SIGKILL)
+    [sock_fd] = _keep_only([sock.fileno()])
+    sock = socket.socket(fileno=sock_fd)
+    jail.limit(resource.RLIMIT_AS, settings["memory_bytes"])
+    if settings["layers"].get("drop_privileges"):
+        jail.drop_privileges(as_root=settings["layers"]["root"])
+    while True:
+        try:
+            header, fds, _, _ = socket.recv_fds(sock, _LENGTH.size, 2)
+            if len(header) < _LENGTH.size:
+                header += _receive_exactly(sock, _LENGTH.size - len(header))
+            job = json.loads(_receive_exactly(sock, _LENGTH.unpack(header)[0]))
+        except (EOFError, ConnectionError):
+            os._exit(0)
+        requests_w, answers_r = fds
+        try:
+            verdict = judge.judge(job, judge.Candidate(requests_w, answers_r))
+        finally:
+            os.close(requests_w)
+            os.close(answers_r)
+        _send_frame(sock, json.dumps(verdict).encode())
+
+
+class Judge:
+    """The worker's handle on its judge process, restarted after a timeout."""
+
+    def __init__(self, settings: dict):
+        self.settings = settings
+        self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.pid = os.fork()
+        if self.pid == 0:
+            self.sock.close()
+            _judge_loop(theirs, settings)
+        theirs.close()
+
+    def send(self, job: dict, requests_w: int, answers_r: int) -> None:
+        _send_frame(self.sock, json.dumps(job).encode(), [requests_w, answers_r])
+
+    def verdict(self, deadline: float) -> dict | None:
+        """The verdict, or None when the deadline passed first."""
+        poller = select.poll()
+        poller.register(self.sock, select.POLLIN)
+        data = bytearray()
+        while len(data) < _LENGTH.size or len(data) < _LENGTH.size + _LENGTH.unpack(data[:_LENGTH.size])[0]:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not poller.poll(remaining * 1000):
+                return None
+            chunk = self.sock.recv(1 << 20)
+            if not chunk:
+                return {"result": "failed: sandbox error: the judge died without a verdict"}
+            data += chunk
+        return json.loads(data[_LENGTH.size:])
+
+    def kill(self) -> None:
+        os.kill(self.pid, signal.SIGKILL)
+        os.waitpid(self.pid, 0)
+        self.sock.close()
+
+
+def describe_exit(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        try:
+            name = signal.Signals(os.WTERMSIG(status)).name
+        except ValueError:
+            name = str(os.WTERMSIG(status))
+        return f"failed: killed by signal {name}"
+    return f"failed: exited with code {os.WEXITSTATUS(status)} before the tests finished"
+
+
+def run_job(job: dict, timeout: float, candidate: tuple[int, int, int], zygote: Zygote,
+            judge_process: Judge) -> tuple[dict, bool]:
+    """One job on a fresh candidate (from zygote.spawn), judged from outside; the deadline is enforced
+    here. Returns ({'result', 'duration', ...}, whether the judge must be replaced)."""
+    start = time.monotonic()
+    candidate_pidfd, requests_w, answers_r = candidate
+    judge_process.send(job, requests_w, answers_r)
+    os.close(requests_w)
+    os.close(answers_r)
+    verdict = judge_process.verdict(start + timeout)
+    try:
+        signal.pidfd_send_signal(candidate_pidfd, signal.SIGKILL)  # PID 1: the kernel kills the rest of its namespace
+    except ProcessLookupError:
+        pass  # it has exited already (and with it its namespace)
+    os.close(candidate_pidfd)
+    status = zygote.exit_status()
+    duration = round(time.monotonic() - start, 4)
+    if verdict is None:
+        return {"result": "timed out", "duration": duration}, True
+    if verdict.pop("died", False):
+        verdict["result"] = describe_exit(status)
+    return {**verdict, "duration": duration}, False
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--root", required=True, help="where the minimal root is built (a fresh empty directory)")
+    ap.add_argument("--scratch", required=True, help="working directory of candidates when unsandboxed")
+    ap.add_argument("--scratch-bytes", type=int, required=True)
+    ap.add_argument("--memory-bytes", type=int, required=True)
+    args = ap.parse_args()
+    unsandboxed_allowed = bool(os.environ.get("QHE_ALLOW_UNSANDBOXED"))  # read before the environment is cleared
+    layers = jail.isolate_worker(args.root)
+    for name in PRELOADED_MODULES:
+        __import__(name)
+    os.environ.clear()
+    os.environ["PATH"] = "/usr/bin:/bin"
+    gc.freeze()  # the garbage collector in each child leaves the inherited objects (and their pages) alone
+    out = sys.stdout
+    out.write(json.dumps({"layers": layers}) + "\n")
+    out.flush()
+    if "error" in layers and not unsandboxed_allowed:
+        return
+    settings = {"layers": layers, "root": args.root, "scratch": args.scratch, "scratch_bytes": args.scratch_bytes,
+                "memory_bytes": args.memory_bytes}
+    zygote = Zygote(settings)  # before the first job is read: no candidate ever inherits a test
+    judge_process = Judge(settings)
+    candidate = zygote.spawn()  # made ready while the evaluator sends the next job
+    for line in sys.stdin:
+        request = json.loads(line)
+        try:
+            verdict, replace_judge = run_job(request["job"], request["timeout"], candidate, zygote, judge_process)
+        except OSError as e:
+            verdict, replace_judge = {"result": f"failed: sandbox error: {e}", "duration": 0.0}, True
+        out.write(json.dumps(verdict) + "\n")
+        out.flush()
+        if replace_judge:
+            judge_process.kill()
+            judge_process = Judge(settings)
+        candidate = zygote.spawn()
+
+
+if __name__ == "__main__":
+    main()
