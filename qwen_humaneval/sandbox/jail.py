@@ -191,9 +191,11 @@ def limit(resource_id: int, value: int) -> None:
 def pivot_into(root: str) -> None:
     """Once, in the zygote: make the minimal root this process's / and detach the host's tree entirely.
 
-    A proc of the current PID namespace goes on /proc first: the kernel lets a user namespace mount a
-    new proc only where one is already fully visible. Each candidate covers it with its own.
+    A mount namespace of its own first: pivot_root moves every process of the namespace it runs in.
+    A proc of the current PID namespace goes on /proc: the kernel lets a user namespace mount a new
+    proc only where one is already fully visible. Each candidate covers it with its own.
     """
+    unshare(CLONE_NEWNS)
     mount("proc", os.path.join(root, "proc"), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY)
     os.chdir(root)
     if SYS_PIVOT_ROOT is None:

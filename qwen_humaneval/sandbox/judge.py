@@ -103,11 +103,24 @@ def run_script(candidate: Candidate, job: dict) -> dict:
     return {}
 
 
+_compiled: dict = {}
+
+
+def _compile(source: str, filename: str):
+    """The judge lives on across jobs: the same task's tests are compiled once."""
+    code = _compiled.get((source, filename))
+    if code is None:
+        if len(_compiled) >= 512:
+            _compiled.clear()
+        code = _compiled[(source, filename)] = compile(source, filename, "exec")
+    return code
+
+
 def run_tests(candidate: Candidate, job: dict) -> dict:
     namespace = {"__name__": "__judge__"}
-    exec(compile(job.get("prompt", ""), "<prompt>", "exec"), namespace)
+    exec(_compile(job.get("prompt", ""), "<prompt>"), namespace)
     namespace[job["entry_point"]] = candidate.proxy(job["entry_point"])
-    exec(compile(job["test"], "<tests>", "exec"), namespace)
+    exec(_compile(job["test"], "<tests>"), namespace)
     return {}
 
 

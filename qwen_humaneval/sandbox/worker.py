@@ -24,6 +24,7 @@ import socket
 import struct
 import sys
 import time
+import traceback
 
 from . import candidate, jail, judge, wire
 
@@ -36,11 +37,28 @@ _STATUS = struct.Struct("!i")
 _LENGTH = struct.Struct("!Q")
 
 
-def _keep_only(fds: list[int]) -> list[int]:
-    """Move fds to 3, 4, ... in order, point 0-2 at /dev/null and close everything else."""
+def _fork(body, *args) -> int:
+    """Fork a child that runs body(*args) and exits; it never returns into the caller's code. An
+    unexpected error is printed to the worker's stderr (candidates point theirs at /dev/null first)."""
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 0
+    try:
+        jail.prctl(jail.PR_SET_PDEATHSIG, signal.SIGKILL)
+        body(*args)
+    except BaseException:
+        code = 70
+        traceback.print_exc()
+    finally:
+        os._exit(code)
+
+
+def _keep_only(fds: list[int], stderr: bool = False) -> list[int]:
+    """Move fds to 3, 4, ... in order, point 0-2 (0-1 when keeping stderr) at /dev/null, close the rest."""
     high = [os.dup(fd) for fd in fds]
     devnull = os.open(os.devnull, os.O_RDWR)
-    for target in (0, 1, 2):
+    for target in (0, 1) if stderr else (0, 1, 2):
         os.dup2(devnull, target)
     for n, fd in enumerate(high):
         os.dup2(fd, 3 + n)
@@ -49,9 +67,8 @@ def _keep_only(fds: list[int]) -> list[int]:
 
 
 def _candidate_process(fds: list[int], settings: dict) -> None:
-    """The forked candidate: jail itself, then serve the judge. Never returns."""
+    """The forked candidate: jail itself, then serve the judge."""
     try:
-        jail.prctl(jail.PR_SET_PDEATHSIG, signal.SIGKILL)
         os.setsid()
         _keep_only(fds)  # fd 3: requests from the judge, fd 4: answers to it
         layers = settings["layers"]
@@ -68,30 +85,25 @@ def _candidate_process(fds: list[int], settings: dict) -> None:
             jail.limit(resource.RLIMIT_NPROC, 256)
             jail.drop_privileges(as_root=layers["root"])
     except BaseException as e:  # never run the code unprotected
-        try:
-            wire.send(candidate.ANSWERS_FD, {"setup_failed": repr(e)})
-        finally:
-            os._exit(3)
-    try:
-        candidate.serve()
-    finally:
-        os._exit(0)
+        wire.send(candidate.ANSWERS_FD, {"setup_failed": repr(e)})
+        return
+    candidate.serve()
 
 
 def _zygote(sock: socket.socket, settings: dict) -> None:
-    """Fork one candidate per request, hand its pidfd to the worker, report its exit status. Never returns."""
+    """Fork one candidate per request, hand its pidfd to the worker, report its exit status."""
+    [sock_fd] = _keep_only([sock.fileno()], stderr=True)  # the evaluator's channel is not the zygote's business
+    sock = socket.socket(fileno=sock_fd)
     own_pid_ns = os.open("/proc/self/ns/pid", os.O_RDONLY)
     if settings["layers"].get("minimal_root"):
         jail.pivot_into(settings["root"])
     while True:
-        message, fds, _, _ = socket.recv_fds(sock, 16, 2)
+        message, fds, _, _ = socket.recv_fds(sock, 1, 2)
         if not message:
-            os._exit(0)
+            return
         if settings["layers"].get("pid_namespace"):
             jail.fresh_pid_namespace_for_next_child(own_pid_ns)
-        pid = os.fork()
-        if pid == 0:
-            _candidate_process(fds, settings)
+        pid = _fork(_candidate_process, fds, settings)
         for fd in fds:
             os.close(fd)
         pidfd = os.pidfd_open(pid)  # opened by the parent, before any reaping: it cannot name another process
@@ -104,14 +116,7 @@ def _zygote(sock: socket.socket, settings: dict) -> None:
 class Zygote:
     def __init__(self, settings: dict):
         self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        pid = os.fork()
-        if pid == 0:
-            jail.prctl(jail.PR_SET_PDEATHSIG, signal.SIGKILL)
-            self.sock.close()
-            devnull = os.open(os.devnull, os.O_RDWR)
-            for fd in (0, 1):  # the worker's channel to the evaluator is not the zygote's business
-                os.dup2(devnull, fd)
-            _zygote(theirs, settings)
+        _fork(_zygote, theirs, settings)
         theirs.close()
 
     def spawn(self) -> tuple[int, int, int]:
@@ -122,7 +127,9 @@ class Zygote:
         socket.send_fds(self.sock, [b"s"], [requests_r, answers_w])
         os.close(requests_r)
         os.close(answers_w)
-        _, fds, _, _ = socket.recv_fds(self.sock, 16, 1)
+        _, fds, _, _ = socket.recv_fds(self.sock, 1, 1)  # one byte: the status that follows stays unread
+        if not fds:
+            raise OSError("the zygote died")
         return fds[0], requests_w, answers_r
 
     def exit_status(self) -> int:
@@ -156,9 +163,8 @@ def _receive_exactly(sock: socket.socket, n: int) -> bytes:
 
 def _judge_loop(sock: socket.socket, settings: dict) -> None:
     """The judge process: for each job, its fds to a fresh candidate arrive with it; the verdict goes
-    back on the same socket, which no candidate can reach. Never returns."""
-    jail.prctl(jail.PR_SET_PDEATHSIG, signal.SIGKILL)
-    [sock_fd] = _keep_only([sock.fileno()])
+    back on the same socket, which no candidate can reach."""
+    [sock_fd] = _keep_only([sock.fileno()], stderr=True)
     sock = socket.socket(fileno=sock_fd)
     jail.limit(resource.RLIMIT_AS, settings["memory_bytes"])
     if settings["layers"].get("drop_privileges"):
@@ -170,7 +176,7 @@ def _judge_loop(sock: socket.socket, settings: dict) -> None:
                 header += _receive_exactly(sock, _LENGTH.size - len(header))
             job = json.loads(_receive_exactly(sock, _LENGTH.unpack(header)[0]))
         except (EOFError, ConnectionError):
-            os._exit(0)
+            return
         requests_w, answers_r = fds
         try:
             verdict = judge.judge(job, judge.Candidate(requests_w, answers_r))
@@ -186,10 +192,7 @@ class Judge:
     def __init__(self, settings: dict):
         self.settings = settings
         self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.pid = os.fork()
-        if self.pid == 0:
-            self.sock.close()
-            _judge_loop(theirs, settings)
+        self.pid = _fork(_judge_loop, theirs, settings)
         theirs.close()
 
     def send(self, job: dict, requests_w: int, answers_r: int) -> None:
@@ -206,7 +209,7 @@ class Judge:
                 return None
             chunk = self.sock.recv(1 << 20)
             if not chunk:
-                return {"result": "failed: sandbox error: the judge died without a verdict"}
+                raise OSError("the judge died without a verdict")
             data += chunk
         return json.loads(data[_LENGTH.size:])
 
@@ -232,16 +235,18 @@ def run_job(job: dict, timeout: float, candidate: tuple[int, int, int], zygote: 
     here. Returns ({'result', 'duration', ...}, whether the judge must be replaced)."""
     start = time.monotonic()
     candidate_pidfd, requests_w, answers_r = candidate
-    judge_process.send(job, requests_w, answers_r)
-    os.close(requests_w)
-    os.close(answers_r)
-    verdict = judge_process.verdict(start + timeout)
     try:
-        signal.pidfd_send_signal(candidate_pidfd, signal.SIGKILL)  # PID 1: the kernel kills the rest of its namespace
-    except ProcessLookupError:
-        pass  # it has exited already (and with it its namespace)
-    os.close(candidate_pidfd)
-    status = zygote.exit_status()
+        judge_process.send(job, requests_w, answers_r)
+        verdict = judge_process.verdict(start + timeout)
+    finally:
+        os.close(requests_w)
+        os.close(answers_r)
+        try:
+            signal.pidfd_send_signal(candidate_pidfd, signal.SIGKILL)  # PID 1: the kernel kills all its namespace
+        except ProcessLookupError:
+            pass  # it has exited already (and with it its namespace)
+        os.close(candidate_pidfd)
+        status = zygote.exit_status()
     duration = round(time.monotonic() - start, 4)
     if verdict is None:
         return {"result": "timed out", "duration": duration}, True
