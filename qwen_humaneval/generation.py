@@ -1,4 +1,5 @@
 """Generate solutions for every (task, sample) over HTTP, many requests in flight, resumably."""
+import json
 import os
 import sys
 import time
@@ -7,9 +8,10 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from . import strategies
-from .client import ChatClient, ServerError
-from .jsonl_io import InputError, JsonlAppender, read_jsonl, repair_tail, write_jsonl_atomic
+from . import config, strategies
+from .client import ChatClient, ServerError, server_info
+from .datasets import load_problems
+from .jsonl_io import InputError, JsonlAppender, load_finished, write_jsonl_atomic
 from .manifest import read_manifest, write_manifest
 from .sandbox.pool import SandboxPool
 
@@ -28,22 +30,14 @@ def request_seed(base_seed: int, task_index: int, sample: int) -> int:
 
 
 def read_finished(path: Path, problems: dict, samples: int) -> dict[tuple, dict]:
-    if not path.exists():
-        return {}
-    dropped = repair_tail(path)
-    if dropped:
-        print(f"{path}: dropped a half-written last line ({dropped} bytes); that sample is generated again", file=sys.stderr)
-    done = {}
-    for lineno, record in read_jsonl(path, required={"task_id": str, "sample": int, "completion": str}):
+    def key(lineno: int, record: dict) -> tuple:
         if record["task_id"] not in problems:
             raise InputError(f"{path}:{lineno}: field 'task_id': unknown task {record['task_id']!r}")
         if not 0 <= record["sample"] < samples:
             raise InputError(f"{path}:{lineno}: field 'sample': {record['sample']} is outside 0..{samples - 1}")
-        key = (record["task_id"], record["sample"])
-        if key in done:
-            raise InputError(f"{path}:{lineno}: duplicate record for {key[0]} sample {key[1]}")
-        done[key] = record
-    return done
+        return record["task_id"], record["sample"]
+
+    return load_finished(path, required={"task_id": str, "sample": int, "completion": str}, key=key, what="sample")
 
 
 def check_resumable(output: Path, previous: dict | None, settings: dict) -> None:
@@ -64,7 +58,7 @@ def generate(problems: dict, client: ChatClient, output: Path, *, strategy: str,
     previous = read_manifest(output) if output.exists() else None
     check_resumable(output, previous, settings)
     earlier_seconds = ((previous or {}).get("stats") or {}).get("wall_seconds_total", 0.0)
-    solve = strategies.get(strategy)
+    chosen = strategies.get(strategy)
     done = read_finished(output, problems, samples)
     task_index = {task_id: n for n, task_id in enumerate(problems)}
     todo = [(t, s) for t in problems for s in range(samples) if (t, s) not in done]
@@ -77,7 +71,7 @@ def generate(problems: dict, client: ChatClient, output: Path, *, strategy: str,
 
     def work(task_id: str, sample: int) -> dict:
         seed = request_seed(sampling.seed, task_index[task_id], sample)
-        record = solve(visible_part(problems[task_id]), client, sampling, seed, sandbox)
+        record = chosen.solve(visible_part(problems[task_id]), client, sampling, seed, sandbox)
         return {"task_id": task_id, "sample": sample, "seed": seed, "strategy": strategy, **record}
 
     def record_time_spent(status: str) -> None:
@@ -85,7 +79,7 @@ def generate(problems: dict, client: ChatClient, output: Path, *, strategy: str,
         spent = {"samples": len(done), "wall_seconds_total": round(earlier_seconds + time.time() - start, 1)}
         write_manifest(output, "generate", settings, status=status, stats=spent)
 
-    sandbox = SandboxPool(os.cpu_count() or 2) if strategy in strategies.NEEDS_SANDBOX and todo else None
+    sandbox = SandboxPool(os.cpu_count() or 2) if chosen.needs_sandbox and todo else None
     with JsonlAppender(output) as out, ThreadPoolExecutor(max_workers=concurrency) as pool, \
             tqdm(total=len(todo), desc=f"generate {strategy}", unit="sample", disable=verbose) as bar:
         pending = iter(todo)
@@ -140,4 +134,27 @@ def generate(problems: dict, client: ChatClient, output: Path, *, strategy: str,
         "completion_tokens": sum(r.get("completion_tokens", 0) for r in ordered),
         "truncated": sum(r.get("finish_reason") == "length" for r in ordered),
     }
+    return stats
+
+
+def run_generation(base_urls: list[str], model: str, output: Path, *, strategy: str, sampling: strategies.Sampling,
+                   samples: int = 1, limit: int = 0, concurrency: int = 0, verbose: bool = False) -> dict:
+    """`make generate`: ask the servers, generate every (task, sample) into output, write the manifest."""
+    try:
+        servers = [server_info(u) for u in base_urls]
+    except ServerError as e:
+        raise ServerError(f"{e} (start one with `make serve`, or set BASE_URL)") from None
+    concurrency = concurrency or sum(s.get("total_slots") or config.SLOTS for s in servers)
+    problems = load_problems("humaneval")
+    if limit:
+        problems = dict(list(problems.items())[:limit])
+    settings = {"strategy": strategy, "model": model, "samples": samples, "tasks": len(problems),
+                "concurrency": concurrency, "base_urls": base_urls, **vars(sampling)}
+    facts = {"servers": servers}
+    launch = config.OUTPUT_DIR / "server.json"
+    if launch.exists():
+        facts["server_launch"] = json.loads(launch.read_text())
+    stats = generate(problems, ChatClient(base_urls, model), output, strategy=strategy, sampling=sampling,
+                     samples=samples, concurrency=concurrency, verbose=verbose, settings=settings)
+    write_manifest(output, "generate", settings, status="complete", stats=stats, **facts)
     return stats

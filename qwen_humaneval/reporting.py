@@ -1,7 +1,11 @@
 """Summaries of a results file: success rate, pass@k, failure kinds, cost."""
+import json
 import re
 from collections import Counter
+from pathlib import Path
 
+from .jsonl_io import read_jsonl, sample_keys
+from .manifest import read_manifest, write_manifest
 from .passk import mean_pass_at_k
 
 
@@ -53,3 +57,40 @@ def summarize(results: list[dict], solutions: dict[tuple, dict] | None = None) -
         "completion_tokens": sum(s.get("completion_tokens", 0) for s in chosen),
         "requests": sum(s.get("requests", 1) for s in chosen),
     }
+
+
+def markdown(summary: dict, dataset: str, generate_manifest: dict | None) -> str:
+    lines = [f"# HumanEval report ({dataset})", "",
+             f"- Successful tasks: {summary['solved_tasks']}/{summary['tasks']}",
+             f"- Success rate: {summary['success_rate']:.2f}%"]
+    lines += [f"- {k}: {v:.2f}%" for k, v in summary.items() if k.startswith("pass@")]
+    lines += [f"- Tokens: {summary['prompt_tokens']} prompt, {summary['completion_tokens']} completion, {summary['requests']} requests"]
+    if generate_manifest:
+        s = generate_manifest.get("settings", {})
+        stats = generate_manifest.get("stats", {})
+        lines += [f"- Generation: strategy {s.get('strategy')}, style {s.get('style')}, temperature {s.get('temperature')}, "
+                  f"seed {s.get('seed')}, {stats.get('wall_seconds')} s wall"]
+        launch = generate_manifest.get("server_launch") or {}
+        if launch:
+            lines += [f"- Server: {launch.get('backend')} {launch.get('build', {}).get('version', '')}, model "
+                      f"{Path(str(launch.get('model_file', ''))).name} (sha256 {launch.get('model_sha256', '')[:16]}...)"]
+    lines += ["", "| outcome | samples |", "|---|---|"]
+    lines += [f"| {kind} | {n} |" for kind, n in summary["failure_kinds"].items()]
+    return "\n".join(lines) + "\n"
+
+
+def write_report(results_path: Path, solutions_path: Path, dataset: str, out: Path | None = None) -> tuple[dict, Path]:
+    """Summarize an evaluated run; write <out>.md and <out>.json (default: report next to the results)."""
+    results = [r for _, r in read_jsonl(results_path, required={"task_id": str, "completion_id": int, "passed": bool})]
+    solutions = {}
+    if solutions_path.exists():
+        records = [r for _, r in read_jsonl(solutions_path, required={"task_id": str})]
+        solutions = dict(zip(sample_keys(records), records))
+    summary = summarize(results, solutions)
+    generate_manifest = read_manifest(solutions_path)
+    base = out or results_path.with_name("report" if dataset == "humaneval" else f"report_{dataset}")
+    base.with_suffix(".md").write_text(markdown(summary, dataset, generate_manifest))
+    report = {"dataset": dataset, "summary": summary, "generate": generate_manifest, "evaluate": read_manifest(results_path)}
+    base.with_suffix(".json").write_text(json.dumps(report, indent=2, default=str) + "\n")
+    write_manifest(base.with_suffix(".json"), "report", {"dataset": dataset, "results": str(results_path)})
+    return summary, base.with_suffix(".md")

@@ -4,29 +4,25 @@ Each strategy takes the problem's prompt and entry point (never its tests), a Ch
 sampling parameters and, for those that execute candidates, the sandbox pool; it returns the fields
 of one solutions.jsonl record. Only the prompt and the model's own output are used.
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from . import prompts
+from . import config, prompts
 from .client import ChatClient, Completion
 from .examples import Check, checks_job, extract_checks, failed_checks, feedback, parse_assertions
 from .extract import extract_completion, is_stub
 
-STRATEGIES = ("baseline", "cot", "self-repair", "codet")
-NEEDS_SANDBOX = ("self-repair", "codet")
-
 
 @dataclass
 class Sampling:
-    temperature: float = 0.0
-    top_p: float = 1.0
-    max_tokens: int = 768
-    seed: int = 1234
-    style: str = "prefill"
-    repair_rounds: int = 2
-    codet_candidates: int = 5
-    codet_tests: int = 8
-    codet_temperature: float = 0.8
-    extra: dict = field(default_factory=dict)
+    temperature: float = config.TEMPERATURE_ONE_SAMPLE
+    top_p: float = config.TOP_P
+    max_tokens: int = config.MAX_TOKENS
+    seed: int = config.SEED
+    style: str = config.STYLE
+    repair_rounds: int = config.REPAIR_ROUNDS
+    codet_candidates: int = config.CODET_CANDIDATES
+    codet_tests: int = config.CODET_TESTS
+    codet_temperature: float = config.CODET_TEMPERATURE
 
     def request_params(self, seed: int, temperature: float | None = None) -> dict:
         t = self.temperature if temperature is None else temperature
@@ -103,16 +99,13 @@ def _record(completion: str, answer: Completion, usage: Usage, **extra) -> dict:
     }
 
 
-CHECK_TIMEOUT = 5.0
-
-
 def code_of(problem: dict, completion: str) -> str:
     """The candidate as a program: prompt + completion (a body), or the completion alone when it redefines the function."""
     return completion.lstrip("\n") if completion.startswith("\n") else problem["prompt"] + completion
 
 
 def run_checks(sandbox, problem: dict, completion: str, checks: list[Check]) -> str:
-    return sandbox.execute(checks_job(code_of(problem, completion), problem["entry_point"], checks), CHECK_TIMEOUT)["result"]
+    return sandbox.execute(checks_job(code_of(problem, completion), problem["entry_point"], checks), config.CHECK_TIMEOUT)["result"]
 
 
 def self_repair(problem: dict, client: ChatClient, sampling: Sampling, seed: int, sandbox) -> dict:
@@ -168,8 +161,22 @@ def codet(problem: dict, client: ChatClient, sampling: Sampling, seed: int, sand
                    codet_consensus=len(members), codet_tests_passed=len(best_set))
 
 
-def get(name: str):
-    table = {"baseline": baseline, "cot": cot, "self-repair": self_repair, "codet": codet}
-    if name not in table:
+@dataclass(frozen=True)
+class Strategy:
+    solve: object         # (problem, client, sampling, seed, sandbox) -> solutions record fields
+    needs_sandbox: bool   # runs candidates (docstring examples, generated tests) while generating
+
+
+# The one registry: make generate STRATEGY=..., make compare and the manifests all read it.
+STRATEGIES = {
+    "baseline": Strategy(baseline, needs_sandbox=False),
+    "cot": Strategy(cot, needs_sandbox=False),
+    "self-repair": Strategy(self_repair, needs_sandbox=True),
+    "codet": Strategy(codet, needs_sandbox=True),
+}
+
+
+def get(name: str) -> Strategy:
+    if name not in STRATEGIES:
         raise ValueError(f"unknown strategy {name!r}; choose one of {', '.join(STRATEGIES)}")
-    return table[name]
+    return STRATEGIES[name]

