@@ -52,36 +52,27 @@ def check_resumable(output: Path, previous: dict | None, settings: dict) -> None
                          "choose another OUTPUT or delete it to start over")
 
 
-def generate(problems: dict, client: ChatClient, output: Path, *, strategy: str, sampling: strategies.Sampling,
-             samples: int = 1, concurrency: int = 4, verbose: bool = False, settings: dict | None = None) -> dict:
-    settings = dict(settings or {})
-    previous = read_manifest(output) if output.exists() else None
-    check_resumable(output, previous, settings)
-    earlier_seconds = ((previous or {}).get("stats") or {}).get("wall_seconds_total", 0.0)
-    chosen = strategies.get(strategy)
-    done = read_finished(output, problems, samples)
-    task_index = {task_id: n for n, task_id in enumerate(problems)}
-    todo = [(t, s) for t in problems for s in range(samples) if (t, s) not in done]
-    if done:
-        print(f"{output}: {len(done)} samples already there, {len(todo)} to go")
-    write_manifest(output, "generate", settings, status="running",
-                   stats={"samples": len(done), "wall_seconds_total": earlier_seconds})
-    start = time.time()
+class _Clock:
+    """Time spent on one output over every resumed run, written into its manifest at each change of status."""
+
+    def __init__(self, output: Path, settings: dict, earlier_seconds: float):
+        self.output, self.settings, self.earlier = output, settings, earlier_seconds
+        self.start = time.time()
+
+    def elapsed(self) -> float:
+        return time.time() - self.start
+
+    def mark(self, status: str, samples: int) -> None:
+        spent = {"samples": samples, "wall_seconds_total": round(self.earlier + self.elapsed(), 1)}
+        write_manifest(self.output, "generate", self.settings, status=status, stats=spent)
+
+
+def _run_all(todo: list[tuple], work, concurrency: int, output: Path, done: dict, *, verbose: bool, desc: str):
+    """Keep `concurrency` items in flight and append each finished record. Returns the first server error
+    (after which nothing new starts and the items in flight finish), or None."""
     error = None
-
-    def work(task_id: str, sample: int) -> dict:
-        seed = request_seed(sampling.seed, task_index[task_id], sample)
-        record = chosen.solve(visible_part(problems[task_id]), client, sampling, seed, sandbox)
-        return {"task_id": task_id, "sample": sample, "seed": seed, "strategy": strategy, **record}
-
-    def record_time_spent(status: str) -> None:
-        # So that the resumed run's wall_seconds_total counts this part too.
-        spent = {"samples": len(done), "wall_seconds_total": round(earlier_seconds + time.time() - start, 1)}
-        write_manifest(output, "generate", settings, status=status, stats=spent)
-
-    sandbox = SandboxPool(os.cpu_count() or 2) if chosen.needs_sandbox and todo else None
     with JsonlAppender(output) as out, ThreadPoolExecutor(max_workers=concurrency) as pool, \
-            tqdm(total=len(todo), desc=f"generate {strategy}", unit="sample", disable=verbose) as bar:
+            tqdm(total=len(todo), desc=desc, unit="sample", disable=verbose) as bar:
         pending = iter(todo)
         running = {}
 
@@ -100,7 +91,7 @@ def generate(problems: dict, client: ChatClient, output: Path, *, strategy: str,
                     try:
                         record = future.result()
                     except ServerError as e:
-                        error = e
+                        error = error or e
                         continue
                     out.write(record)
                     done[(task_id, sample)] = record
@@ -113,28 +104,59 @@ def generate(problems: dict, client: ChatClient, output: Path, *, strategy: str,
         except KeyboardInterrupt:
             for future in running:
                 future.cancel()
-            record_time_spent("interrupted")
-            print(f"\ninterrupted: {len(done)} samples kept in {output}; run again to resume", file=sys.stderr)
             raise
-        finally:
-            if sandbox is not None:
-                sandbox.close()
-    elapsed = time.time() - start
-    if error is not None:
-        record_time_spent("failed")
-        raise ServerError(f"{error}. {len(done)} samples kept in {output}; run again to resume")
-    ordered = sorted(done.values(), key=lambda r: (task_index[r["task_id"]], r["sample"]))
-    write_jsonl_atomic(output, ordered)
-    stats = {
+    return error
+
+
+def _stats(ordered: list[dict], generated_now: int, clock: _Clock) -> dict:
+    elapsed = clock.elapsed()
+    return {
         "samples": len(ordered),
-        "generated_now": len(todo),
+        "generated_now": generated_now,
         "wall_seconds": round(elapsed, 1),
-        "wall_seconds_total": round(earlier_seconds + elapsed, 1),  # over every resumed run
+        "wall_seconds_total": round(clock.earlier + elapsed, 1),  # over every resumed run
         "prompt_tokens": sum(r.get("prompt_tokens", 0) for r in ordered),
         "completion_tokens": sum(r.get("completion_tokens", 0) for r in ordered),
         "truncated": sum(r.get("finish_reason") == "length" for r in ordered),
     }
-    return stats
+
+
+def generate(problems: dict, client: ChatClient, output: Path, *, strategy: str, sampling: strategies.Sampling,
+             samples: int = 1, concurrency: int = 4, verbose: bool = False, settings: dict | None = None) -> dict:
+    """Every (task, sample) of problems into output, resuming what an earlier run left. Returns the stats."""
+    settings = dict(settings or {})
+    previous = read_manifest(output) if output.exists() else None
+    check_resumable(output, previous, settings)
+    chosen = strategies.get(strategy)
+    done = read_finished(output, problems, samples)
+    task_index = {task_id: n for n, task_id in enumerate(problems)}
+    todo = [(t, s) for t in problems for s in range(samples) if (t, s) not in done]
+    if done:
+        print(f"{output}: {len(done)} samples already there, {len(todo)} to go")
+    clock = _Clock(output, settings, ((previous or {}).get("stats") or {}).get("wall_seconds_total", 0.0))
+    clock.mark("running", len(done))
+    sandbox = SandboxPool(os.cpu_count() or 2) if chosen.needs_sandbox and todo else None
+
+    def work(task_id: str, sample: int) -> dict:
+        seed = request_seed(sampling.seed, task_index[task_id], sample)
+        record = chosen.solve(visible_part(problems[task_id]), client, sampling, seed, sandbox)
+        return {"task_id": task_id, "sample": sample, "seed": seed, "strategy": strategy, **record}
+
+    try:
+        error = _run_all(todo, work, concurrency, output, done, verbose=verbose, desc=f"generate {strategy}")
+    except KeyboardInterrupt:
+        clock.mark("interrupted", len(done))  # so that the resumed run's wall_seconds_total counts this part
+        print(f"\ninterrupted: {len(done)} samples kept in {output}; run again to resume", file=sys.stderr)
+        raise
+    finally:
+        if sandbox is not None:
+            sandbox.close()
+    if error is not None:
+        clock.mark("failed", len(done))
+        raise ServerError(f"{error}. {len(done)} samples kept in {output}; run again to resume")
+    ordered = sorted(done.values(), key=lambda r: (task_index[r["task_id"]], r["sample"]))
+    write_jsonl_atomic(output, ordered)
+    return _stats(ordered, len(todo), clock)
 
 
 def run_generation(base_urls: list[str], model: str, output: Path, *, strategy: str, sampling: strategies.Sampling,

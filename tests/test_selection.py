@@ -1,0 +1,170 @@
+"""Selection, repair, retry and resume logic without a model server.
+
+The model is replaced by ScriptedClient, which answers each chat request with the next scripted
+text: the real model cannot be made to give the answers a selection test needs. Everything else is
+real: the sandbox runs the candidates, a real HTTP server on 127.0.0.1 answers the client, real files.
+"""
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from qwen_humaneval import strategies
+from qwen_humaneval.client import ChatClient, Completion, ServerError
+from qwen_humaneval.generation import generate
+from qwen_humaneval.jsonl_io import InputError
+from qwen_humaneval.sandbox.pool import SandboxPool
+
+PROBLEM = {
+    "task_id": "Toy/0",
+    "entry_point": "add",
+    "prompt": 'def add(a, b):\n    """Add two numbers.\n    >>> add(1, 2)\n    3\n    """\n',
+}
+RIGHT = "    return a + b\n```"
+WRONG = "    return a - b\n```"
+ALWAYS_THREE = "    return 3\n```"
+
+
+class ScriptedClient:
+    """Stands in for ChatClient: answers requests in order from a script and keeps what was asked."""
+
+    def __init__(self, answers: list[str]):
+        self.answers = list(answers)
+        self.calls = []
+        self._lock = threading.Lock()
+
+    def chat(self, messages, *, prefill=None, **params) -> Completion:
+        with self._lock:
+            self.calls.append({"messages": messages, "prefill": prefill, **params})
+            text = self.answers.pop(0)
+        return Completion(text=text, finish_reason="stop", prompt_tokens=10, completion_tokens=5, latency=0.0, base_url="scripted")
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with SandboxPool(2) as pool:
+        yield pool
+
+
+def test_codet_picks_the_largest_consensus(sandbox):
+    tests = "1, 1) == 2\nassert add(2, 3) == 5\nassert add(0, 0) == 0\n```"
+    client = ScriptedClient([WRONG, RIGHT, ALWAYS_THREE, RIGHT, WRONG, tests])
+    record = strategies.codet(PROBLEM, client, strategies.Sampling(), seed=1, sandbox=sandbox)
+    assert record["completion"] == "    return a + b\n"
+    assert record["codet_consensus"] == 2 and record["codet_tests"] == 4  # the docstring example + 3 written
+    assert record["codet_tests_passed"] == 4
+    assert len(client.calls) == 6 and client.calls[-1]["prefill"] == "```python\nassert add("
+
+
+def test_codet_breaks_a_tie_by_the_earliest_candidate(sandbox):
+    """{1 candidate x 2 tests} against {2 candidates x 1 test}: equal scores, the earlier group wins."""
+    tests = "2, 2) == 4\n```"  # with the docstring's add(1, 2) == 3: ALWAYS_THREE passes 1, RIGHT passes 2
+    client = ScriptedClient([RIGHT, ALWAYS_THREE, ALWAYS_THREE, WRONG, WRONG, tests])
+    record = strategies.codet(PROBLEM, client, strategies.Sampling(codet_candidates=5), seed=1, sandbox=sandbox)
+    assert record["completion"] == "    return a + b\n" and record["codet_consensus"] == 1
+    client = ScriptedClient([ALWAYS_THREE, RIGHT, ALWAYS_THREE, WRONG, WRONG, tests])
+    record = strategies.codet(PROBLEM, client, strategies.Sampling(codet_candidates=5), seed=1, sandbox=sandbox)
+    assert record["completion"] == "    return 3\n" and record["codet_consensus"] == 2
+
+
+def test_codet_without_any_test_keeps_the_first_candidate(sandbox):
+    problem = {**PROBLEM, "prompt": 'def add(a, b):\n    """Add two numbers."""\n'}
+    client = ScriptedClient([WRONG, RIGHT, RIGHT, RIGHT, RIGHT, "not a test\n```"])
+    record = strategies.codet(problem, client, strategies.Sampling(), seed=1, sandbox=sandbox)
+    assert record["completion"] == "    return a - b\n" and record["codet_tests"] == 0
+
+
+def test_self_repair_fixes_from_the_failing_example(sandbox):
+    client = ScriptedClient([WRONG, "The sign was wrong.\n```python\ndef add(a, b):\n    return a + b\n```"])
+    record = strategies.self_repair(PROBLEM, client, strategies.Sampling(), seed=1, sandbox=sandbox)
+    assert "return a + b" in record["completion"] and record["examples_failed"] == 0 and record["repair_rounds"] == 1
+    feedback = client.calls[1]["messages"][-1]["content"]
+    assert "add(1, 2) returned -1, expected 3" in feedback  # the model is shown the failing call
+
+
+def test_self_repair_keeps_the_best_candidate_when_repairs_get_no_better(sandbox):
+    worse = "```python\ndef add(a, b):\n    raise ValueError\n```"
+    client = ScriptedClient([ALWAYS_THREE.replace("3", "4"), worse, worse])
+    record = strategies.self_repair(PROBLEM, client, strategies.Sampling(repair_rounds=2), seed=1, sandbox=sandbox)
+    assert record["completion"] == "    return 4\n" and record["repair_rounds"] == 2 and record["examples_failed"] == 1
+
+
+def test_self_repair_leaves_a_passing_answer_alone(sandbox):
+    client = ScriptedClient([RIGHT])
+    record = strategies.self_repair(PROBLEM, client, strategies.Sampling(), seed=1, sandbox=sandbox)
+    assert record["completion"] == "    return a + b\n" and record["repair_rounds"] == 0 and len(client.calls) == 1
+
+
+# ----------------------------------------------------------------------------- the HTTP client, against a real server
+class Scripted(BaseHTTPRequestHandler):
+    statuses: list[int] = []
+    seen: list[dict] = []
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        Scripted.seen.append(body)
+        status = Scripted.statuses.pop(0) if Scripted.statuses else 200
+        payload = {"choices": [{"message": {"content": body["messages"][-1]["content"] + "    return 1\n"}, "finish_reason": "stop"}],
+                   "usage": {"prompt_tokens": 7, "completion_tokens": 3}} if status == 200 else {"error": "scripted"}
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def http_server():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Scripted)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    Scripted.statuses, Scripted.seen = [], []
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_client_retries_server_errors_then_succeeds(http_server):
+    Scripted.statuses = [500, 429, 503]
+    answer = ChatClient([http_server], "m", retries=4, backoff=0).chat([{"role": "user", "content": "hi"}], prefill="def f():\n")
+    assert answer.text == "    return 1\n"  # the echoed prefill is cut off
+    assert (answer.prompt_tokens, answer.completion_tokens) == (7, 3) and len(Scripted.seen) == 4
+    assert Scripted.seen[0]["continue_final_message"] is True
+
+
+def test_client_does_not_retry_a_bad_request(http_server):
+    Scripted.statuses = [400]
+    with pytest.raises(ServerError, match="HTTP 400"):
+        ChatClient([http_server], "m", retries=4, backoff=0).chat([{"role": "user", "content": "hi"}])
+    assert len(Scripted.seen) == 1
+
+
+def test_client_gives_up_after_its_retries(http_server):
+    Scripted.statuses = [503] * 10
+    with pytest.raises(ServerError, match="giving up after 3 attempts: HTTP 503"):
+        ChatClient([http_server], "m", retries=2, backoff=0).chat([{"role": "user", "content": "hi"}])
+    assert len(Scripted.seen) == 3
+
+
+# ----------------------------------------------------------------------------- resume
+def test_generate_resumes_and_refuses_other_settings(tmp_path):
+    problems = {f"Toy/{n}": {**PROBLEM, "task_id": f"Toy/{n}"} for n in range(3)}
+    output = tmp_path / "solutions.jsonl"
+    settings = {"strategy": "baseline", "temperature": 0.0, "seed": 1}
+    sampling = strategies.Sampling()
+    first = ScriptedClient([RIGHT] * 3)
+    generate(problems, first, output, strategy="baseline", sampling=sampling, concurrency=2, settings=settings)
+    lines = output.read_text().splitlines()
+    output.write_text("\n".join(lines[:2]) + "\n" + lines[2][:10])  # a crash: two records and half of one
+    again = ScriptedClient([WRONG])
+    stats = generate(problems, again, output, strategy="baseline", sampling=sampling, concurrency=2, settings=settings)
+    assert len(again.calls) == 1 and stats["samples"] == 3 and stats["generated_now"] == 1
+    records = [json.loads(line) for line in output.read_text().splitlines()]
+    assert [r["task_id"] for r in records] == ["Toy/0", "Toy/1", "Toy/2"]
+    with pytest.raises(InputError, match="temperature: 0.0 -> 0.8"):
+        generate(problems, ScriptedClient([]), output, strategy="baseline", sampling=sampling,
+                 settings={**settings, "temperature": 0.8})
