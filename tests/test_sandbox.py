@@ -19,11 +19,20 @@ from qwen_humaneval.sandbox.pool import SandboxPool
 TIMEOUT = 2.0
 
 
-@pytest.fixture(scope="module")
-def pool():
-    with SandboxPool(2, memory_bytes=1 << 30) as p:
-        assert not p.warnings, p.warnings
-        yield p
+@pytest.fixture(scope="module", params=["root", "user-namespace"])
+def pool(request):
+    """Every test runs in both modes: as root (uid nobody) and as a non-root evaluator would (a user
+    namespace, no capabilities), which QHE_SANDBOX_USERNS=1 selects even when the tests run as root."""
+    mp = pytest.MonkeyPatch()
+    if request.param == "user-namespace":
+        mp.setenv("QHE_SANDBOX_USERNS", "1")
+    try:
+        with SandboxPool(2, memory_bytes=1 << 30) as p:
+            assert not p.warnings, p.warnings
+            assert p.layers["user_namespace"] == (request.param == "user-namespace" or os.geteuid() != 0)
+            yield p
+    finally:
+        mp.undo()
 
 
 def script(program: str) -> dict:
@@ -223,16 +232,18 @@ with SandboxPool(1) as pool:
 
 
 @pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv"), reason="needs root and setpriv to take CAP_SYS_ADMIN away")
-@pytest.mark.parametrize("allowed", [False, True])
-def test_without_namespaces_refuses_unless_allowed(allowed):
-    # A root process without CAP_SYS_ADMIN cannot create namespaces: the machine the sandbox cannot protect.
-    env = {**os.environ, "QHE_ALLOW_UNSANDBOXED": "1" if allowed else ""}
+@pytest.mark.parametrize("mode", ["refused", "allowed unsandboxed", "user namespace"])
+def test_without_cap_sys_admin(mode):
+    """A root process without CAP_SYS_ADMIN cannot create namespaces as root: the evaluator refuses to run
+    unprotected, unless told to (QHE_ALLOW_UNSANDBOXED), or sandboxes in a user namespace (QHE_SANDBOX_USERNS)."""
+    env = {**os.environ, "QHE_ALLOW_UNSANDBOXED": "1" if mode == "allowed unsandboxed" else "",
+           "QHE_SANDBOX_USERNS": "1" if mode == "user namespace" else ""}
     proc = subprocess.run([*WITHOUT_NAMESPACES, sys.executable, "-c", UNSANDBOXED_RUN], env=env, capture_output=True, text=True, timeout=60)
-    if allowed:
+    if mode == "refused":
+        assert proc.returncode != 0 and "cannot sandbox evaluations here" in proc.stderr
+    else:
         assert proc.returncode == 0, proc.stderr
         assert proc.stdout.split("\n")[:2] == ["passed", "failed: AssertionError"], proc.stdout
-    else:
-        assert proc.returncode != 0 and "cannot sandbox evaluations here" in proc.stderr
 
 
 # ----------------------------------------------------------------------------- the judge out of reach
@@ -443,8 +454,31 @@ def test_private_proc_shows_only_the_candidates_own_processes(pool):
                "pids = sorted(int(p) for p in os.listdir('/proc') if p.isdigit())\n"
                "assert pids == [1, child.pid], pids\n"
                "assert open('/proc/1/cmdline').read() != ''\n"
-               f"assert not os.path.exists('/proc/{os.getpid()}') or {os.getpid()} in (1, child.pid)\n"
-               "assert os.getuid() == 65534 and os.getgid() == 65534\n")
+               f"assert os.getuid() == {65534 if pool.layers['root'] else os.getuid()}, os.getuid()\n"
+               "status = open('/proc/self/status').read()\n"
+               "assert 'CapEff:\\t0000000000000000' in status and 'CapBnd:\\t0000000000000000' in status, status\n"
+               "assert 'NoNewPrivs:\\t1' in status\n")
+    assert run(pool, program)["result"] == "passed"
+
+
+def test_no_privileges_left(pool):
+    """No capabilities: mounting, chroot, chown and setuid all fail, in both modes."""
+    program = ("import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+               "assert libc.mount(b'tmpfs', b'/tmp', b'tmpfs', 0, None) != 0\n"
+               "for attempt in (lambda: os.chroot('/tmp'), lambda: os.chown('/tmp', 123, 123), lambda: os.setuid(123)):\n"
+               "    try:\n        attempt()\n    except OSError:\n        pass\n"
+               "    else:\n        raise AssertionError('a privileged call worked')\n")
+    assert run(pool, program)["result"] == "passed"
+
+
+def test_a_namespace_of_its_own_reveals_nothing(pool):
+    """Unprivileged user namespaces are allowed on this kernel, so the candidate can make its own and hold
+    capabilities there; the mounts it inherited are locked: it cannot uncover what lies beneath them."""
+    program = ("import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+               "if libc.unshare(0x10000000 | 0x00020000) == 0:\n"
+               "    for target in (b'/proc', b'/tmp', b'/usr', b'/'):\n"
+               "        assert libc.umount2(target, 2) != 0, target\n"
+               "    assert not any(os.path.exists(p) for p in ('/run', '/etc', '/var', '/home', '/dev/shm'))\n")
     assert run(pool, program)["result"] == "passed"
 
 

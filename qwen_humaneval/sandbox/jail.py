@@ -126,12 +126,12 @@ def build_root(root: str) -> None:
     mount(None, root, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
 
 
-def isolate_worker(root: str) -> dict:
+def isolate_worker(root: str, as_root: bool) -> dict:
     """Own mount + network namespaces for this worker, the host's mounts read-only, and the minimal root.
 
     Returns which layers are active, so the evaluator can report them.
     """
-    layers = {"root": os.geteuid() == 0, "user_namespace": False, "network": False, "read_only_mounts": False,
+    layers = {"root": as_root, "user_namespace": False, "network": False, "read_only_mounts": False,
               "pid_namespace": False, "minimal_root": False, "drop_privileges": False}
     uid, gid = os.geteuid(), os.getegid()
     try:

@@ -64,8 +64,9 @@ class SandboxPool:
         if "error" in layers and not os.environ.get("QHE_ALLOW_UNSANDBOXED"):
             proc.wait()
             raise SandboxError(
-                f"cannot sandbox evaluations here: {layers['error']}. Run as root or enable user namespaces; "
-                "QHE_ALLOW_UNSANDBOXED=1 runs them with rlimits and a timeout only (at your own risk)."
+                f"cannot sandbox evaluations here: {layers['error']}. Run as root with CAP_SYS_ADMIN (docker: --privileged), "
+                "or where user namespaces are enabled (QHE_SANDBOX_USERNS=1 uses them when root lacks CAP_SYS_ADMIN); "
+                "QHE_ALLOW_UNSANDBOXED=1 runs them with rlimits, the deadline and the judge/candidate split only (at your own risk)."
             )
         return proc, layers
 

@@ -263,7 +263,8 @@ def main() -> None:
     ap.add_argument("--memory-bytes", type=int, required=True)
     args = ap.parse_args()
     unsandboxed_allowed = bool(os.environ.get("QHE_ALLOW_UNSANDBOXED"))  # read before the environment is cleared
-    layers = jail.isolate_worker(args.root)
+    # QHE_SANDBOX_USERNS=1: the user-namespace mode of a non-root evaluator, also when run as root (for tests)
+    layers = jail.isolate_worker(args.root, as_root=os.geteuid() == 0 and not os.environ.get("QHE_SANDBOX_USERNS"))
     for name in PRELOADED_MODULES:
         __import__(name)
     os.environ.clear()
@@ -291,6 +292,8 @@ def main() -> None:
             judge_process.kill()
             judge_process = Judge(settings)
         candidate = zygote.spawn()
+    signal.pidfd_send_signal(candidate[0], signal.SIGKILL)  # the evaluator is done: the spare candidate goes
+    zygote.exit_status()
 
 
 if __name__ == "__main__":
