@@ -489,3 +489,18 @@ def test_root_is_read_only_and_python_works(pool):
                "    else:\n        raise AssertionError(path + ' is writable')\n"
                "assert subprocess.run([sys.executable, '-c', 'print(6 * 7)'], capture_output=True, text=True).stdout == '42\\n'\n")
     assert run(pool, program, timeout=10)["result"] == "passed"
+
+
+def test_works_from_a_python_installed_under_tmp(tmp_path):
+    """A checkout (and its .venv) under /tmp: each candidate's fresh /tmp must not hide the interpreter."""
+    import sysconfig
+
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    site = Path(sysconfig.get_path("purelib", vars={"base": str(venv), "platbase": str(venv)}))
+    (site / "qhe.pth").write_text(str(Path(__file__).resolve().parent.parent) + "\n")
+    program = UNSANDBOXED_RUN.replace("\"assert 1 + 1 == 2\"", "\"import sys, json; assert sys.prefix.startswith('/tmp/')\"")
+    proc = subprocess.run([str(venv / "bin" / "python"), "-c", program], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "QHE_ALLOW_UNSANDBOXED": ""})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split("\n")[:2] == ["passed", "failed: AssertionError"], proc.stdout + proc.stderr

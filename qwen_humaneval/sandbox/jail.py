@@ -99,8 +99,16 @@ def _python_trees() -> list[str]:
     return sorted(t for t in trees if not any(t.startswith(o + "/") for o in trees if o != t))
 
 
-def build_root(root: str) -> None:
-    """The minimal root every candidate pivots into (see the module docstring)."""
+STAGING = "/.under-tmp"
+
+
+def build_root(root: str) -> list[list[str]]:
+    """The minimal root every candidate pivots into (see the module docstring).
+
+    A Python tree that lives under /tmp (a checkout in /tmp, say) would be hidden by each candidate's
+    fresh /tmp: it is staged elsewhere in the root and bound back by enter_jail. Returns those
+    [staged, original] pairs.
+    """
     os.makedirs(root, exist_ok=True)
     mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755")
     for top in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
@@ -110,8 +118,14 @@ def build_root(root: str) -> None:
         elif os.path.isdir(host):
             _bind_read_only(host, os.path.join(root, top))
     _bind_read_only("/usr", os.path.join(root, "usr"))
+    under_tmp = []
     for tree in _python_trees():
-        _bind_read_only(tree, root + tree)
+        if tree.startswith("/tmp/"):
+            staged = f"{STAGING}/{len(under_tmp)}"
+            _bind_read_only(tree, root + staged)
+            under_tmp.append([staged, tree])
+        else:
+            _bind_read_only(tree, root + tree)
     dev = os.path.join(root, "dev")
     os.makedirs(dev, mode=0o755)
     for name in DEVICES:
@@ -124,6 +138,7 @@ def build_root(root: str) -> None:
     for empty in ("proc", "tmp"):
         os.makedirs(os.path.join(root, empty), mode=0o755)
     mount(None, root, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+    return under_tmp
 
 
 def isolate_worker(root: str, as_root: bool) -> dict:
@@ -165,7 +180,7 @@ def isolate_worker(root: str, as_root: bool) -> dict:
         layers["writable_mounts"] = failures
     layers["read_only_mounts"] = True
     try:
-        build_root(root)
+        layers["python_under_tmp"] = build_root(root)
     except OSError as e:
         layers["error"] = f"cannot build the minimal root: {e}"
         return layers
@@ -205,12 +220,15 @@ def pivot_into(root: str) -> None:
     os.chdir("/")
 
 
-def enter_jail(scratch_bytes: int) -> None:
+def enter_jail(scratch_bytes: int, under_tmp: list[list[str]]) -> None:
     """In a candidate (PID 1 of a fresh PID namespace, forked by the pivoted zygote): a private copy of
-    the minimal mount tree, a fresh /proc of its own PID namespace and a fresh size-capped /tmp."""
+    the minimal mount tree, a fresh /proc of its own PID namespace and a fresh size-capped /tmp (with
+    the Python trees that live under /tmp bound back in, read-only)."""
     unshare(CLONE_NEWNS)
     mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY)
     mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={scratch_bytes},mode=1777")
+    for staged, original in under_tmp:
+        _bind_read_only(staged, original)
     os.chdir("/tmp")
 
 

@@ -73,7 +73,7 @@ def _candidate_process(fds: list[int], settings: dict) -> None:
         _keep_only(fds)  # fd 3: requests from the judge, fd 4: answers to it
         layers = settings["layers"]
         if layers.get("minimal_root"):
-            jail.enter_jail(settings["scratch_bytes"])
+            jail.enter_jail(settings["scratch_bytes"], layers.get("python_under_tmp", []))
             os.environ["HOME"] = os.environ["TMPDIR"] = "/tmp"
         else:  # QHE_ALLOW_UNSANDBOXED: rlimits and the deadline only
             os.chdir(settings["scratch"])
