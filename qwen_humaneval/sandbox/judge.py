@@ -12,13 +12,18 @@ Kinds of job (the 'kind' field):
   entry point as a proxy to the candidate.
 - checks: literal calls and expected literals (docstring examples, model-written asserts); each is
   parsed with ast.literal_eval, never run as code, and every failure is listed.
-- plus: EvalPlus-style differential testing against expected outputs computed beforehand.
+- plus: EvalPlus-style differential testing against expected outputs computed beforehand, read from
+  a file the worker opens; each input within EvalPlus's time limit (max(min_time, factor x the
+  reference's time on it)).
 - outputs: the candidate's outputs on given inputs (how those expected outputs are computed).
 Stdlib only: runs inside the sandbox worker (`python -I`).
 """
 import ast
 import builtins
+import marshal
 import math
+import os
+import select
 
 from . import wire
 
@@ -27,6 +32,10 @@ MAX_ERROR_CHARS = 1000
 
 class CandidateDied(Exception):
     """The candidate's process exited or was killed while the judge waited for it."""
+
+
+class CandidateTimeout(Exception):
+    """The candidate took longer than an input's time limit."""
 
 
 class CandidateException(Exception):
@@ -68,9 +77,14 @@ class Candidate:
     def __init__(self, requests_fd: int, answers_fd: int):
         self.requests_fd, self.answers_fd = requests_fd, answers_fd
 
-    def _exchange(self, message: dict) -> dict:
+    def _exchange(self, message: dict, time_limit: float | None = None) -> dict:
         try:
             wire.send(self.requests_fd, message)
+            if time_limit is not None:
+                poller = select.poll()
+                poller.register(self.answers_fd, select.POLLIN)
+                if not poller.poll(time_limit * 1000):
+                    raise CandidateTimeout()
             return wire.receive(self.answers_fd)
         except (EOFError, BrokenPipeError):
             raise CandidateDied() from None
@@ -83,12 +97,27 @@ class Candidate:
             raise _rebuild(answer)
 
     def call(self, name: str, *args, **kwargs):
-        answer = self._exchange({"call": name, "value": [list(args), kwargs]})
+        return self.call_within(None, name, args, kwargs)
+
+    def call_within(self, time_limit: float | None, name: str, args, kwargs=None):
+        """The candidate's name(*args, **kwargs); CandidateTimeout past time_limit seconds (None: no limit)."""
+        answer = self._exchange({"call": name, "value": [list(args), kwargs or {}]}, time_limit)
         if "raised" in answer:
             raise _rebuild(answer)
         if "value" not in answer:
             raise wire.WireError("the candidate answered without a value")
         return answer["value"]
+
+    def call_many(self, name: str, arg_lists: list):
+        """The candidate's answers to name(*args) for each args, in one request: yields each answer dict
+        ({'value'} or {'raised', 'message'}, with the 'seconds' the candidate says it took). The values
+        stay encoded (wire data), to be passed on: whoever uses them decodes them."""
+        try:
+            wire.send(self.requests_fd, {"call_many": name, "value": list(arg_lists)})
+            for _ in arg_lists:
+                yield wire.receive(self.answers_fd, values=False)
+        except (EOFError, BrokenPipeError):
+            raise CandidateDied() from None
 
     def proxy(self, name: str):
         def function(*args, **kwargs):
@@ -173,13 +202,30 @@ def close_enough(out, exp, atol: float) -> bool:
     return out == exp
 
 
+_expected_cache: dict = {}
+
+
+def _expected(job: dict) -> dict:
+    """HumanEval+'s inputs and expected outputs (a marshal blob each) and reference times for the job's
+    task, from the descriptor the worker opened (kept for the next samples of the same task)."""
+    fd = job.pop("data_fd")
+    with os.fdopen(fd, "rb") as f:
+        if job["expected_file"] not in _expected_cache:
+            if len(_expected_cache) >= 4:
+                _expected_cache.pop(next(iter(_expected_cache)))
+            _expected_cache[job["expected_file"]] = marshal.load(f)
+    return _expected_cache[job["expected_file"]]
+
+
 def run_plus(candidate: Candidate, job: dict) -> dict:
     entry_point, atol = job["entry_point"], float(job.get("atol") or 0)
-    inputs, expected = wire.decode_value(job["inputs"]), wire.decode_value(job["expected"])
-    for number, (args, exp) in enumerate(zip(inputs, expected)):
-        if isinstance(exp, dict) and "reference_raised" in exp:
+    data = _expected(job)
+    for number, (packed_args, packed_exp, seconds) in enumerate(zip(data["inputs"], data["outputs"], data["times"])):
+        args, exp = marshal.loads(packed_args), marshal.loads(packed_exp)
+        if "reference_raised" in exp:
             raise AssertionError(f"input #{number}: the reference solution raised {exp['reference_raised']}")
-        got = candidate.call(entry_point, *args)
+        limit = max(job["min_time"], job["time_factor"] * seconds)
+        got = candidate.call_within(limit, entry_point, args)
         if entry_point == "find_zero":  # any root will do: evaluate the polynomial there
             value = sum(c * math.pow(got, i) for i, c in enumerate(args[0]))
             assert abs(value) <= (atol or 1e-6), f"input #{number}: poly(xs, {got!r}) = {value!r}, not 0"
@@ -189,15 +235,17 @@ def run_plus(candidate: Candidate, job: dict) -> dict:
 
 
 def run_outputs(candidate: Candidate, job: dict) -> dict:
-    outputs = []
-    for args in wire.decode_value(job["inputs"]):
-        try:
-            outputs.append({"value": candidate.call(job["entry_point"], *args)})
-        except CandidateDied:
-            raise
-        except Exception as e:
-            outputs.append({"reference_raised": f"{type(e).__name__}: {e}"[:MAX_ERROR_CHARS]})
-    return {"outputs": wire.encode_value(outputs)}
+    """The outputs on every input (still encoded) and the seconds each took, measured in the candidate's
+    process: this runs the trusted reference solution, in one request, so no round trip counts."""
+    outputs, times = [], []
+    for answer in candidate.call_many(job["entry_point"], wire.decode_value(job["inputs"])):
+        if "raised" in answer:
+            outputs.append({"reference_raised": describe(_rebuild(answer))})
+        else:
+            outputs.append({"value": answer["value"]})
+        seconds = answer.get("seconds")
+        times.append(float(seconds) if type(seconds) in (int, float) else 0.0)
+    return {"outputs": outputs, "times": times}
 
 
 KINDS = {"script": run_script, "tests": run_tests, "checks": run_checks, "plus": run_plus, "outputs": run_outputs}
@@ -216,5 +264,7 @@ def judge(job: dict, candidate: Candidate) -> dict:
         return {"result": "passed", **extra}
     except CandidateDied:
         return {"died": True}
+    except CandidateTimeout:
+        return {"result": "timed out"}
     except BaseException as e:  # SystemExit and KeyboardInterrupt from the candidate are failures too
         return {"result": f"failed: {describe(e)}"}

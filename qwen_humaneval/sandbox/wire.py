@@ -10,7 +10,7 @@ import json
 import os
 import struct
 
-FORMAT = "wire1"  # bump when the encoding changes: cached expected outputs are keyed by it
+FORMAT = "wire2"  # bump when the encoding changes: cached expected outputs are keyed by it
 MAX_MESSAGE_BYTES = 64 << 20
 _HEADER = struct.Struct("!I")
 _BIG = 1 << 63
@@ -18,6 +18,14 @@ _BIG = 1 << 63
 
 class WireError(ValueError):
     """A message that is not a value (malformed, too large, too deep, or of an unsupported type)."""
+
+
+_SCALARS = (str, float, bool, type(None))
+
+
+def _all_scalars(items) -> bool:
+    """Whether a sequence holds only values JSON keeps as they are (a fast path for long outputs)."""
+    return all(type(v) in _SCALARS or (type(v) is int and -_BIG < v < _BIG) for v in items)
 
 
 def _plain(value, depth: int = 0):
@@ -29,9 +37,9 @@ def _plain(value, depth: int = 0):
     if kind is int:
         return value if -_BIG < value < _BIG else {"t": "int", "v": format(value, "x")}
     if kind is list:
-        return [_plain(v, depth + 1) for v in value]
+        return value if _all_scalars(value) else [_plain(v, depth + 1) for v in value]
     if kind is tuple:
-        return {"t": "tuple", "v": [_plain(v, depth + 1) for v in value]}
+        return {"t": "tuple", "v": list(value) if _all_scalars(value) else [_plain(v, depth + 1) for v in value]}
     if kind is dict:
         return {"t": "dict", "v": [[_plain(k, depth + 1), _plain(v, depth + 1)] for k, v in value.items()]}
     if kind is set or kind is frozenset:
@@ -54,6 +62,8 @@ def _value(data):
     if data is None or isinstance(data, (bool, str, float, int)):
         return data
     if isinstance(data, list):
+        if not any(type(v) is list or type(v) is dict for v in data):
+            return data
         return [_value(v) for v in data]
     if not isinstance(data, dict) or set(data) != {"t", "v"}:
         raise WireError("malformed value")
@@ -62,7 +72,7 @@ def _value(data):
         if tag == "int" and isinstance(v, str):
             return int(v, 16)
         if tag == "tuple" and isinstance(v, list):
-            return tuple(_value(x) for x in v)
+            return tuple(_value(v))
         if tag == "dict" and isinstance(v, list):
             return {_value(k): _value(x) for k, x in v}
         if tag == "set" and isinstance(v, list):
@@ -99,14 +109,15 @@ def encode(message: dict) -> bytes:
     return json.dumps(body, separators=(",", ":")).encode()
 
 
-def decode(raw: bytes) -> dict:
+def decode(raw: bytes, values: bool = True) -> dict:
+    """A message; with values=False its 'value' field stays as JSON data (for passing on, not for use)."""
     try:
         body = json.loads(raw)
     except (ValueError, RecursionError) as e:
         raise WireError(f"not JSON: {str(e)[:100]}") from None
     if not isinstance(body, dict):
         raise WireError("a message must be a JSON object")
-    if "value" in body:
+    if "value" in body and values:
         body["value"] = decode_value(body["value"])
     return body
 
@@ -134,9 +145,9 @@ def _read_exactly(fd: int, n: int) -> bytes:
     return b"".join(chunks)
 
 
-def receive(fd: int) -> dict:
+def receive(fd: int, values: bool = True) -> dict:
     """The next message; EOFError when the other side is gone, WireError when it sent garbage."""
     (size,) = _HEADER.unpack(_read_exactly(fd, _HEADER.size))
     if size > MAX_MESSAGE_BYTES:
         raise WireError(f"message of {size} bytes is over the {MAX_MESSAGE_BYTES} byte limit")
-    return decode(_read_exactly(fd, size))
+    return decode(_read_exactly(fd, size), values)

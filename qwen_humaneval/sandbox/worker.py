@@ -171,18 +171,22 @@ def _judge_loop(sock: socket.socket, settings: dict) -> None:
         jail.drop_privileges(as_root=settings["layers"]["root"])
     while True:
         try:
-            header, fds, _, _ = socket.recv_fds(sock, _LENGTH.size, 2)
+            header, fds, _, _ = socket.recv_fds(sock, _LENGTH.size, 3)
             if len(header) < _LENGTH.size:
                 header += _receive_exactly(sock, _LENGTH.size - len(header))
             job = json.loads(_receive_exactly(sock, _LENGTH.unpack(header)[0]))
         except (EOFError, ConnectionError):
             return
-        requests_w, answers_r = fds
+        requests_w, answers_r, *data = fds
+        if data:
+            job["data_fd"] = data[0]
         try:
             verdict = judge.judge(job, judge.Candidate(requests_w, answers_r))
         finally:
             os.close(requests_w)
             os.close(answers_r)
+            if "data_fd" in job:
+                os.close(job["data_fd"])
         _send_frame(sock, json.dumps(verdict).encode())
 
 
@@ -196,7 +200,16 @@ class Judge:
         theirs.close()
 
     def send(self, job: dict, requests_w: int, answers_r: int) -> None:
-        _send_frame(self.sock, json.dumps(job).encode(), [requests_w, answers_r])
+        """The job, the judge's ends of the candidate's pipes and, for HumanEval+, the expected outputs'
+        file, opened here: the judge runs as nobody and could not open the evaluator's cache itself."""
+        fds = [requests_w, answers_r]
+        if "expected_file" in job:
+            fds.append(os.open(job["expected_file"], os.O_RDONLY | os.O_CLOEXEC))
+        try:
+            _send_frame(self.sock, json.dumps(job).encode(), fds)
+        finally:
+            if len(fds) == 3:
+                os.close(fds[2])
 
     def verdict(self, deadline: float) -> dict | None:
         """The verdict, or None when the deadline passed first."""
