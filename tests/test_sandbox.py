@@ -45,6 +45,12 @@ def judged(solution: str, test: str, entry_point: str = "f", prompt: str = "") -
     return {"kind": "tests", "solution": solution, "entry_point": entry_point, "prompt": prompt, "test": test}
 
 
+def fresh_tmp(pool) -> list[str]:
+    """What a candidate's fresh /tmp holds: nothing, but the top folder of a Python installation that
+    lives under /tmp (a checkout there), bound back in read-only."""
+    return sorted({original.split("/")[2] for _, original in pool.layers.get("python_under_tmp", [])})
+
+
 def run(pool, job, timeout: float = TIMEOUT) -> dict:
     job = script(job) if isinstance(job, str) else job
     [(key, verdict)] = list(pool.run([("one", job)], timeout=timeout))
@@ -210,7 +216,7 @@ def test_scratch_dir_is_writable_and_private(pool):
     program = "open('notes.txt', 'w').write('hello')\nassert open('notes.txt').read() == 'hello'"
     assert run(pool, program)["result"] == "passed"
     # the next sample gets a fresh, empty directory
-    assert run(pool, "import os\nassert os.listdir('.') == [], os.listdir('.')")["result"] == "passed"
+    assert run(pool, f"import os\nassert sorted(os.listdir('.')) == {fresh_tmp(pool)}, os.listdir('.')")["result"] == "passed"
 
 
 def test_output_flood_is_discarded(pool):
@@ -463,7 +469,7 @@ def test_no_host_tmp_run_shm_or_home(pool):
     marker = Path(f"/dev/shm/qhe-{os.getpid()}")
     program = ("import os\nassert not os.path.exists('/run') and not os.path.exists('/var') and not os.path.exists('/home')\n"
                "assert not os.path.exists('/dev/shm') and not os.path.exists('/etc')\n"
-               "assert os.listdir('/tmp') == [] and os.getcwd() == '/tmp'\n"
+               f"assert sorted(os.listdir('/tmp')) == {fresh_tmp(pool)} and os.getcwd() == '/tmp'\n"
                "assert sorted(os.listdir('/dev')) == ['fd', 'full', 'null', 'random', 'stderr', 'stdin', 'stdout', 'urandom', 'zero']\n"
                f"open({str(marker)!r}, 'w').write('x')\n")
     assert run(pool, program)["result"] == "failed: FileNotFoundError: [Errno 2] No such file or directory: " + repr(str(marker))
