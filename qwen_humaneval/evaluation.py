@@ -11,6 +11,7 @@ from .datasets import load_problems
 from .jsonl_io import InputError, JsonlAppender, load_finished, read_jsonl, sample_keys, write_jsonl_atomic
 from .manifest import write_manifest
 from .jobs import ExpectedOutputs, job_for
+from .sandbox import wire
 from .sandbox.pool import SandboxPool
 
 
@@ -85,7 +86,9 @@ def evaluate(solutions: Path, results: Path, *, dataset: str = "humaneval", time
         print(f"evaluated {len(pending)} samples in {elapsed:.1f}s with {workers} workers")
         write_manifest(results, "evaluate",
                        {"dataset": dataset, "solutions": str(solutions), "timeout": timeout, "workers": workers,
-                        "memory_bytes": memory_bytes},
+                        "memory_bytes": memory_bytes, "sandbox": "judge/candidate split, wire " + wire.FORMAT,
+                        **({"per_input_time_limit": f"max({config.PLUS_MIN_TIME} s, {config.PLUS_TIME_FACTOR} x reference)"}
+                           if dataset == "humanevalplus" else {})},
                        stats={"samples": len(ordered), "evaluated_now": len(pending), "wall_seconds": round(elapsed, 2),
                               "passed": sum(r["passed"] for r in ordered)},
                        sandbox_layers=layers)
