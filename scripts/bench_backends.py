@@ -8,11 +8,11 @@ from qwen_humaneval.bench import bench_backends
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--backends", default="llama.cpp,vllm")
-    ap.add_argument("--tasks", type=int, default=40, help="first N HumanEval tasks, 4 in flight, scored for pass@1")
-    ap.add_argument("--sequential-tasks", type=int, default=8, help="tasks after the scored ones, sent one at a time for tok/s at 1")
-    args = ap.parse_args()
-    bench_backends(tuple(args.backends.split(",")), args.tasks, args.sequential_tasks)
+    ap.add_argument("--backends", type=lambda s: tuple(s.split(",")), default=argparse.SUPPRESS, help="llama.cpp,vllm")
+    ap.add_argument("--tasks", type=int, default=argparse.SUPPRESS, help="first N HumanEval tasks, 4 in flight, scored for pass@1 (40)")
+    ap.add_argument("--sequential-tasks", type=int, default=argparse.SUPPRESS,
+                    help="tasks after the scored ones, sent one at a time for tok/s at 1 (8)")
+    bench_backends(**vars(ap.parse_args()))
     return 0
 
 

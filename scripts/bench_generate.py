@@ -8,10 +8,9 @@ from qwen_humaneval.bench import bench_generate
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--tasks", type=int, default=16, help="tasks sent at each level (the first N of HumanEval)")
-    ap.add_argument("--levels", default="1,2,4,8")
-    args = ap.parse_args()
-    bench_generate(args.tasks, tuple(int(x) for x in args.levels.split(",")))
+    ap.add_argument("--tasks", type=int, default=argparse.SUPPRESS, help="tasks sent at each level (the first N of HumanEval; 16)")
+    ap.add_argument("--levels", type=lambda s: tuple(int(x) for x in s.split(",")), default=argparse.SUPPRESS, help="1,2,4,8")
+    bench_generate(**vars(ap.parse_args()))
     return 0
 
 

@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 from qwen_humaneval import config
+from qwen_humaneval.datasets import DATASETS
 from qwen_humaneval.artifacts import ArtifactError
 from qwen_humaneval.evaluation import evaluate
 from qwen_humaneval.jsonl_io import InputError
@@ -15,7 +16,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--solutions", type=Path, default=config.OUTPUT_DIR / "solutions.jsonl")
     ap.add_argument("--results", type=Path, default=None, help="default: output/results.jsonl (results_humanevalplus.jsonl for HumanEval+)")
-    ap.add_argument("--dataset", default="humaneval", choices=["humaneval", "humanevalplus"])
+    ap.add_argument("--dataset", default="humaneval", choices=DATASETS)
     ap.add_argument("--timeout", type=float, default=None, help=f"seconds per sample (default: {config.EVAL_TIMEOUTS})")
     ap.add_argument("--workers", type=int, default=None, help="sandbox workers (default: number of cores)")
     ap.add_argument("--memory-gb", type=float, default=config.SANDBOX_MEMORY_BYTES / (1 << 30), help="address-space cap per sample")

@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 from qwen_humaneval import config
+from qwen_humaneval.datasets import DATASETS
 from qwen_humaneval.jsonl_io import InputError
 from qwen_humaneval.reporting import write_report
 
@@ -13,7 +14,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--results", type=Path, default=None, help="default: output/results.jsonl (results_<dataset>.jsonl for others)")
     ap.add_argument("--solutions", type=Path, default=None, help="default: solutions.jsonl beside the results")
-    ap.add_argument("--dataset", default="humaneval")
+    ap.add_argument("--dataset", default="humaneval", choices=DATASETS)
     ap.add_argument("--out", type=Path, default=None, help="report basename (default: report next to the results)")
     args = ap.parse_args()
     args.results = args.results or config.results_path(args.dataset)

@@ -13,12 +13,12 @@ from qwen_humaneval.model_fetch import ensure_model
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--host", default=config.HOST)
     ap.add_argument("--port", type=int, default=config.PORT)
     ap.add_argument("--slots", type=int, default=config.SLOTS, help="parallel sequences (requests batched together)")
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--ctx-per-slot", type=int, default=config.CTX_PER_SLOT, help="context tokens per slot")
-    ap.add_argument("--ready-timeout", type=float, default=300)
+    ap.add_argument("--ready-timeout", type=float, default=config.READY_TIMEOUT)
     args = ap.parse_args()
     try:
         model = ensure_model()

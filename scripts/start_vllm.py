@@ -17,11 +17,11 @@ from qwen_humaneval.vllm_backend import ensure_hf_model, ensure_venv
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--host", default=config.HOST)
     ap.add_argument("--port", type=int, default=config.PORT)
-    ap.add_argument("--max-model-len", type=int, default=4096)
-    ap.add_argument("--ready-timeout", type=float, default=900)
-    ap.add_argument("--memory-fraction", type=float, default=0.5,
+    ap.add_argument("--max-model-len", type=int, default=config.VLLM_MAX_MODEL_LEN)
+    ap.add_argument("--ready-timeout", type=float, default=config.VLLM_READY_TIMEOUT)
+    ap.add_argument("--memory-fraction", type=float, default=config.VLLM_MEMORY_FRACTION,
                     help="share of the NUMA node's memory vLLM reserves on CPU (its --gpu-memory-utilization)")
     args = ap.parse_args()
     try:
