@@ -10,7 +10,8 @@ Two levels:
   socket file of the host exists there any more).
 - enter_jail() and drop_privileges(): once per candidate, which is PID 1 of a fresh PID namespace:
   a private copy of the minimal mount tree, a fresh /proc for its PID namespace, a fresh size-capped
-  tmpfs on /tmp, then uid nobody (as root) or no capabilities (in a user namespace), and no_new_privs.
+  tmpfs on /tmp, then uid nobody (as root) or no capabilities (in a user namespace), no_new_privs,
+  and forbid_new_namespaces(): a seccomp filter against unshare, setns and namespace clones.
 Stdlib only: runs inside the sandbox worker (`python -I`).
 """
 import ctypes
@@ -246,3 +247,55 @@ def drop_privileges(as_root: bool) -> None:
         data = (ctypes.c_uint32 * 6)()
         _check(_libc.capset(header, data), "capset")
     _check(prctl(PR_SET_NO_NEW_PRIVS, 1), "no_new_privs")
+
+
+# ----------------------------------------------------------------------------- seccomp: no new namespaces
+PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 22, 2
+_AUDIT_ARCH_X86_64 = 0xC000003E
+_NAMESPACE_FLAGS = 0x7E020080  # CLONE_NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET, NEWTIME
+_SYSCALLS_X86_64 = {"unshare": 272, "setns": 308, "clone": 56, "clone3": 435}
+
+
+class _SockFilter(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_uint16), ("jt", ctypes.c_uint8), ("jf", ctypes.c_uint8), ("k", ctypes.c_uint32)]
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_uint16), ("filter", ctypes.POINTER(_SockFilter))]
+
+
+def _namespace_filter() -> list[tuple[int, int, int, int]]:
+    """BPF for seccomp: unshare, setns and clone with a namespace flag fail with EPERM; clone3 (whose
+    flags a filter cannot read) fails with ENOSYS, so libc falls back to clone; another ABI is killed."""
+    ld_abs, jeq, jge, jset, ret = 0x20, 0x15, 0x35, 0x45, 0x06
+    allow, kill = 0x7FFF0000, 0x80000000
+    eperm, enosys = 0x00050000 | 1, 0x00050000 | 38
+    calls = _SYSCALLS_X86_64
+    return [
+        (ld_abs, 0, 0, 4),                        # 0: arch
+        (jeq, 1, 0, _AUDIT_ARCH_X86_64),          # 1
+        (ret, 0, 0, kill),                        # 2
+        (ld_abs, 0, 0, 0),                        # 3: syscall number
+        (jge, 7, 0, 0x40000000),                  # 4: x32 numbers -> 12
+        (jeq, 6, 0, calls["unshare"]),            # 5 -> 12
+        (jeq, 5, 0, calls["setns"]),              # 6 -> 12
+        (jeq, 3, 0, calls["clone3"]),             # 7 -> 11
+        (jeq, 0, 4, calls["clone"]),              # 8: clone -> 9, anything else -> 13
+        (ld_abs, 0, 0, 16),                       # 9: clone's flags (low 32 bits of args[0])
+        (jset, 1, 2, _NAMESPACE_FLAGS),           # 10: any namespace flag -> 12, else -> 13
+        (ret, 0, 0, enosys),                      # 11
+        (ret, 0, 0, eperm),                       # 12
+        (ret, 0, 0, allow),                       # 13
+    ]
+
+
+def forbid_new_namespaces() -> bool:
+    """Install the filter (needs no_new_privs, set by drop_privileges). False where it does not apply."""
+    if platform.machine() != "x86_64":
+        return False
+    program = _namespace_filter()
+    filters = (_SockFilter * len(program))(*[_SockFilter(*instruction) for instruction in program])
+    fprog = _SockFprog(len(program), filters)
+    _check(_libc.prctl(PR_SET_SECCOMP, ctypes.c_ulong(SECCOMP_MODE_FILTER), ctypes.byref(fprog),
+                       ctypes.c_ulong(0), ctypes.c_ulong(0)), "seccomp")
+    return True

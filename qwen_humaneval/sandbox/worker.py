@@ -84,6 +84,7 @@ def _candidate_process(fds: list[int], settings: dict) -> None:
         if layers.get("drop_privileges"):
             jail.limit(resource.RLIMIT_NPROC, 256)
             jail.drop_privileges(as_root=layers["root"])
+            jail.forbid_new_namespaces()
     except BaseException as e:  # never run the code unprotected
         wire.send(candidate.ANSWERS_FD, {"setup_failed": repr(e)})
         return
