@@ -10,7 +10,6 @@ import time
 
 from . import wire
 
-MAX_ERROR_CHARS = 1000
 REQUESTS_FD, ANSWERS_FD = 3, 4
 
 
@@ -19,7 +18,7 @@ def _exception(e: BaseException) -> dict:
         text = str(e)
     except BaseException:  # a __str__ that raises
         text = ""
-    return {"raised": type(e).__name__, "message": text[:MAX_ERROR_CHARS]}
+    return {"raised": type(e).__name__, "message": text[:wire.MAX_ERROR_CHARS]}
 
 
 def _answer(function, args, kwargs) -> bytes:

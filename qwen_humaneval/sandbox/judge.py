@@ -27,7 +27,6 @@ import select
 
 from . import wire
 
-MAX_ERROR_CHARS = 1000
 
 
 class CandidateDied(Exception):
@@ -253,7 +252,7 @@ KINDS = {"script": run_script, "tests": run_tests, "checks": run_checks, "plus":
 
 def describe(e: BaseException) -> str:
     message = f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
-    return message[:MAX_ERROR_CHARS]
+    return message[:wire.MAX_ERROR_CHARS]
 
 
 def judge(job: dict, candidate: Candidate) -> dict:

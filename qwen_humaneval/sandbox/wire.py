@@ -12,6 +12,7 @@ import struct
 
 FORMAT = "wire2"  # bump when the encoding changes: cached expected outputs are keyed by it
 MAX_MESSAGE_BYTES = 64 << 20
+MAX_ERROR_CHARS = 1000  # of an exception message, on either side
 _HEADER = struct.Struct("!I")
 _BIG = 1 << 63
 
