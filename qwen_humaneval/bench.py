@@ -11,6 +11,7 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import config
@@ -75,6 +76,121 @@ def bench_generate(tasks: int = 16, levels: tuple[int, ...] = (1, 2, 4, 8)) -> l
         print(f"{r['label']:38s} {r['tokens_per_s']:7.1f} {r['tasks_per_min']:10.1f} {r['tasks_per_min'] / base:13.2f}x")
     print(f"load average after: {load_average():.2f}")
     (config.OUTPUT_DIR / "bench_generate.json").write_text(json.dumps(rows, indent=2) + "\n")
+    return rows
+
+
+# ----------------------------------------------------------------------------- what makes generation faster
+@dataclass(frozen=True)
+class Lever:
+    """One way to run `make all`: llama-server's arguments and the client's prompt style and sampling."""
+    what: str
+    server: tuple = ()          # start_server.py arguments on top of the defaults
+    style: str = config.STYLE
+    samples: int = 1            # > 1: sampled at TEMPERATURE_SEVERAL, on `sample_tasks` tasks
+    one_prefill: bool = True
+
+
+# "before" pins the default of 2026-11-26 explicitly, so it stays the baseline when the defaults move.
+BEFORE = ("--flash-attn", "auto", "--ubatch-size", "512", "--spec", "none")
+LEVERS = {
+    "before": Lever("default before (problem twice: request + prefill)", BEFORE, style="prefill"),
+    "default": Lever("default now (make all)"),
+    "signature": Lever("problem once: signature prefill", BEFORE, style="signature"),
+    "fa-off": Lever("flash attention off", ("--flash-attn", "off")),
+    "fa-on": Lever("flash attention on", ("--flash-attn", "on")),
+    "ubatch-256": Lever("prompt batches of 256 tokens", ("--ubatch-size", "256")),
+    "slots-2": Lever("2 slots (2 in flight)", ("--slots", "2")),
+    "ngram-simple": Lever("speculative: ngram-simple", ("--spec", "ngram-simple")),
+    "ngram-mod": Lever("speculative: ngram-mod", ("--spec", "ngram-mod")),
+    "draft": Lever(f"speculative: {config.DRAFT_MODEL} draft", ("--spec", "draft")),
+    "samples-apart": Lever("5 samples, one request each", samples=5, one_prefill=False),
+    "samples-n": Lever("5 samples, one request with n=5", samples=5),
+}
+
+
+def processed_tokens(base_url: str) -> tuple[int, int]:
+    """(prompt tokens processed, tokens generated) so far, from llama-server's /metrics: cached prompt tokens are not counted."""
+    import requests
+
+    values = {}
+    for line in requests.get(f"{base_url}/metrics", timeout=10).text.splitlines():
+        if line.startswith("llamacpp:") and " " in line:
+            name, value = line.split(" ", 1)
+            values[name] = float(value)
+    return int(values.get("llamacpp:prompt_tokens_total", 0)), int(values.get("llamacpp:tokens_predicted_total", 0))
+
+
+def run_lever(key: str, problems: dict, warm_up: list[dict]) -> dict:
+    """Start a fresh server for the lever, warm it up, generate and evaluate; wall time from launch to verdicts."""
+    lever = LEVERS[key]
+    out_dir = config.OUTPUT_DIR / "bench" / "levers" / key
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for stale in out_dir.glob("*.jsonl*"):
+        stale.unlink()
+    env = {**os.environ, "OUTPUT_DIR": str(out_dir)}
+    port = free_port()
+    start = time.time()
+    run_script("start_server.py", "--port", port, *lever.server, env=env)
+    ready = time.time() - start
+    launch = json.loads((out_dir / "server.json").read_text())
+    several = lever.samples > 1
+    sampling = Sampling(style=lever.style, one_prefill=lever.one_prefill,
+                        temperature=config.TEMPERATURE_SEVERAL if several else config.TEMPERATURE_ONE_SAMPLE)
+    try:
+        base_url = f"http://127.0.0.1:{port}"
+        client = ChatClient([base_url], config.MODEL_NAME, max_n=launch["slots"])
+        measure(client, warm_up, 2)  # page the model in, outside the clock
+        prompt_before, _ = processed_tokens(base_url)
+        start = time.time()
+        stats = generate(problems, client, out_dir / "solutions.jsonl", strategy="baseline", sampling=sampling,
+                         samples=lever.samples, concurrency=launch["slots"], settings={"lever": key})
+        generate_seconds = time.time() - start
+        prompt_processed = processed_tokens(base_url)[0] - prompt_before
+    finally:
+        run_script("stop_server.py", env=env, check=False)
+    start = time.time()
+    results = evaluate(out_dir / "solutions.jsonl", out_dir / "results.jsonl")
+    eval_seconds = time.time() - start
+    return {"lever": key, "what": lever.what, "tasks": len(problems), "samples": len(results),
+            "ready_seconds": round(ready, 1), "generate_seconds": round(generate_seconds, 1),
+            "eval_seconds": round(eval_seconds, 1), "wall_seconds": round(ready + generate_seconds + eval_seconds, 1),
+            "prompt_tokens": stats["prompt_tokens"], "prompt_tokens_processed": prompt_processed, "completion_tokens": stats["completion_tokens"],
+            "tok_s": round(stats["completion_tokens"] / generate_seconds, 1), "passed": sum(r["passed"] for r in results),
+            "pass_at_1": round(100 * sum(r["passed"] for r in results) / len(results), 2), "load_before": round(load_average(), 2)}
+
+
+def bench_levers(levers: tuple[str, ...] = tuple(LEVERS), tasks: int = 40, sample_tasks: int = 8) -> list[dict]:
+    """Each lever against "before" (the default of 2026-11-26) on the same tasks, one after the other in one run.
+
+    Every lever gets a fresh server (llama-server keeps prompts in its slots and in RAM, so a reused
+    server would answer later levers from its cache), warmed up on the last two tasks, which are
+    never measured; then the greedy baseline on the first `tasks` tasks (5 samples at temperature
+    0.8 on the first `sample_tasks` for the sampling levers), evaluated in the sandbox. The wall time
+    counts what `make all` does: server start, generation, evaluation. Levers sharing a task set are
+    compared with the first row of that set.
+    """
+    unknown = [k for k in levers if k not in LEVERS]
+    if unknown:
+        raise ValueError(f"unknown levers {unknown}; choose from {', '.join(LEVERS)}")
+    everything = load_problems("humaneval")
+    listed = list(everything.values())
+    print(f"load average before: {load_average():.2f}; {tasks} tasks per lever ({sample_tasks} for sampling levers)")
+    rows = []
+    for key in levers:
+        n = sample_tasks if LEVERS[key].samples > 1 else tasks
+        rows.append(run_lever(key, dict(list(everything.items())[:n]), listed[-2:]))
+        print(json.dumps(rows[-1]), flush=True)
+    lines = ["| lever | tasks x samples | wall (serve+generate+eval) | vs first row | prompt tokens (processed) | completion tokens "
+             "| completion tok/s | pass@1 |", "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        base = next(b for b in rows if (b["tasks"], b["samples"]) == (r["tasks"], r["samples"]))
+        lines.append(f"| {r['what']} | {r['tasks']} x {r['samples'] // r['tasks']} | {r['wall_seconds']:.0f} s "
+                     f"| {base['wall_seconds'] / r['wall_seconds']:.2f}x | {r['prompt_tokens']:,} ({r['prompt_tokens_processed']:,}) | {r['completion_tokens']:,} "
+                     f"| {r['tok_s']:.1f} | {r['pass_at_1']:.1f}% ({r['passed']}/{r['samples']}) |")
+    load = f"load average after: {load_average():.2f}"
+    print("\n".join(lines + [load]))
+    (config.OUTPUT_DIR / "bench_levers.json").write_text(json.dumps(rows, indent=2) + "\n")
+    (config.OUTPUT_DIR / "bench_levers.md").write_text("\n".join(lines + ["", load]) + "\n")
     return rows
 
 

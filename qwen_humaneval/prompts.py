@@ -3,6 +3,8 @@
 Only the problem's prompt (signature, docstring, the examples in it) and the model's own output
 are ever used; the dataset's hidden tests never are.
 """
+import re
+
 SYSTEM = "You are Qwen, created by Alibaba Cloud. You are a helpful assistant."
 
 # Prompt styles for a direct answer:
@@ -10,8 +12,13 @@ SYSTEM = "You are Qwen, created by Alibaba Cloud. You are a helpful assistant."
 #   the prompt itself in a python fence, so the model writes only the body instead of repeating the
 #   docstring (about half the completion tokens);
 # - "continue": the same prefill under a one-line request (fewer prompt tokens, more placeholder answers);
+# - "signature": the EvalPlus-style request showing the problem, the answer opened with the function's
+#   signature and a one-line docstring pointing at the problem above, so the problem's tokens are processed
+#   once, not twice (with the signature alone the model writes the whole docstring out again);
 # - "instruct": the EvalPlus-style request alone; the model writes the whole function.
-STYLES = ("prefill", "continue", "instruct")
+# With the prompt prefilled up to the signature or in full, the model's text continues the function's
+# body either way, and the completion is appended to the full prompt.
+STYLES = ("prefill", "signature", "continue", "instruct")
 
 
 # A continuation is done when it closes the prefilled fence; top-level prints, asserts and __main__
@@ -23,15 +30,29 @@ def _fenced(prompt: str) -> str:
     return f"```python\n{prompt.rstrip()}\n```"
 
 
-def direct(prompt: str, style: str = "prefill") -> tuple[list[dict], str | None]:
+SIGNATURE_DOCSTRING = '    """See the problem above."""\n'
+
+
+def signature(prompt: str, entry_point: str) -> str:
+    """The prompt up to and including the entry point's `def` line(s), or the whole prompt when not found."""
+    match = re.search(rf"^(async )?def {re.escape(entry_point)}\(.*?\)[^:\n]*:[ \t]*\n", prompt, re.M | re.S)
+    return prompt[:match.end()] if match else prompt
+
+
+def direct(prompt: str, style: str = "prefill", entry_point: str = "") -> tuple[list[dict], str | None]:
     """Messages and assistant prefill asking for a solution straight away."""
     instruct = ("Please provide a self-contained Python script that solves the following problem "
                 f"in a markdown code block:\n{_fenced(prompt)}")
-    users = {"prefill": instruct, "continue": "Complete the following Python function.", "instruct": instruct}
+    users = {"prefill": instruct, "signature": instruct, "continue": "Complete the following Python function.",
+             "instruct": instruct}
     if style not in users:
         raise ValueError(f"unknown prompt style {style!r}; choose one of {', '.join(STYLES)}")
     messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": users[style]}]
-    return messages, (None if style == "instruct" else "```python\n" + prompt)
+    if style == "instruct":
+        return messages, None
+    if style == "signature":
+        return messages, "```python\n" + signature(prompt, entry_point) + SIGNATURE_DOCSTRING
+    return messages, "```python\n" + prompt
 
 
 def chain_of_thought(prompt: str) -> list[dict]:

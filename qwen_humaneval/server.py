@@ -52,6 +52,29 @@ def running_pid() -> int | None:
     return pid
 
 
+def llama_command(binary: Path, model: Path, *, host: str, port: int, slots: int, threads: int, ctx_per_slot: int,
+                  flash_attn: str, ubatch_size: int, spec: str, draft: Path | None, extra: list[str]) -> list[str]:
+    """llama-server's command line. The model is served under config.MODEL_NAME, the name clients ask for."""
+    command = [
+        str(binary), "--model", str(model), "--alias", config.MODEL_NAME,
+        "--host", host, "--port", str(port),
+        "--parallel", str(slots), "--ctx-size", str(slots * ctx_per_slot),
+        "--threads", str(threads), "--flash-attn", flash_attn, "--ubatch-size", str(ubatch_size),
+        "--cont-batching", "--no-webui", "--metrics",
+    ]
+    if spec == "draft":
+        # this llama.cpp ignores -md unless the spec type is named
+        command += ["--spec-type", "draft-simple", "--model-draft", str(draft), "--threads-draft", str(threads)]
+    elif spec != "none":
+        command += ["--spec-type", spec]
+    return command + extra
+
+
+def build_info(binary: Path) -> dict:
+    path = binary.parent / "build-info.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
 def wait_ready(base_url: str, process: subprocess.Popen, timeout: float, health_path: str = "/health") -> None:
     deadline = time.time() + timeout
     while time.time() < deadline:

@@ -19,6 +19,7 @@ class Sampling:
     max_tokens: int = config.MAX_TOKENS
     seed: int = config.SEED
     style: str = config.STYLE
+    one_prefill: bool = config.ONE_PREFILL  # several samples of one prompt: one request with `n`
     repair_rounds: int = config.REPAIR_ROUNDS
     codet_candidates: int = config.CODET_CANDIDATES
     codet_tests: int = config.CODET_TESTS
@@ -42,29 +43,50 @@ class Usage:
     def add(self, c: Completion) -> Completion:
         self.prompt_tokens += c.prompt_tokens
         self.completion_tokens += c.completion_tokens
-        self.requests += 1
+        self.requests += c.first_of_request
         self.latency += c.latency
         return c
 
 
-def _direct(problem: dict, client: ChatClient, sampling: Sampling, seed: int, usage: Usage,
-            temperature: float | None = None, style: str | None = None) -> tuple[str, Completion]:
+def _direct_many(problem: dict, client: ChatClient, sampling: Sampling, seed: int, usage: Usage, n: int,
+                 temperature: float | None = None, style: str | None = None) -> list[tuple[str, Completion]]:
+    """n answers to the direct prompt (answer i sampled with seed + i), each as (completion, raw answer)."""
     style = style or sampling.style
-    messages, prefill = prompts.direct(problem["prompt"], style)
+    messages, prefill = prompts.direct(problem["prompt"], style, problem["entry_point"])
     stop = {"stop": prompts.CONTINUATION_STOPS} if prefill else {}
-    answer = usage.add(client.chat(messages, prefill=prefill, **stop, **sampling.request_params(seed, temperature)))
-    completion = extract_completion(problem["prompt"], answer.text, problem["entry_point"], continued=prefill is not None,
-                                    truncated=answer.finish_reason == "length")
-    if style != "instruct" and is_stub(problem["prompt"], completion, problem["entry_point"]):
-        # The continuation was a placeholder ("# Your code here / pass"): ask for the whole function instead.
-        return _direct(problem, client, sampling, seed, usage, temperature, style="instruct")
-    return completion, answer
+    answers = client.chat_n(messages, n, prefill=prefill, one_prefill=sampling.one_prefill, **stop,
+                            **sampling.request_params(seed, temperature))
+    results = []
+    for i, answer in enumerate(answers):
+        usage.add(answer)
+        completion = extract_completion(problem["prompt"], answer.text, problem["entry_point"], continued=prefill is not None,
+                                        truncated=answer.finish_reason == "length")
+        if style != "instruct" and is_stub(problem["prompt"], completion, problem["entry_point"]):
+            # The continuation was a placeholder ("# Your code here / pass"): ask for the whole function instead.
+            completion, answer = _direct_many(problem, client, sampling, seed + i, usage, 1, temperature, style="instruct")[0]
+        results.append((completion, answer))
+    return results
+
+
+def _direct(problem: dict, client: ChatClient, sampling: Sampling, seed: int, usage: Usage,
+            temperature: float | None = None) -> tuple[str, Completion]:
+    return _direct_many(problem, client, sampling, seed, usage, 1, temperature)[0]
 
 
 def baseline(problem: dict, client: ChatClient, sampling: Sampling, seed: int, sandbox=None) -> dict:
     usage = Usage()
     completion, answer = _direct(problem, client, sampling, seed, usage)
     return _record(completion, answer, usage)
+
+
+def baseline_samples(problem: dict, client: ChatClient, sampling: Sampling, seed: int, n: int) -> list[dict]:
+    """n baseline samples of one problem from one prefill; each record carries its own tokens, the first the prompt's."""
+    records = []
+    for completion, answer in _direct_many(problem, client, sampling, seed, Usage(), n):
+        usage = Usage()
+        usage.add(answer)
+        records.append(_record(completion, answer, usage))
+    return records
 
 
 def cot(problem: dict, client: ChatClient, sampling: Sampling, seed: int, sandbox=None) -> dict:
@@ -141,10 +163,10 @@ def codet(problem: dict, client: ChatClient, sampling: Sampling, seed: int, sand
     candidate from the largest consensus: candidates passing the same tests, scored by
     (number of candidates) x (number of tests passed)."""
     usage = Usage()
-    candidates = []
-    for i in range(sampling.codet_candidates):
-        completion, answer = _direct(problem, client, sampling, seed * 7 + i, usage, temperature=sampling.codet_temperature)
-        candidates.append(completion)
+    sampled = _direct_many(problem, client, sampling, seed * 7, usage, sampling.codet_candidates,
+                           temperature=sampling.codet_temperature)
+    candidates = [completion for completion, _ in sampled]
+    answer = sampled[-1][1]
     messages, prefill = prompts.write_tests(problem["prompt"], problem["entry_point"], sampling.codet_tests)
     test_answer = usage.add(client.chat(messages, prefill=prefill, **sampling.request_params(seed, sampling.codet_temperature)))
     generated = parse_assertions(prefill.removeprefix("```python\n") + test_answer.text, problem["entry_point"])
@@ -165,11 +187,12 @@ def codet(problem: dict, client: ChatClient, sampling: Sampling, seed: int, sand
 class Strategy:
     solve: object         # (problem, client, sampling, seed, sandbox) -> solutions record fields
     needs_sandbox: bool   # runs candidates (docstring examples, generated tests) while generating
+    solve_samples: object = None  # (problem, client, sampling, seed, n) -> n records from one prefill, when it can
 
 
 # The one registry: make generate STRATEGY=..., make compare and the manifests all read it.
 STRATEGIES = {
-    "baseline": Strategy(baseline, needs_sandbox=False),
+    "baseline": Strategy(baseline, needs_sandbox=False, solve_samples=baseline_samples),
     "cot": Strategy(cot, needs_sandbox=False),
     "self-repair": Strategy(self_repair, needs_sandbox=True),
     "codet": Strategy(codet, needs_sandbox=True),

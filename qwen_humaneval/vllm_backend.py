@@ -23,7 +23,7 @@ def ensure_venv() -> Path:
     return python
 
 
-def ensure_hf_model(gguf: Path, python: Path) -> Path:
+def ensure_hf_model(gguf: Path, sha256: str, python: Path) -> Path:
     """The verified GGUF as a bf16 Hugging Face directory, converted once inside the vLLM environment."""
-    run_script("convert_gguf_to_hf.py", "--gguf", gguf, "--dest", HF_MODEL_DIR, "--sha256", config.MODEL_SHA256, python=str(python))
+    run_script("convert_gguf_to_hf.py", "--gguf", gguf, "--dest", HF_MODEL_DIR, "--sha256", sha256, python=str(python))
     return HF_MODEL_DIR

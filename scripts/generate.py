@@ -30,13 +30,15 @@ def main() -> int:
     ap.add_argument("--repair-rounds", type=int, default=config.REPAIR_ROUNDS)
     ap.add_argument("--codet-candidates", type=int, default=config.CODET_CANDIDATES)
     ap.add_argument("--codet-tests", type=int, default=config.CODET_TESTS)
+    ap.add_argument("--one-request-per-sample", action="store_true",
+                    help="send each sample of a prompt as its own request (default: one request with `n`, one prefill)")
     ap.add_argument("--verbose", action="store_true", help="print each task as it finishes, as the original run_inference.sh did")
     args = ap.parse_args()
     several = args.samples > 1
     temperature = args.temperature if args.temperature is not None else (config.TEMPERATURE_SEVERAL if several else config.TEMPERATURE_ONE_SAMPLE)
     sampling = Sampling(temperature=temperature, top_p=args.top_p, max_tokens=args.max_tokens, seed=args.seed,
                         style=args.style, repair_rounds=args.repair_rounds, codet_candidates=args.codet_candidates,
-                        codet_tests=args.codet_tests)
+                        codet_tests=args.codet_tests, one_prefill=not args.one_request_per_sample)
     try:
         stats = run_generation([u.strip() for u in args.base_url.split(",") if u.strip()], args.model, args.output,
                                strategy=args.strategy, sampling=sampling, samples=args.samples, limit=args.limit,

@@ -11,7 +11,7 @@ import sys
 
 from qwen_humaneval import config, server
 from qwen_humaneval.artifacts import ArtifactError
-from qwen_humaneval.model_fetch import ensure_model
+from qwen_humaneval.model_fetch import resolve
 from qwen_humaneval.vllm_backend import ensure_hf_model, ensure_venv
 
 
@@ -25,9 +25,9 @@ def main() -> int:
                     help="share of the NUMA node's memory vLLM reserves on CPU (its --gpu-memory-utilization)")
     args = ap.parse_args()
     try:
-        gguf = ensure_model()
+        gguf, sha256 = resolve()
         python = ensure_venv()
-        model_dir = ensure_hf_model(gguf, python)
+        model_dir = ensure_hf_model(gguf, sha256, python)
     except (ArtifactError, subprocess.CalledProcessError, OSError) as e:
         return server.fail(e)
     command = [str(python), "-m", "vllm.entrypoints.openai.api_server", "--model", str(model_dir),
@@ -36,7 +36,7 @@ def main() -> int:
                "--gpu-memory-utilization", str(args.memory_fraction)]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "VLLM_TARGET_DEVICE": "cpu"}
     facts = {"backend": "vllm", "vllm": config.VLLM_PACKAGES[0], "model_dir": str(model_dir),
-             "model_file": str(gguf), "model_sha256": config.MODEL_SHA256}
+             "model_file": str(gguf), "model_sha256": sha256}
     try:
         server.launch(command, host=args.host, port=args.port, launch_facts=facts, ready_timeout=args.ready_timeout, env=env)
     except server.ServerStartError as e:

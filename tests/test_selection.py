@@ -35,10 +35,15 @@ class ScriptedClient:
         self._lock = threading.Lock()
 
     def chat(self, messages, *, prefill=None, **params) -> Completion:
+        return self.chat_n(messages, 1, prefill=prefill, **params)[0]
+
+    def chat_n(self, messages, n, *, prefill=None, one_prefill=True, **params) -> list[Completion]:
+        """One call for n answers, as ChatClient sends one request with `n` (one_prefill) or n requests."""
         with self._lock:
-            self.calls.append({"messages": messages, "prefill": prefill, **params})
-            text = self.answers.pop(0)
-        return Completion(text=text, finish_reason="stop", prompt_tokens=10, completion_tokens=5, latency=0.0, base_url="scripted")
+            self.calls.append({"messages": messages, "prefill": prefill, "n": n, "one_prefill": one_prefill, **params})
+            texts = [self.answers.pop(0) for _ in range(n)]
+        return [Completion(text=text, finish_reason="stop", prompt_tokens=10 if i == 0 else 0, completion_tokens=5,
+                           latency=0.0, base_url="scripted", first_of_request=i == 0) for i, text in enumerate(texts)]
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +59,9 @@ def test_codet_picks_the_largest_consensus(sandbox):
     assert record["completion"] == "    return a + b\n"
     assert record["codet_consensus"] == 2 and record["codet_tests"] == 4  # the docstring example + 3 written
     assert record["codet_tests_passed"] == 4
-    assert len(client.calls) == 6 and client.calls[-1]["prefill"] == "```python\nassert add("
+    assert len(client.calls) == 2 and client.calls[-1]["prefill"] == "```python\nassert add("
+    assert client.calls[0]["n"] == 5 and client.calls[0]["one_prefill"]  # the candidates: one request, one prefill
+    assert record["requests"] == 2
 
 
 def test_codet_breaks_a_tie_by_the_earliest_candidate(sandbox):
