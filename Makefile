@@ -26,6 +26,7 @@ CONCURRENCY ?=
 DATASET ?= humaneval
 SOLUTIONS ?=
 RESULTS ?=
+BASELINE ?=
 TIMEOUT ?=
 WORKERS ?=
 LEVERS ?=
@@ -81,8 +82,9 @@ eval: venv ## run the solutions against the hidden tests in the sandbox -> outpu
 	$(PY) scripts/evaluate.py $(call opt,--solutions,$(SOLUTIONS)) $(call opt,--results,$(RESULTS)) --dataset $(DATASET) \
 		$(call opt,--workers,$(WORKERS)) $(call opt,--timeout,$(TIMEOUT)) $(if $(VERBOSE),--verbose)
 
-report: venv ## print the success rate (and pass@k) and write output/report.md and report.json
-	$(PY) scripts/report.py $(call opt,--solutions,$(SOLUTIONS)) $(call opt,--results,$(RESULTS)) --dataset $(DATASET)
+report: venv ## print the success rate (and pass@k), write output/report.md/.json (BASELINE=other results: paired stats)
+	$(PY) scripts/report.py $(call opt,--solutions,$(SOLUTIONS)) $(call opt,--results,$(RESULTS)) --dataset $(DATASET) \
+		$(call opt,--baseline,$(BASELINE))
 
 all: setup ## setup, serve, generate, eval, report, stop (the server stops even when a step fails)
 	$(MAKE) serve

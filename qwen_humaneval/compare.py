@@ -10,13 +10,14 @@ from pathlib import Path
 from . import config
 from .jsonl_io import read_jsonl, sample_keys
 from .manifest import read_manifest
+from .paired import compare_runs, task_scores
 from .reporting import summarize
 from .scripts import run_script
 from .strategies import STRATEGIES
 
 
-def verdicts(path: Path) -> dict[str, bool]:
-    return {r["task_id"]: r["passed"] for _, r in read_jsonl(path) if r["completion_id"] == 0}
+def scores(path: Path) -> dict[str, float]:
+    return task_scores([r for _, r in read_jsonl(path)])
 
 
 def plot(rows: list[dict], path: Path) -> None:
@@ -48,15 +49,23 @@ def write_outputs(rows: list[dict]) -> str:
     lines = ["# Strategies compared", "",
              "Same server, model and evaluation for every row; pass@1 from one greedy answer per task "
              "(codet picks one of its sampled candidates). Hidden tests are used only to score.", "",
-             "| strategy | HumanEval pass@1 | HumanEval+ pass@1 | wall time | prompt tokens | completion tokens | requests | fixed vs baseline | broken vs baseline |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "Against the first row, paired by task: fixed/broken, exact McNemar p and the paired bootstrap 95% "
+             "interval of the difference in points (HumanEval / HumanEval+).", "",
+             "| strategy | HumanEval pass@1 | HumanEval+ pass@1 | wall time | prompt tokens | completion tokens | requests "
+             "| fixed / broken | McNemar p | difference, 95% CI |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         wall = f"{r['wall_seconds'] / 60:.1f} min" if r["wall_seconds"] else "?"
+        he, plus = r["vs_first"]["humaneval"], r["vs_first"]["humanevalplus"]
         lines.append(f"| {r['strategy']} | {r['humaneval']:.2f}% | {r['humanevalplus']:.2f}% | {wall} | {r['prompt_tokens']:,} | "
-                     f"{r['completion_tokens']:,} | {r['requests']} | {len(r['fixed'])} | {len(r['broken'])} |")
+                     f"{r['completion_tokens']:,} | {r['requests']} | {len(he['fixed'])}/{len(he['broken'])} ; "
+                     f"{len(plus['fixed'])}/{len(plus['broken'])} | {he['mcnemar_p']:.3g} ; {plus['mcnemar_p']:.3g} | "
+                     f"{he['difference']:+.1f} [{he['ci95'][0]:+.1f}, {he['ci95'][1]:+.1f}] ; "
+                     f"{plus['difference']:+.1f} [{plus['ci95'][0]:+.1f}, {plus['ci95'][1]:+.1f}] |")
     lines.append("")
     for r in rows[1:]:
-        lines.append(f"- {r['strategy']}: fixed {', '.join(r['fixed']) or 'none'}; broken {', '.join(r['broken']) or 'none'}")
+        he = r["vs_first"]["humaneval"]
+        lines.append(f"- {r['strategy']} on HumanEval: fixed {', '.join(he['fixed']) or 'none'}; broken {', '.join(he['broken']) or 'none'}")
     md = "\n".join(lines) + "\n"
     (config.OUTPUT_DIR / "compare.md").write_text(md)
     (config.OUTPUT_DIR / "compare.json").write_text(json.dumps(rows, indent=2) + "\n")
@@ -69,7 +78,7 @@ def compare(base_url: str = config.BASE_URL, strategies: tuple[str, ...] = tuple
     """Generate with each strategy (resuming), evaluate on both datasets, write the table after each."""
     out = config.OUTPUT_DIR / "compare"
     rows = []
-    baseline = {}
+    first = {}
     for strategy in strategies:
         folder = out / strategy
         folder.mkdir(parents=True, exist_ok=True)
@@ -85,15 +94,13 @@ def compare(base_url: str = config.BASE_URL, strategies: tuple[str, ...] = tuple
         he = summarize([r for _, r in read_jsonl(folder / "results.jsonl")], solution_records)
         plus = summarize([r for _, r in read_jsonl(folder / "results_humanevalplus.jsonl")], solution_records)
         stats = (read_manifest(solutions) or {}).get("stats", {})
-        flips = verdicts(folder / "results.jsonl")
-        if strategy == "baseline":
-            baseline = flips
+        runs = {"humaneval": scores(folder / "results.jsonl"), "humanevalplus": scores(folder / "results_humanevalplus.jsonl")}
+        first = first or runs
         rows.append({
             "strategy": strategy, "humaneval": he["success_rate"], "humanevalplus": plus["success_rate"],
             "tasks": he["tasks"], "wall_seconds": stats.get("wall_seconds_total", stats.get("wall_seconds")),
             "prompt_tokens": he["prompt_tokens"], "completion_tokens": he["completion_tokens"], "requests": he["requests"],
-            "fixed": [t for t, ok in flips.items() if ok and baseline and not baseline.get(t, True)],
-            "broken": [t for t, ok in flips.items() if not ok and baseline.get(t, False)],
+            "vs_first": {name: compare_runs(first[name], runs[name]) for name in runs},
         })
         md = write_outputs(rows)  # after every strategy, so a stopped run still leaves its table
     print(md)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from .jsonl_io import read_jsonl, sample_keys
 from .manifest import read_manifest, write_manifest
+from .paired import compare_runs, describe, task_scores
 from .passk import mean_pass_at_k
 
 
@@ -74,19 +75,30 @@ def markdown(summary: dict, dataset: str, generate_manifest: dict | None) -> str
         if launch:
             lines += [f"- Server: {launch.get('backend')} {launch.get('build', {}).get('version', '')}, model "
                       f"{Path(str(launch.get('model_file', ''))).name} (sha256 {launch.get('model_sha256', '')[:16]}...)"]
+    if "paired" in summary:
+        lines += [f"- Against {summary['paired']['baseline']}: {describe(summary['paired'])}"]
     lines += ["", "| outcome | samples |", "|---|---|"]
     lines += [f"| {kind} | {n} |" for kind, n in summary["failure_kinds"].items()]
     return "\n".join(lines) + "\n"
 
 
-def write_report(results_path: Path, solutions_path: Path, dataset: str, out: Path | None = None) -> tuple[dict, Path]:
-    """Summarize an evaluated run; write <out>.md and <out>.json (default: report next to the results)."""
-    results = [r for _, r in read_jsonl(results_path, required={"task_id": str, "completion_id": int, "passed": bool})]
+def load_results(path: Path) -> list[dict]:
+    return [r for _, r in read_jsonl(path, required={"task_id": str, "completion_id": int, "passed": bool})]
+
+
+def write_report(results_path: Path, solutions_path: Path, dataset: str, out: Path | None = None,
+                 baseline: Path | None = None) -> tuple[dict, Path]:
+    """Summarize an evaluated run; write <out>.md and <out>.json (default: report next to the results).
+    baseline: another run's results on the same tasks, compared task by task (paired.compare_runs)."""
+    results = load_results(results_path)
     solutions = {}
     if solutions_path.exists():
         records = [r for _, r in read_jsonl(solutions_path, required={"task_id": str})]
         solutions = dict(zip(sample_keys(records), records))
     summary = summarize(results, solutions)
+    if baseline is not None:
+        summary["paired"] = compare_runs(task_scores(load_results(baseline)), task_scores(results))
+        summary["paired"]["baseline"] = str(baseline)
     generate_manifest = read_manifest(solutions_path)
     base = out or results_path.with_name("report" if dataset == "humaneval" else f"report_{dataset}")
     base.with_suffix(".md").write_text(markdown(summary, dataset, generate_manifest))

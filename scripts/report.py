@@ -7,6 +7,7 @@ from pathlib import Path
 from qwen_humaneval import config
 from qwen_humaneval.datasets import DATASETS
 from qwen_humaneval.jsonl_io import InputError
+from qwen_humaneval.paired import describe
 from qwen_humaneval.reporting import write_report
 
 
@@ -15,6 +16,8 @@ def main() -> int:
     ap.add_argument("--results", type=Path, default=None, help="default: output/results.jsonl (results_<dataset>.jsonl for others)")
     ap.add_argument("--solutions", type=Path, default=None, help="default: solutions.jsonl beside the results")
     ap.add_argument("--dataset", default="humaneval", choices=DATASETS)
+    ap.add_argument("--baseline", type=Path, default=None,
+                    help="another run's results on the same tasks: print the paired comparison (flips, McNemar, bootstrap CI)")
     ap.add_argument("--out", type=Path, default=None, help="report basename (default: report next to the results)")
     args = ap.parse_args()
     args.results = args.results or config.results_path(args.dataset)
@@ -22,7 +25,8 @@ def main() -> int:
         print(f"error: {args.results}: no such file (run `make eval` first)", file=sys.stderr)
         return 1
     try:
-        summary, path = write_report(args.results, args.solutions or args.results.with_name("solutions.jsonl"), args.dataset, args.out)
+        summary, path = write_report(args.results, args.solutions or args.results.with_name("solutions.jsonl"), args.dataset,
+                                     args.out, baseline=args.baseline)
     except InputError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
@@ -36,6 +40,8 @@ def main() -> int:
     failures = {k: v for k, v in summary["failure_kinds"].items() if k != "passed"}
     if failures:
         print("Failures: " + ", ".join(f"{k} {v}" for k, v in failures.items()))
+    if "paired" in summary:
+        print(f"Against {args.baseline}: {describe(summary['paired'])}")
     print(f"Report: {path}")
     return 0
 

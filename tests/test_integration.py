@@ -175,3 +175,61 @@ def test_strategies_run_and_never_send_hidden_tests(server, strategy, tmp_path):
     # The check itself can fail: a request carrying the tests is caught.
     probe = [{"messages": [{"role": "user", "content": subset["HumanEval/2"]["test"]}]}]
     assert leaked_lines(subset["HumanEval/2"], probe)
+
+
+def test_samples_come_from_one_prefill_with_their_own_seeds(server):
+    """SAMPLES>1: one request with `n` per task (split by the server's 2 slots), sample s drawn with seed + s,
+    each a real independent sample: the server is asked for each and they differ."""
+    out, env = server["out"], server["env"]
+    solutions = out / "samples.jsonl"
+    script("generate.py", "--base-url", server["url"], "--limit", 1, "--samples", 4, "--temperature", 1.0,
+           "--output", solutions, env=env)
+    records = [json.loads(line) for line in solutions.read_text().splitlines()]
+    assert [r["sample"] for r in records] == [0, 1, 2, 3]
+    assert [r["seed"] - records[0]["seed"] for r in records] == [0, 1, 2, 3]
+    # 2 slots: two requests of n=2; the prompt is counted on the first answer of each request
+    assert sum(r["requests"] for r in records) == 2
+    assert [r["prompt_tokens"] > 0 for r in records] == [True, False, True, False]
+    assert all(r["completion_tokens"] > 0 for r in records)
+    assert len({r["raw"] for r in records}) > 1, "four samples at temperature 1.0 came back identical"
+    manifest = json.loads((out / "samples.jsonl.manifest.json").read_text())
+    assert manifest["settings"]["one_prefill"] is True
+
+
+def test_the_small_model_and_a_gguf_of_ones_own(tmp_path):
+    """MODEL=qwen2.5-coder-0.5b-instruct serves the pinned 0.5B; MODEL_PATH serves any GGUF (hashed, recorded)."""
+    from qwen_humaneval import config
+
+    pin = config.MODELS["qwen2.5-coder-0.5b-instruct"]
+    small = {**os.environ, "OUTPUT_DIR": str(tmp_path / "small"), "MODEL": pin.name}
+    script("fetch_model.py", env=small)
+    own = tmp_path / "mine.gguf"
+    own.symlink_to(config.model_path(pin))
+    for env, name in ((small, pin.name), ({**os.environ, "OUTPUT_DIR": str(tmp_path / "own"), "MODEL_PATH": str(own)}, "mine")):
+        port = free_port()
+        script("start_server.py", "--port", port, "--slots", 1, env=env)
+        try:
+            script("generate.py", "--base-url", f"http://127.0.0.1:{port}", "--limit", 1,
+                   "--output", Path(env["OUTPUT_DIR"]) / "s.jsonl", env=env)
+        finally:
+            script("stop_server.py", env=env)
+        manifest = json.loads((Path(env["OUTPUT_DIR"]) / "s.jsonl.manifest.json").read_text())
+        assert manifest["server_launch"]["model_sha256"] == pin.sha256
+        assert manifest["settings"]["model"] == name and manifest["servers"][0]["models"] == [name]
+    proc = script("start_server.py", "--port", free_port(), env={**os.environ, "OUTPUT_DIR": str(tmp_path), "MODEL_PATH": str(tmp_path / "s")},
+                  check=False)
+    assert proc.returncode == 1 and "no such file" in proc.stderr
+
+
+def test_speculative_decoding_with_the_draft_model(tmp_path):
+    """--spec draft: this llama.cpp ignores -md unless --spec-type names a draft; the log shows it drafting."""
+    env = {**os.environ, "OUTPUT_DIR": str(tmp_path)}
+    port = free_port()
+    script("start_server.py", "--port", port, "--slots", 1, "--spec", "draft", env=env)
+    try:
+        script("generate.py", "--base-url", f"http://127.0.0.1:{port}", "--limit", 1, "--output", tmp_path / "s.jsonl", env=env)
+    finally:
+        script("stop_server.py", env=env)
+    launch = json.loads((tmp_path / "server.json").read_text())
+    assert launch["spec"] == "draft" and launch["draft_file"].endswith("qwen2.5-coder-0.5b-instruct-q4_k_m.gguf")
+    assert "draft acceptance" in (tmp_path / "server.log").read_text()

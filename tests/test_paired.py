@@ -1,0 +1,64 @@
+"""Paired statistics: exact McNemar against known values, the bootstrap interval, flips."""
+import math
+
+from qwen_humaneval.paired import bootstrap_interval, compare_runs, describe, mcnemar_exact, task_scores
+
+
+def test_mcnemar_exact_matches_the_binomial_test():
+    assert mcnemar_exact(0, 0) == 1.0
+    assert mcnemar_exact(5, 5) == 1.0
+    # 1 vs 9 discordant pairs: 2 * P(X <= 1), X ~ Bin(10, 1/2) = 2 * 11/1024
+    assert math.isclose(mcnemar_exact(1, 9), 22 / 1024)
+    assert mcnemar_exact(9, 1) == mcnemar_exact(1, 9)
+    assert math.isclose(mcnemar_exact(0, 6), 2 / 64)  # scipy.stats.binomtest(0, 6).pvalue == 0.03125
+
+
+def test_bootstrap_interval_brackets_the_mean_and_shrinks_with_more_tasks():
+    few = [1.0, 0.0, 0.0, 1.0, 0.0] * 4
+    many = few * 20
+    low, high = bootstrap_interval(few)
+    assert low < sum(few) / len(few) < high
+    low_many, high_many = bootstrap_interval(many)
+    assert high_many - low_many < (high - low) / 2
+    assert bootstrap_interval([0.0] * 30) == (0.0, 0.0)  # no differences: no uncertainty
+    assert bootstrap_interval(few, seed=1) == bootstrap_interval(few, seed=1)  # reproducible
+
+
+def test_compare_runs_pairs_tasks_and_lists_flips():
+    before = {f"HumanEval/{i}": float(i % 2) for i in range(20)}
+    after = dict(before, **{"HumanEval/0": 1.0, "HumanEval/2": 1.0, "HumanEval/3": 0.0})
+    after["HumanEval/99"] = 1.0  # judged in one run only: not paired
+    c = compare_runs(before, after)
+    assert c["tasks"] == 20 and c["only_in_one_run"] == 1
+    assert c["fixed"] == ["HumanEval/0", "HumanEval/2"] and c["broken"] == ["HumanEval/3"]
+    assert c["difference"] == 5.0 and c["ci95"][0] <= 5.0 <= c["ci95"][1]
+    assert c["mcnemar_p"] == 1.0 and "not significant" in describe(c)
+    big = compare_runs({f"T/{i}": 0.0 for i in range(30)}, {f"T/{i}": 1.0 for i in range(30)})
+    assert big["mcnemar_p"] < 1e-8 and big["ci95"] == [100.0, 100.0] and "significant at 5%" in describe(big)
+
+
+def test_task_scores_averages_samples():
+    results = [{"task_id": "A/0", "passed": True}, {"task_id": "A/0", "passed": False}, {"task_id": "A/1", "passed": True}]
+    assert task_scores(results) == {"A/0": 0.5, "A/1": 1.0}
+
+
+def test_report_with_a_baseline_prints_the_paired_comparison(tmp_path):
+    import json
+
+    import subprocess
+
+    from qwen_humaneval.scripts import script_command
+
+    def results(path, passed):
+        path.write_text("".join(json.dumps({"task_id": f"HumanEval/{i}", "completion_id": 0, "passed": ok,
+                                            "result": "passed" if ok else "failed: AssertionError"}) + "\n"
+                                for i, ok in enumerate(passed)))
+        return path
+
+    before = results(tmp_path / "before.jsonl", [False] * 8 + [True] * 12)
+    after = results(tmp_path / "after.jsonl", [True] * 8 + [True] * 12)
+    out = subprocess.run(script_command("report.py", "--results", after, "--baseline", before),
+                         capture_output=True, text=True, check=True).stdout
+    assert "Successful tasks: 20/20" in out
+    assert "+40.00 points" in out and "8 fixed, 0 broken" in out and "McNemar p = 0.00781" in out
+    assert json.loads((tmp_path / "report.json").read_text())["summary"]["paired"]["fixed"][0] == "HumanEval/0"
