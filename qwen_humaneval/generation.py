@@ -16,7 +16,7 @@ from .manifest import read_manifest, write_manifest
 from .sandbox.pool import SandboxPool
 
 # Settings that change what a solution is: resuming under different ones would mix two runs.
-IDENTITY = ("strategy", "model", "samples", "temperature", "top_p", "max_tokens", "seed", "style",
+IDENTITY = ("strategy", "model", "samples", "temperature", "top_p", "max_tokens", "seed", "style", "stops",
             "repair_rounds", "codet_candidates", "codet_tests", "codet_temperature")
 
 

@@ -33,11 +33,13 @@ def plus_inputs(problem: dict) -> list:
     return problem["base_input"] + problem["plus_input"]
 
 
-def humanevalplus_job(problem: dict, code: str, expected_file: Path) -> dict:
+def humanevalplus_job(problem: dict, code: str, expected_file: Path, slowdown: float = 1.0) -> dict:
     """The judge reads the inputs, expected outputs and reference times from expected_file (through a
-    descriptor the worker opens for it), so a sample's job stays small whatever the outputs weigh."""
+    descriptor the worker opens for it), so a sample's job stays small whatever the outputs weigh.
+    slowdown: how much slower the machine is now than when the reference times were measured."""
     return {"kind": "plus", "solution": code, "entry_point": problem["entry_point"], "atol": float(problem.get("atol") or 0),
-            "expected_file": str(expected_file), "time_factor": config.PLUS_TIME_FACTOR, "min_time": config.PLUS_MIN_TIME}
+            "expected_file": str(expected_file), "time_factor": config.PLUS_TIME_FACTOR * slowdown,
+            "min_time": config.PLUS_MIN_TIME * slowdown}
 
 
 def reference_outputs_job(problem: dict) -> dict:
@@ -80,8 +82,13 @@ class ExpectedOutputs:
             tmp.replace(self.path(task_id))
 
 
-def job_for(dataset: str, problem: dict, sample: dict, expected: ExpectedOutputs | None = None) -> dict:
+def job_for(dataset: str, problem: dict, sample: dict, expected: ExpectedOutputs | None = None, slowdown: float = 1.0) -> dict:
     code = solution_code(problem, sample)
     if dataset == "humaneval":
         return humaneval_job(problem, code)
-    return humanevalplus_job(problem, code, expected.path(problem["task_id"]))
+    return humanevalplus_job(problem, code, expected.path(problem["task_id"]), slowdown)
+
+
+def reference_sample(problem: dict) -> dict:
+    """The dataset's own solution, as a sample: the self-check runs it like any candidate."""
+    return {"task_id": problem["task_id"], "completion": problem["canonical_solution"]}

@@ -66,8 +66,11 @@ def _task_order(task_id: str):
 
 
 def task_scores(results: list[dict]) -> dict[str, float]:
-    """A results file's per-task pass rate, over the samples each task has."""
+    """A results file's per-task pass rate, over the samples each task has; tasks that could not be
+    judged (infrastructure) are left out, so they are not paired either."""
+    unjudged = {r["task_id"] for r in results if r.get("category") == "infrastructure"}
     per_task: dict[str, list[bool]] = {}
     for r in results:
-        per_task.setdefault(r["task_id"], []).append(bool(r["passed"]))
+        if r["task_id"] not in unjudged:
+            per_task.setdefault(r["task_id"], []).append(bool(r["passed"]))
     return {t: sum(v) / len(v) for t, v in per_task.items()}

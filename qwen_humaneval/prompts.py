@@ -22,8 +22,9 @@ STYLES = ("prefill", "signature", "continue", "instruct")
 
 
 # A continuation is done when it closes the prefilled fence; top-level prints, asserts and __main__
-# blocks after the function are never needed (and are where the model loops until the token limit).
-CONTINUATION_STOPS = ["\n```", "\nif __name__", "\nprint(", "\nassert "]
+# blocks after the function are never needed (and are where the model loops until the token limit),
+# nor are top-level comments ("# Test cases", "# Example usage"), which always open such a tail.
+CONTINUATION_STOPS = ("\n```", "\nif __name__", "\nprint(", "\nassert ", "\n#")
 
 
 def _fenced(prompt: str) -> str:

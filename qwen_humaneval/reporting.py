@@ -10,7 +10,9 @@ from .paired import compare_runs, describe, task_scores
 from .passk import mean_pass_at_k
 
 
-def failure_kind(result: str, solution: dict | None) -> str:
+def failure_kind(result: str, solution: dict | None, category: str | None = None) -> str:
+    if category == "infrastructure":
+        return "infrastructure (not judged)"
     if result == "passed":
         return "passed"
     if solution is not None and not solution.get("completion", "").strip() and not solution.get("solution"):
@@ -33,12 +35,16 @@ def failure_kind(result: str, solution: dict | None) -> str:
 
 
 def summarize(results: list[dict], solutions: dict[tuple, dict] | None = None) -> dict:
+    """Scores over the judged tasks: a task the evaluation could not judge (its reference failed here, the
+    sandbox failed) is listed under infrastructure_tasks and counts neither for nor against the model."""
     solutions = solutions or {}
+    unjudged = sorted({r["task_id"] for r in results if r.get("category") == "infrastructure"})
     per_task: dict[str, list[bool]] = {}
     kinds = Counter()
     for r in results:
-        per_task.setdefault(r["task_id"], []).append(bool(r["passed"]))
-        kinds[failure_kind(r.get("result", ""), solutions.get((r["task_id"], r["completion_id"])))] += 1
+        kinds[failure_kind(r.get("result", ""), solutions.get((r["task_id"], r["completion_id"])), r.get("category"))] += 1
+        if r["task_id"] not in unjudged:
+            per_task.setdefault(r["task_id"], []).append(bool(r["passed"]))
     counts = [(len(v), sum(v)) for v in per_task.values()]
     samples = min((n for n, _ in counts), default=0)
     pass_at = {}
@@ -49,6 +55,7 @@ def summarize(results: list[dict], solutions: dict[tuple, dict] | None = None) -
     chosen = [solutions[key] for key in solutions if key[0] in per_task]
     return {
         "tasks": len(per_task),
+        "infrastructure_tasks": unjudged,
         "samples_per_task": samples,
         "solved_tasks": solved,
         "success_rate": round(100 * solved / len(per_task), 2) if per_task and samples == 1 else pass_at.get("pass@1", 0.0),
@@ -61,8 +68,12 @@ def summarize(results: list[dict], solutions: dict[tuple, dict] | None = None) -
 
 
 def markdown(summary: dict, dataset: str, generate_manifest: dict | None) -> str:
-    lines = [f"# HumanEval report ({dataset})", "",
-             f"- Successful tasks: {summary['solved_tasks']}/{summary['tasks']}",
+    lines = [f"# HumanEval report ({dataset})", ""]
+    if summary["infrastructure_tasks"]:
+        lines += [f"**{len(summary['infrastructure_tasks'])} tasks could not be judged on this machine** (their reference "
+                  f"solution failed here, or the sandbox did): {', '.join(summary['infrastructure_tasks'])}. They are left "
+                  "out of the score, not counted as the model's failures.", ""]
+    lines += [f"- Successful tasks: {summary['solved_tasks']}/{summary['tasks']}",
              f"- Success rate: {summary['success_rate']:.2f}%"]
     lines += [f"- {k}: {v:.2f}%" for k, v in summary.items() if k.startswith("pass@")]
     lines += [f"- Tokens: {summary['prompt_tokens']} prompt, {summary['completion_tokens']} completion, {summary['requests']} requests"]
@@ -86,23 +97,35 @@ def load_results(path: Path) -> list[dict]:
     return [r for _, r in read_jsonl(path, required={"task_id": str, "completion_id": int, "passed": bool})]
 
 
+def load_solutions(path: Path) -> dict[tuple, dict]:
+    if not path.exists():
+        return {}
+    records = [r for _, r in read_jsonl(path, required={"task_id": str})]
+    return dict(zip(sample_keys(records), records))
+
+
 def write_report(results_path: Path, solutions_path: Path, dataset: str, out: Path | None = None,
                  baseline: Path | None = None) -> tuple[dict, Path]:
-    """Summarize an evaluated run; write <out>.md and <out>.json (default: report next to the results).
-    baseline: another run's results on the same tasks, compared task by task (paired.compare_runs)."""
+    """Summarize an evaluated run; write <out>.md, <out>.json and <out>.html (default: report next to the
+    results). baseline: another run's results on the same tasks, compared task by task (paired.compare_runs)
+    and shown beside this run in the HTML page, flipped tasks first."""
+    from .datasets import load_problems
+    from .html_report import write_html
+
     results = load_results(results_path)
-    solutions = {}
-    if solutions_path.exists():
-        records = [r for _, r in read_jsonl(solutions_path, required={"task_id": str})]
-        solutions = dict(zip(sample_keys(records), records))
+    solutions = load_solutions(solutions_path)
     summary = summarize(results, solutions)
+    runs = [(results_path.parent.name or "this run", results, solutions)]
     if baseline is not None:
-        summary["paired"] = compare_runs(task_scores(load_results(baseline)), task_scores(results))
+        baseline_results = load_results(baseline)
+        summary["paired"] = compare_runs(task_scores(baseline_results), task_scores(results))
         summary["paired"]["baseline"] = str(baseline)
+        runs.insert(0, (f"baseline ({baseline.parent.name})", baseline_results, load_solutions(baseline.with_name("solutions.jsonl"))))
     generate_manifest = read_manifest(solutions_path)
     base = out or results_path.with_name("report" if dataset == "humaneval" else f"report_{dataset}")
     base.with_suffix(".md").write_text(markdown(summary, dataset, generate_manifest))
     report = {"dataset": dataset, "summary": summary, "generate": generate_manifest, "evaluate": read_manifest(results_path)}
     base.with_suffix(".json").write_text(json.dumps(report, indent=2, default=str) + "\n")
+    write_html(base.with_suffix(".html"), f"{dataset}: {results_path}", load_problems(dataset), runs)
     write_manifest(base.with_suffix(".json"), "report", {"dataset": dataset, "results": str(results_path)})
     return summary, base.with_suffix(".md")

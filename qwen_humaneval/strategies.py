@@ -20,6 +20,7 @@ class Sampling:
     seed: int = config.SEED
     style: str = config.STYLE
     one_prefill: bool = config.ONE_PREFILL  # several samples of one prompt: one request with `n`
+    stops: tuple = prompts.CONTINUATION_STOPS  # where a continued answer ends
     repair_rounds: int = config.REPAIR_ROUNDS
     codet_candidates: int = config.CODET_CANDIDATES
     codet_tests: int = config.CODET_TESTS
@@ -53,7 +54,7 @@ def _direct_many(problem: dict, client: ChatClient, sampling: Sampling, seed: in
     """n answers to the direct prompt (answer i sampled with seed + i), each as (completion, raw answer)."""
     style = style or sampling.style
     messages, prefill = prompts.direct(problem["prompt"], style, problem["entry_point"])
-    stop = {"stop": prompts.CONTINUATION_STOPS} if prefill else {}
+    stop = {"stop": list(sampling.stops)} if prefill else {}
     answers = client.chat_n(messages, n, prefill=prefill, one_prefill=sampling.one_prefill, **stop,
                             **sampling.request_params(seed, temperature))
     results = []
@@ -101,7 +102,7 @@ def cot(problem: dict, client: ChatClient, sampling: Sampling, seed: int, sandbo
     # the prompt opened in a fence, so the code follows the reasoning it wrote.
     reasoning = answer.text
     prefill = prompts.code_after_reasoning(reasoning, problem["prompt"])
-    answer = usage.add(client.chat(messages, prefill=prefill, stop=prompts.CONTINUATION_STOPS,
+    answer = usage.add(client.chat(messages, prefill=prefill, stop=list(sampling.stops),
                                    **sampling.request_params(seed)))
     completion = extract_completion(problem["prompt"], answer.text, problem["entry_point"], continued=True,
                                     truncated=answer.finish_reason == "length")

@@ -30,6 +30,11 @@ def main() -> int:
     except InputError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
+    unjudged = summary["infrastructure_tasks"]
+    if unjudged:
+        print(f"WARNING: {len(unjudged)} tasks could not be judged on this machine (infrastructure: their reference "
+              f"solution failed here); the score covers the other {summary['tasks']}: {', '.join(unjudged[:10])}"
+              f"{' ...' if len(unjudged) > 10 else ''}", file=sys.stderr)
     samples = summary["samples_per_task"]
     suffix = "" if samples <= 1 else f" (solved by at least one of {samples} samples)"
     print(f"Evaluation completed. Successful tasks: {summary['solved_tasks']}/{summary['tasks']}{suffix}")
@@ -42,7 +47,7 @@ def main() -> int:
         print("Failures: " + ", ".join(f"{k} {v}" for k, v in failures.items()))
     if "paired" in summary:
         print(f"Against {args.baseline}: {describe(summary['paired'])}")
-    print(f"Report: {path}")
+    print(f"Report: {path} (browse: {path.with_suffix('.html')})")
     return 0
 
 

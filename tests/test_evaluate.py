@@ -142,3 +142,56 @@ def test_disk_full_is_a_clear_error_and_keeps_what_was_written(tmp_path):
         assert kept and all(line.endswith("\n") for line in kept[:-1])
     finally:
         subprocess.run(["umount", str(small)], check=True)
+
+
+# ----------------------------------------------------------------------------- self-check and adaptive timeouts
+def test_a_missing_module_is_an_infrastructure_failure_not_the_models(tmp_path):
+    """Task 1 needs a module this machine lacks (its reference too): not judged, listed loudly, out of the score."""
+    problems = {t: dict(PROBLEMS[t]) for t in ("HumanEval/0", "HumanEval/1", "HumanEval/2")}
+    needs = "    import module_this_machine_lacks\n"
+    problems["HumanEval/1"]["canonical_solution"] = needs + problems["HumanEval/1"]["canonical_solution"]
+    samples = [{"task_id": t, "completion": p["canonical_solution"]} for t, p in problems.items()]
+    samples.append({"task_id": "HumanEval/2", "completion": "    return 0\n", "sample": 1})
+    results = evaluate(write(tmp_path / "s.jsonl", samples), tmp_path / "r.jsonl", workers=2, problems=problems,
+                       selfcheck_cache=tmp_path / "cache")
+    category = {(r["task_id"], r["completion_id"]): r["category"] for r in results}
+    assert category == {("HumanEval/0", 0): "passed", ("HumanEval/1", 0): "infrastructure",
+                        ("HumanEval/2", 0): "passed", ("HumanEval/2", 1): "model"}
+    manifest = json.loads((tmp_path / "r.jsonl.manifest.json").read_text())
+    assert "ModuleNotFoundError" in manifest["reference_failures"]["HumanEval/1"]
+    assert manifest["stats"]["infrastructure_tasks"] == ["HumanEval/1"]
+    from qwen_humaneval.reporting import summarize
+    summary = summarize(results)
+    assert summary["tasks"] == 2 and summary["infrastructure_tasks"] == ["HumanEval/1"]
+    # a failing reference is not cached: once the machine is repaired, the task is judged again
+    assert not any("HumanEval/1" in path.read_text() for path in (tmp_path / "cache").iterdir())
+
+
+def test_a_timeout_too_short_for_this_machine_reports_infrastructure_not_a_low_score(tmp_path):
+    import subprocess
+
+    samples = [{"task_id": t, "completion": PROBLEMS[t]["canonical_solution"]} for t in ("HumanEval/0", "HumanEval/1")]
+    solutions, results = write(tmp_path / "s.jsonl", samples), tmp_path / "r.jsonl"
+    env = {**__import__("os").environ, "QHE_CACHE_DIR": str(tmp_path / "cache")}
+    evaluated = subprocess.run(script_command("evaluate.py", "--solutions", solutions, "--results", results, "--timeout", 0.0001),
+                               capture_output=True, text=True, env=env)
+    assert evaluated.returncode == 0 and "INFRASTRUCTURE FAILURE: HumanEval/0" in evaluated.stderr
+    report = subprocess.run(script_command("report.py", "--results", results), capture_output=True, text=True, env=env)
+    assert "WARNING: 2 tasks could not be judged" in report.stderr
+    assert "Successful tasks: 0/0" in report.stdout
+    assert "infrastructure (not judged): 2" in (tmp_path / "report.md").read_text().replace(" | ", ": ").replace("|", "")
+
+
+def test_adaptive_timeout_follows_a_slow_reference(tmp_path):
+    """A task whose reference takes 1 s here gets max(3 s, 4 x 1 s): an answer taking 3.5 s passes; fixed 3 s fails it."""
+    problem = dict(PROBLEMS["HumanEval/0"])
+    problem["canonical_solution"] = "    import time\n    time.sleep(1.0 / 7)\n" + problem["canonical_solution"]
+    problems = {"HumanEval/0": problem}
+    slow = "    import time\n    time.sleep(3.5 / 7)\n" + PROBLEMS["HumanEval/0"]["canonical_solution"]  # 7 asserts in the test
+    solutions = write(tmp_path / "s.jsonl", [{"task_id": "HumanEval/0", "completion": slow}])
+    adaptive = evaluate(solutions, tmp_path / "adaptive.jsonl", problems=problems, selfcheck_cache=tmp_path / "cache")
+    timing = json.loads((tmp_path / "adaptive.jsonl.manifest.json").read_text())["settings"]["timeout"]
+    assert timing["mode"] == "adaptive" and timing["raised"]["HumanEval/0"] >= 4.0
+    assert adaptive[0]["passed"], adaptive[0]
+    fixed = evaluate(solutions, tmp_path / "fixed.jsonl", problems=problems, selfcheck_cache=tmp_path / "cache", timeout=3.0)
+    assert fixed[0]["result"] == "timed out" and fixed[0]["category"] == "model"

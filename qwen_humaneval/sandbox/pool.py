@@ -87,10 +87,14 @@ class SandboxPool:
         finally:
             self._free.put(slot)
 
-    def run(self, jobs, timeout: float):
-        """jobs: iterable of (key, job). Yields (key, verdict) as verdicts arrive."""
+    @property
+    def workers(self) -> int:
+        return len(self._procs)
+
+    def run(self, jobs, timeout: float | None = None):
+        """jobs: iterable of (key, job) run with timeout, or (key, job, its own timeout). Yields (key, verdict) as verdicts arrive."""
         with ThreadPoolExecutor(max_workers=len(self._procs)) as threads:
-            futures = {threads.submit(self.execute, job, timeout): key for key, job in jobs}
+            futures = {threads.submit(self.execute, item[1], item[2] if len(item) > 2 else timeout): item[0] for item in jobs}
             for future in as_completed(futures):
                 yield futures[future], future.result()
 
