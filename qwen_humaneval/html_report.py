@@ -88,7 +88,11 @@ function apply() {
   location.hash = filter === "all" && !kind ? "" : (kind ? "kind=" + encodeURIComponent(kind) : filter);
 }
 const hash = decodeURIComponent(location.hash.slice(1));
-if (hash.startsWith("kind=")) document.getElementById("kind").value = hash.slice(5);
+if (hash.startsWith("kind=")) {  // a link may name a kind this run does not have: it shows no task
+  const select = document.getElementById("kind");
+  if (![...select.options].some(o => o.value === hash.slice(5))) select.append(el("option", {value: hash.slice(5)}, hash.slice(5)));
+  select.value = hash.slice(5);
+}
 else if (["failed", "flipped"].includes(hash)) document.getElementById("filter").value = hash;
 document.getElementById("filter").onchange = apply;
 document.getElementById("kind").onchange = apply;
