@@ -45,7 +45,8 @@ def check_resumable(output: Path, previous: dict | None, settings: dict) -> None
     if not previous:
         return
     old = previous.get("settings", {})
-    changed = [k for k in IDENTITY if k in old and old.get(k) != settings.get(k)]
+    now = json.loads(json.dumps(settings, default=str))  # as the manifest holds them (tuples become lists)
+    changed = [k for k in IDENTITY if k in old and old.get(k) != now.get(k)]
     if changed:
         details = ", ".join(f"{k}: {old.get(k)!r} -> {settings.get(k)!r}" for k in changed)
         raise InputError(f"{output} was generated with other settings ({details}); "

@@ -161,7 +161,7 @@ def test_client_gives_up_after_its_retries(http_server):
 def test_generate_resumes_and_refuses_other_settings(tmp_path):
     problems = {f"Toy/{n}": {**PROBLEM, "task_id": f"Toy/{n}"} for n in range(3)}
     output = tmp_path / "solutions.jsonl"
-    settings = {"strategy": "baseline", "temperature": 0.0, "seed": 1}
+    settings = {"strategy": "baseline", "temperature": 0.0, "seed": 1, "stops": ("\n```", "\n#")}  # a tuple, as Sampling has
     sampling = strategies.Sampling()
     first = ScriptedClient([RIGHT] * 3)
     generate(problems, first, output, strategy="baseline", sampling=sampling, concurrency=2, settings=settings)
