@@ -312,10 +312,13 @@ def bench_eval(per_task: int = 10, workers: int | None = None, solutions: Path |
 
 # ----------------------------------------------------------------------------- timeouts under load
 class CpuHog:
-    """One busy process per core, for as long as the with-block runs: a machine made slower on purpose."""
+    """Busy processes (per_core on each core) for as long as the with-block runs: a machine made slower on purpose."""
+
+    def __init__(self, per_core: int = 4):
+        self.count = per_core * (os.cpu_count() or 2)
 
     def __enter__(self):
-        self.procs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(os.cpu_count() or 2)]
+        self.procs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(self.count)]
         time.sleep(1.0)
         return self
 
@@ -326,7 +329,7 @@ class CpuHog:
 
 
 def bench_timeouts(solutions: Path, workers: int | None = None) -> bool:
-    """Verdicts idle and beside a CPU hog (one busy process per core), with adaptive and with fixed
+    """Verdicts idle and beside a CPU hog (four busy processes per core), with adaptive and with fixed
     timeouts, on HumanEval and HumanEval+: the adaptive ones must not move. Returns whether they did not."""
     workers = workers or os.cpu_count() or 2
     rows, verdicts = [], {}
