@@ -22,7 +22,7 @@ from pathlib import Path
 from . import config
 from .sandbox import wire
 
-CALIBRATION = "total = 0\nfor i in range(2_000_000):\n    total += i * i % 7\n"
+CALIBRATION = "total = 0\nfor i in range(600_000):\n    total += i * i % 7\n"  # about 60 ms here
 INFRASTRUCTURE_RESULTS = ("failed: sandbox worker died", "failed: sandbox error")
 
 
@@ -31,15 +31,16 @@ def is_infrastructure(result: str) -> bool:
 
 
 def calibrate(pool) -> float:
-    """Median seconds of the calibration job, run by every worker at once (two rounds)."""
-    jobs = ((i, {"kind": "script", "solution": CALIBRATION}) for i in range(2 * pool.workers))
+    """Median seconds of the calibration job, run by every worker at once."""
+    jobs = ((i, {"kind": "script", "solution": CALIBRATION}) for i in range(pool.workers))
     return statistics.median(v["duration"] for _, v in pool.run(jobs, timeout=config.REFERENCE_TIMEOUT))
 
 
 class SelfCheck:
     def __init__(self, dataset: str, problems: dict, settings: dict, cache_dir: Path | None = None):
         self.dataset, self.problems = dataset, problems
-        identity = json.dumps([dataset, sorted(problems), settings, platform.python_version(), wire.FORMAT], sort_keys=True)
+        identity = json.dumps([dataset, sorted(problems), settings, platform.python_version(), wire.FORMAT, CALIBRATION],
+                              sort_keys=True)
         content = hashlib.sha256(json.dumps([[p.get("canonical_solution"), p.get("test")] for p in problems.values()]).encode())
         key = f"{dataset}-{content.hexdigest()[:12]}-{hashlib.sha256(identity.encode()).hexdigest()[:12]}"
         self.path = (cache_dir or config.CACHE_DIR / "selfcheck") / f"{key}.json"
