@@ -212,7 +212,7 @@ def run_lever(key: str, problems: dict, warm_up: list[dict]) -> dict:
             "pass_at_1": round(100 * sum(r["passed"] for r in results) / len(results), 2), "load_before": round(load_average(), 2)}
 
 
-def bench_levers(levers: tuple[str, ...] = tuple(LEVERS), tasks: int = 40, sample_tasks: int = 8) -> list[dict]:
+def bench_levers(levers: tuple[str, ...] = tuple(LEVERS), tasks: int = 24, sample_tasks: int = 6) -> list[dict]:
     """Each lever against "before" (the default of 2026-11-26) on the same tasks, one after the other in one run.
 
     Every lever gets a fresh server (llama-server keeps prompts in its slots and in RAM, so a reused

@@ -167,20 +167,19 @@ def codet(problem: dict, client: ChatClient, sampling: Sampling, seed: int, sand
     sampled = _direct_many(problem, client, sampling, seed * 7, usage, sampling.codet_candidates,
                            temperature=sampling.codet_temperature)
     candidates = [completion for completion, _ in sampled]
-    answer = sampled[-1][1]
     messages, prefill = prompts.write_tests(problem["prompt"], problem["entry_point"], sampling.codet_tests)
     test_answer = usage.add(client.chat(messages, prefill=prefill, **sampling.request_params(seed, sampling.codet_temperature)))
     generated = parse_assertions(prefill.removeprefix("```python\n") + test_answer.text, problem["entry_point"])
     checks = list(dict.fromkeys(extract_checks(problem["prompt"], problem["entry_point"]) + generated))
     if not checks:
-        return _record(candidates[0], answer, usage, codet_tests=0, codet_consensus=0)
+        return _record(candidates[0], sampled[0][1], usage, codet_tests=0, codet_consensus=0)
     passed_sets = [frozenset(set(range(len(checks))) - failed_checks(run_checks(sandbox, problem, c, checks), len(checks)))
                    for c in candidates]
     groups: dict[frozenset, list[int]] = {}
     for index, passed in enumerate(passed_sets):
         groups.setdefault(passed, []).append(index)
     best_set, members = max(groups.items(), key=lambda item: (len(item[1]) * len(item[0]), -item[1][0]))
-    return _record(candidates[members[0]], answer, usage, codet_tests=len(checks), codet_generated_tests=len(generated),
+    return _record(candidates[members[0]], sampled[members[0]][1], usage, codet_tests=len(checks), codet_generated_tests=len(generated),
                    codet_consensus=len(members), codet_tests_passed=len(best_set))
 
 

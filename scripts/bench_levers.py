@@ -11,8 +11,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--levers", type=lambda s: tuple(s.split(",")), default=argparse.SUPPRESS,
                     help=f"comma-separated, in order (default: all): {','.join(LEVERS)}")
-    ap.add_argument("--tasks", type=int, default=argparse.SUPPRESS, help="the first N tasks, greedy (40; 164 for the full run)")
-    ap.add_argument("--sample-tasks", type=int, default=argparse.SUPPRESS, help="tasks for the 5-sample levers (8)")
+    ap.add_argument("--tasks", type=int, default=argparse.SUPPRESS, help="the first N tasks, greedy (24; 164 for the full run)")
+    ap.add_argument("--sample-tasks", type=int, default=argparse.SUPPRESS, help="tasks for the 5-sample levers (6)")
     try:
         bench_levers(**vars(ap.parse_args()))
     except ValueError as e:

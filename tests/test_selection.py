@@ -56,7 +56,7 @@ def test_codet_picks_the_largest_consensus(sandbox):
     tests = "1, 1) == 2\nassert add(2, 3) == 5\nassert add(0, 0) == 0\n```"
     client = ScriptedClient([WRONG, RIGHT, ALWAYS_THREE, RIGHT, WRONG, tests])
     record = strategies.codet(PROBLEM, client, strategies.Sampling(), seed=1, sandbox=sandbox)
-    assert record["completion"] == "    return a + b\n"
+    assert record["completion"] == "    return a + b\n" and record["raw"] == RIGHT  # the chosen candidate's own answer
     assert record["codet_consensus"] == 2 and record["codet_tests"] == 4  # the docstring example + 3 written
     assert record["codet_tests_passed"] == 4
     assert len(client.calls) == 2 and client.calls[-1]["prefill"] == "```python\nassert add("
