@@ -7,8 +7,9 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 MODEL ?=
 MODEL_PATH ?=
-# a model other than the default writes its own folder: output/<model>/
-OUTPUT ?= output$(if $(MODEL),/$(MODEL),$(if $(MODEL_PATH),/$(basename $(notdir $(MODEL_PATH)))))
+DATASET ?= humaneval
+# a model other than the default writes its own folder, output/<model>/, and MBPP its own below it: output[/<model>]/mbpp/
+OUTPUT ?= output$(if $(MODEL),/$(MODEL),$(if $(MODEL_PATH),/$(basename $(notdir $(MODEL_PATH)))))$(if $(filter mbpp%,$(DATASET)),/$(DATASET))
 BACKEND ?= llamacpp
 PORT ?=
 BASE_URL ?= $(if $(PORT),http://127.0.0.1:$(PORT))
@@ -23,7 +24,6 @@ SAMPLES ?=
 TEMPERATURE ?=
 SEED ?=
 CONCURRENCY ?=
-DATASET ?= humaneval
 SOLUTIONS ?=
 RESULTS ?=
 BASELINE ?=
@@ -73,8 +73,8 @@ endif
 stop: ## stop the server that `make serve` started
 	@$(PY) scripts/stop_server.py
 
-generate: venv ## generate solutions -> output/solutions.jsonl (LIMIT, SAMPLES, TEMPERATURE, STRATEGY, BASE_URL)
-	$(PY) scripts/generate.py $(call opt,--base-url,$(BASE_URL)) $(call opt,--model,$(MODEL)) $(call opt,--output,$(SOLUTIONS)) \
+generate: venv ## generate solutions -> output/solutions.jsonl (LIMIT, SAMPLES, TEMPERATURE, STRATEGY, BASE_URL, DATASET=mbpp)
+	$(PY) scripts/generate.py --dataset $(if $(filter mbpp%,$(DATASET)),$(DATASET),humaneval) $(call opt,--base-url,$(BASE_URL)) $(call opt,--model,$(MODEL)) $(call opt,--output,$(SOLUTIONS)) \
 		$(call opt,--strategy,$(STRATEGY)) $(call opt,--style,$(STYLE)) $(call opt,--limit,$(LIMIT)) $(call opt,--samples,$(SAMPLES)) \
 		$(call opt,--seed,$(SEED)) $(call opt,--concurrency,$(CONCURRENCY)) $(call opt,--temperature,$(TEMPERATURE)) $(if $(VERBOSE),--verbose)
 

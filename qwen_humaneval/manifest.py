@@ -49,6 +49,7 @@ def write_manifest(output: Path, stage: str, settings: dict, **facts) -> Path:
     path = manifest_path(output)
     record = {"stage": stage, "output": str(output), "settings": settings, **facts, **environment()}
     tmp = path.with_name(path.name + ".tmp")
+    tmp.parent.mkdir(parents=True, exist_ok=True)
     tmp.write_text(json.dumps(record, indent=2, default=str) + "\n")
     tmp.replace(path)
     return path

