@@ -5,6 +5,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
+FT_VENV ?= .venv-finetune
 MODEL ?=
 MODEL_PATH ?=
 DATASET ?= humaneval
@@ -34,14 +35,22 @@ TASKS ?=
 SPEC ?=
 FLASH_ATTN ?=
 VERBOSE ?=
+STUDENT ?=
+TEACHER ?= qwen2.5-coder-1.5b-instruct
+TEACHER_URL ?=
+EPOCHS ?=
+RANK ?=
+MAX_STEPS ?=
 PYTEST_ARGS ?=
 export OUTPUT_DIR := $(abspath $(OUTPUT))
 export MODEL MODEL_PATH
 # --flag value, only for the variables the user set
 opt = $(if $(2),$(1) $(2))
+FT_ARGS = --teacher-model $(TEACHER) $(call opt,--student,$(STUDENT)) $(call opt,--samples,$(SAMPLES)) $(call opt,--limit,$(LIMIT)) \
+	$(call opt,--epochs,$(EPOCHS)) $(call opt,--rank,$(RANK)) $(call opt,--max-steps,$(MAX_STEPS)) $(call opt,--temperature,$(TEMPERATURE))
 
 .DEFAULT_GOAL := help
-.PHONY: help browser setup venv model llama-server serve stop generate eval report all test test-unit bench bench-concurrency bench-eval bench-plus bench-timeouts bench-backends compare test-vllm clean
+.PHONY: help browser setup venv finetune-venv finetune model llama-server serve stop generate eval report all test test-unit bench bench-concurrency bench-eval bench-plus bench-timeouts bench-backends compare test-vllm clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -53,6 +62,14 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	touch $@
 
 venv: $(VENV)/.installed ## create .venv with the pinned Python dependencies and this package (editable)
+
+$(FT_VENV)/.installed: requirements-finetune.txt pyproject.toml
+	$(PYTHON) -m venv $(FT_VENV)
+	$(FT_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-finetune.txt
+	$(FT_VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+finetune-venv: $(FT_VENV)/.installed ## create .venv-finetune: torch (CPU), transformers, peft, for make finetune and its tests
 
 model: venv ## download, assemble and verify the Qwen2.5-Coder GGUF (sha256-pinned, cached)
 	$(PY) scripts/fetch_model.py
@@ -90,7 +107,7 @@ all: setup ## setup, serve, generate, eval, report, stop (the server stops even 
 	$(MAKE) serve
 	$(MAKE) generate eval report; status=$$?; $(MAKE) stop; exit $$status
 
-test: setup browser ## the test suite: unit tests, a real llama-server + model integration test, the report in Chromium
+test: setup finetune-venv browser ## the test suite: unit tests, a real llama-server + model integration test, the report in Chromium
 	$(PY) -m pytest tests -m "not vllm" $(PYTEST_ARGS)
 
 browser: ## install Debian's Chromium for the HTML report's browser test (root; skipped when present)
@@ -127,6 +144,11 @@ compare: setup ## run every strategy on the full set, evaluate on HumanEval and 
 	$(MAKE) serve
 	$(PY) scripts/compare.py $(call opt,--base-url,$(BASE_URL)) $(call opt,--strategies,$(STRATEGIES)) $(call opt,--limit,$(LIMIT)); \
 		status=$$?; $(MAKE) stop; exit $$status
+
+finetune: setup finetune-venv ## distil TEACHER into STUDENT on MBPP train: sample, keep what passes, LoRA, GGUF (slow; TEACHER_URL, SAMPLES, LIMIT, EPOCHS, RANK, MAX_STEPS)
+	$(if $(TEACHER_URL),,$(MAKE) serve MODEL=$(TEACHER) &&) $(PY) scripts/finetune.py --stage teacher $(FT_ARGS) \
+		--teacher-url $(or $(TEACHER_URL),$(or $(BASE_URL),http://127.0.0.1:8000)); status=$$?; \
+		$(if $(TEACHER_URL),,$(MAKE) stop MODEL=$(TEACHER);) [ $$status = 0 ] && $(PY) scripts/finetune.py --stage student $(FT_ARGS)
 
 clean: ## delete generated outputs (not the cached model or server build)
 	rm -rf $(OUTPUT)/*.jsonl $(OUTPUT)/*.json $(OUTPUT)/*.md $(OUTPUT)/*.log $(OUTPUT)/*.png $(OUTPUT)/compare

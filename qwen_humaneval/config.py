@@ -117,6 +117,20 @@ CODET_CANDIDATES = 5
 CODET_TESTS = 8
 CODET_TEMPERATURE = 0.8
 
+# Fine-tuning (make finetune, finetune.py): distillation from the teacher on MBPP's training split, LoRA on the student.
+FINETUNE_VENV = REPO_ROOT / ".venv-finetune"
+FINETUNE_STUDENT = "qwen2.5-coder-0.5b-instruct"
+FINETUNE_TEACHER = "qwen2.5-coder-1.5b-instruct"
+FINETUNE_SAMPLES = 3          # teacher samples per training problem
+FINETUNE_TEMPERATURE = 0.8
+FINETUNE_PER_TASK = 2         # distinct passing samples kept per problem
+
+
+def hf_model_dir(name: str) -> Path:
+    """Where a verified GGUF is kept as a bf16 Hugging Face model (vLLM on CPU and fine-tuning load it)."""
+    return CACHE_DIR / "hf" / f"{name}-bf16"
+
+
 # The sandbox: caps per candidate process, and the per-sample timeouts of each dataset.
 SANDBOX_MEMORY_BYTES = 4 << 30
 SANDBOX_SCRATCH_BYTES = 64 << 20

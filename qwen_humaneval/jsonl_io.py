@@ -125,6 +125,7 @@ class JsonlAppender:
 
 def write_jsonl_atomic(path: Path, records) -> None:
     tmp = path.with_name(path.name + ".tmp")
+    tmp.parent.mkdir(parents=True, exist_ok=True)
     with open(tmp, "w", encoding="utf-8") as f, jsonlines.Writer(f, compact=True, dumps=_dumps) as writer:
         writer.write_all(records)
     os.replace(tmp, path)

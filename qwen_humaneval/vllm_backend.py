@@ -7,7 +7,7 @@ from . import config
 from .scripts import run_script
 
 VLLM_VENV = config.REPO_ROOT / ".venv-vllm"
-HF_MODEL_DIR = config.CACHE_DIR / "vllm" / f"{config.MODEL_NAME}-bf16"
+HF_MODEL_DIR = config.hf_model_dir(config.MODEL_NAME)
 
 
 def ensure_venv() -> Path:
