@@ -36,7 +36,7 @@ SPEC ?=
 FLASH_ATTN ?=
 VERBOSE ?=
 STUDENT ?=
-TEACHER ?= qwen2.5-coder-1.5b-instruct
+TEACHER ?=
 TEACHER_URL ?=
 EPOCHS ?=
 RANK ?=
@@ -46,7 +46,7 @@ export OUTPUT_DIR := $(abspath $(OUTPUT))
 export MODEL MODEL_PATH
 # --flag value, only for the variables the user set
 opt = $(if $(2),$(1) $(2))
-FT_ARGS = --teacher-model $(TEACHER) $(call opt,--student,$(STUDENT)) $(call opt,--samples,$(SAMPLES)) $(call opt,--limit,$(LIMIT)) \
+FT_ARGS = $(call opt,--teacher-model,$(TEACHER)) $(call opt,--student,$(STUDENT)) $(call opt,--samples,$(SAMPLES)) $(call opt,--limit,$(LIMIT)) \
 	$(call opt,--epochs,$(EPOCHS)) $(call opt,--rank,$(RANK)) $(call opt,--max-steps,$(MAX_STEPS)) $(call opt,--temperature,$(TEMPERATURE))
 
 .DEFAULT_GOAL := help
@@ -146,9 +146,9 @@ compare: setup ## run every strategy on the full set, evaluate on HumanEval and 
 		status=$$?; $(MAKE) stop; exit $$status
 
 finetune: setup finetune-venv ## distil TEACHER into STUDENT on MBPP train: sample, keep what passes, LoRA, GGUF (slow; TEACHER_URL, SAMPLES, LIMIT, EPOCHS, RANK, MAX_STEPS)
-	$(if $(TEACHER_URL),,$(MAKE) serve MODEL=$(TEACHER) &&) $(PY) scripts/finetune.py --stage teacher $(FT_ARGS) \
-		--teacher-url $(or $(TEACHER_URL),$(or $(BASE_URL),http://127.0.0.1:8000)); status=$$?; \
-		$(if $(TEACHER_URL),,$(MAKE) stop MODEL=$(TEACHER);) [ $$status = 0 ] && $(PY) scripts/finetune.py --stage student $(FT_ARGS)
+	$(if $(TEACHER_URL),,$(MAKE) serve $(if $(TEACHER),MODEL=$(TEACHER)) &&) $(PY) scripts/finetune.py --stage teacher $(FT_ARGS) \
+		$(call opt,--teacher-url,$(or $(TEACHER_URL),$(BASE_URL))); status=$$?; \
+		$(if $(TEACHER_URL),,$(MAKE) stop $(if $(TEACHER),MODEL=$(TEACHER));) [ $$status = 0 ] && $(PY) scripts/finetune.py --stage student $(FT_ARGS)
 
 clean: ## delete generated outputs (not the cached model or server build)
 	rm -rf $(OUTPUT)/*.jsonl $(OUTPUT)/*.json $(OUTPUT)/*.md $(OUTPUT)/*.log $(OUTPUT)/*.png $(OUTPUT)/compare

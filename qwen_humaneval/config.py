@@ -120,7 +120,7 @@ CODET_TEMPERATURE = 0.8
 # Fine-tuning (make finetune, finetune.py): distillation from the teacher on MBPP's training split, LoRA on the student.
 FINETUNE_VENV = REPO_ROOT / ".venv-finetune"
 FINETUNE_STUDENT = "qwen2.5-coder-0.5b-instruct"
-FINETUNE_TEACHER = "qwen2.5-coder-1.5b-instruct"
+FINETUNE_TEACHER = DEFAULT_MODEL  # served by `make finetune` unless TEACHER_URL points elsewhere
 FINETUNE_SAMPLES = 3          # teacher samples per training problem
 FINETUNE_TEMPERATURE = 0.8
 FINETUNE_PER_TASK = 2         # distinct passing samples kept per problem

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from . import config, prompts
 from .datasets import load_problems
-from .jsonl_io import read_jsonl, sample_keys, write_jsonl_atomic
+from .jsonl_io import InputError, read_jsonl, sample_keys, write_jsonl_atomic
 from .manifest import read_manifest, write_manifest
 from .scripts import run_script
 
@@ -83,6 +83,10 @@ def teacher_stage(out: Path, teacher_urls: list[str], teacher_model: str, sample
 def filter_stage(out: Path, solutions: Path, per_task: int) -> tuple[Path, dict]:
     from .evaluation import evaluate
 
+    manifest = read_manifest(solutions)
+    if not manifest or manifest.get("status") != "complete":
+        raise InputError(f"{solutions}: the teacher's samples are not complete; run the teacher stage first "
+                         "(`make finetune`, or scripts/finetune.py --stage teacher)")
     problems = load_problems(TRAIN_DATASET)
     results = evaluate(solutions, out / "teacher" / f"results_{TRAIN_DATASET}.jsonl", dataset=TRAIN_DATASET,
                        problems=problems)

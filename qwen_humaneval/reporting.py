@@ -48,7 +48,7 @@ def summarize(results: list[dict], solutions: dict[tuple, dict] | None = None) -
     counts = [(len(v), sum(v)) for v in per_task.values()]
     samples = min((n for n, _ in counts), default=0)
     pass_at = {}
-    for k in (1, 5, 10, 100):
+    for k in (1, 5, 10, 20, 100):
         if k <= samples:
             pass_at[f"pass@{k}"] = round(100 * mean_pass_at_k(counts, k), 2)
     solved = sum(c > 0 for _, c in counts)
@@ -68,7 +68,7 @@ def summarize(results: list[dict], solutions: dict[tuple, dict] | None = None) -
 
 
 def markdown(summary: dict, dataset: str, generate_manifest: dict | None) -> str:
-    lines = [f"# HumanEval report ({dataset})", ""]
+    lines = [f"# Report: {dataset}", ""]
     if summary["infrastructure_tasks"]:
         lines += [f"**{len(summary['infrastructure_tasks'])} tasks could not be judged on this machine** (their reference "
                   f"solution failed here, or the sandbox did): {', '.join(summary['infrastructure_tasks'])}. They are left "

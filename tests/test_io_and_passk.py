@@ -67,7 +67,7 @@ def test_report_prints_the_original_lines(tmp_path):
     assert "Success rate: 66.46%\n" in out
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["summary"]["failure_kinds"] == {"passed": 109, "wrong answer (assertion)": 55}
-    assert (tmp_path / "report.md").read_text().startswith("# HumanEval report")
+    assert (tmp_path / "report.md").read_text().startswith("# Report: humaneval")
 
 
 def test_report_with_several_samples_prints_pass_at_k(tmp_path):
