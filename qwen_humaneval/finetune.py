@@ -71,9 +71,10 @@ def teacher_stage(out: Path, teacher_urls: list[str], teacher_model: str, sample
 
     solutions = out / "teacher" / "solutions.jsonl"
     manifest = read_manifest(solutions)
-    if manifest and manifest.get("status") == "complete":
+    wanted = min(limit, len(load_problems(TRAIN_DATASET))) if limit else len(load_problems(TRAIN_DATASET))
+    if manifest and manifest.get("status") == "complete" and manifest["settings"].get("tasks") == wanted:
         print(f"teacher: {solutions} is complete")
-        return solutions
+        return solutions  # else generation resumes: a larger LIMIT only adds the problems not sampled yet
     sampling = Sampling(temperature=temperature, stops=prompts.stops_for(TRAIN_DATASET))
     run_generation(teacher_urls, teacher_model, solutions, strategy="baseline", sampling=sampling, samples=samples,
                    limit=limit, dataset=TRAIN_DATASET)
