@@ -11,6 +11,13 @@ class ServerError(RuntimeError):
     """The server could not be reached or kept failing after retries."""
 
 
+class PromptTooLong(ServerError):
+    """The server refused a request longer than its context (a property of the task and the server, not the model)."""
+
+
+CONTEXT_ERRORS = ("exceed_context_size_error", "maximum context length")  # llama.cpp's, vLLM's
+
+
 @dataclass
 class Completion:
     text: str
@@ -90,6 +97,8 @@ class ChatClient:
                 response = self._session().post(f"{base_url}/v1/chat/completions", json=payload, timeout=self.timeout)
                 if response.status_code >= 500 or response.status_code == 429:
                     last_error = f"HTTP {response.status_code} from {base_url}: {response.text[:200]}"
+                elif response.status_code == 400 and any(m in response.text for m in CONTEXT_ERRORS):
+                    raise PromptTooLong(f"the prompt does not fit the server's context: {response.text[:300]}")
                 elif response.status_code >= 400:
                     raise ServerError(f"HTTP {response.status_code} from {base_url}: {response.text[:500]}")
                 else:

@@ -97,12 +97,17 @@ def evaluate(solutions: Path, results: Path, *, dataset: str = "humaneval", time
                       "factor": config.EVAL_TIME_FACTOR if adaptive else None, "slowdown": round(slowdown, 3),
                       "calibration_seconds": check.calibration_seconds,
                       "raised": {t: v for t, v in timeouts.items() if v != base_timeout}}
+            unanswered = {(s["task_id"], s["completion_id"]) for s in pending if s.get("generation_error")}
+            for task_id, completion_id in sorted(unanswered):
+                print(f"INFRASTRUCTURE FAILURE: {task_id} sample {completion_id} was never answered (its prompt did not fit "
+                      "the server's context; see its generation_error)", file=sys.stderr)
             jobs = (((s["task_id"], s["completion_id"]), job_for(dataset, problems[s["task_id"]], s, expected, slowdown),
                      timeouts[s["task_id"]]) for s in pending)
             with tqdm(total=len(pending), desc=f"eval {dataset}", unit="sample", disable=verbose) as bar:
                 for (task_id, completion_id), verdict in pool.run(jobs):
                     passed = verdict["result"] == "passed"
-                    infrastructure = task_id in broken or is_infrastructure(verdict["result"])
+                    infrastructure = (task_id in broken or is_infrastructure(verdict["result"])
+                                      or (task_id, completion_id) in unanswered)
                     record = {"task_id": task_id, "completion_id": completion_id, "passed": passed, **verdict,
                               "category": "infrastructure" if infrastructure else ("passed" if passed else "model")}
                     out.write(record)

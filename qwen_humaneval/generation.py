@@ -9,7 +9,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from . import config, strategies
-from .client import ChatClient, ServerError, server_info
+from .client import ChatClient, PromptTooLong, ServerError, server_info
 from .datasets import load_problems
 from .jsonl_io import InputError, JsonlAppender, load_finished, write_jsonl_atomic
 from .manifest import read_manifest, write_manifest
@@ -147,13 +147,20 @@ def generate(problems: dict, client: ChatClient, output: Path, *, strategy: str,
         Sample s is always drawn with seed request_seed(s), so a resumed run asks for the same samples."""
         seeds = [request_seed(sampling.seed, task_index[task_id], s) for s in group]
         problem = visible_part(problems[task_id])
+        try:
+            records = solve(problem, group, seeds)
+        except PromptTooLong as e:  # kept, with its reason: evaluation counts it as infrastructure, not the model
+            records = [{"completion": "", "generation_error": str(e)} for _ in group]
+        return [{"task_id": task_id, "sample": s, "seed": seed, "strategy": strategy, **record}
+                for s, seed, record in zip(group, seeds, records)]
+
+    def solve(problem: dict, group: tuple[int, ...], seeds: list[int]) -> list[dict]:
         if len(group) > 1 and group == tuple(range(group[0], group[0] + len(group))):
             records = chosen.solve_samples(problem, client, sampling, seeds[0], len(group))
         else:
             records = [(chosen.solve_samples(problem, client, sampling, seed, 1)[0] if together
                         else chosen.solve(problem, client, sampling, seed, sandbox)) for seed in seeds]
-        return [{"task_id": task_id, "sample": s, "seed": seed, "strategy": strategy, **record}
-                for s, seed, record in zip(group, seeds, records)]
+        return records
 
     try:
         error = _run_all(todo, work, concurrency, output, done, verbose=verbose, desc=f"generate {strategy}")

@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from qwen_humaneval import strategies
-from qwen_humaneval.client import ChatClient, Completion, ServerError
+from qwen_humaneval.client import ChatClient, Completion, PromptTooLong, ServerError
 from qwen_humaneval.generation import generate
 from qwen_humaneval.jsonl_io import InputError
 from qwen_humaneval.sandbox.pool import SandboxPool
@@ -114,6 +114,8 @@ class Scripted(BaseHTTPRequestHandler):
         status = Scripted.statuses.pop(0) if Scripted.statuses else 200
         payload = {"choices": [{"message": {"content": body["messages"][-1]["content"] + "    return 1\n"}, "finish_reason": "stop"}],
                    "usage": {"prompt_tokens": 7, "completion_tokens": 3}} if status == 200 else {"error": "scripted"}
+        if status == 413:  # llama-server's answer to a prompt longer than a slot's context (it sends 400)
+            status, payload = 400, {"error": {"code": 400, "type": "exceed_context_size_error", "n_ctx": 2048}}
         data = json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -150,6 +152,13 @@ def test_client_does_not_retry_a_bad_request(http_server):
     assert len(Scripted.seen) == 1
 
 
+def test_a_prompt_longer_than_the_context_is_its_own_error(http_server):
+    Scripted.statuses = [413]
+    with pytest.raises(PromptTooLong, match="does not fit the server's context"):
+        ChatClient([http_server], "m", retries=4, backoff=0).chat([{"role": "user", "content": "hi"}])
+    assert len(Scripted.seen) == 1
+
+
 def test_client_gives_up_after_its_retries(http_server):
     Scripted.statuses = [503] * 10
     with pytest.raises(ServerError, match="giving up after 3 attempts: HTTP 503"):
@@ -175,3 +184,33 @@ def test_generate_resumes_and_refuses_other_settings(tmp_path):
     with pytest.raises(InputError, match="temperature: 0.0 -> 0.8"):
         generate(problems, ScriptedClient([]), output, strategy="baseline", sampling=sampling,
                  settings={**settings, "temperature": 0.8})
+
+
+class TooLongFor(ScriptedClient):
+    """A server whose context the prompt of one task does not fit (as Mbpp/493's asserts do not fit 2048 tokens)."""
+
+    def __init__(self, answers, too_long: str):
+        super().__init__(answers)
+        self.too_long = too_long
+
+    def chat_n(self, messages, n, **params):
+        if self.too_long in messages[-1]["content"]:
+            raise PromptTooLong("the prompt does not fit the server's context: scripted")
+        return super().chat_n(messages, n, **params)
+
+
+def test_an_unanswerable_prompt_is_kept_and_judged_as_infrastructure(tmp_path):
+    """The run goes on; the task keeps a sample saying why, and the evaluation leaves it out of the score."""
+    from qwen_humaneval.evaluation import evaluate
+
+    long_one = {**PROBLEM, "task_id": "Toy/1", "prompt": PROBLEM["prompt"].replace("Add two", "Add two long"),
+                "canonical_solution": "    return a + b\n", "test": "def check(candidate):\n    assert candidate(1, 2) == 3\n"}
+    problems = {"Toy/0": {**long_one, "task_id": "Toy/0", "prompt": PROBLEM["prompt"]}, "Toy/1": long_one}
+    output = tmp_path / "solutions.jsonl"
+    stats = generate(problems, TooLongFor([RIGHT], "two long"), output, strategy="baseline",
+                     sampling=strategies.Sampling(), concurrency=2, settings={"strategy": "baseline"})
+    records = {r["task_id"]: r for r in map(json.loads, output.read_text().splitlines())}
+    assert stats["samples"] == 2 and records["Toy/0"]["completion"].strip() == "return a + b"
+    assert records["Toy/1"]["completion"] == "" and "context" in records["Toy/1"]["generation_error"]
+    results = evaluate(output, tmp_path / "results.jsonl", problems=problems, selfcheck_cache=tmp_path / "selfcheck")
+    assert [(r["task_id"], r["category"]) for r in results] == [("Toy/0", "passed"), ("Toy/1", "infrastructure")]
