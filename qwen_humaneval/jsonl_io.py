@@ -1,4 +1,5 @@
 """JSONL files that survive interruption: line-numbered errors, repaired tails, append-and-flush writes."""
+import fcntl
 import json
 import os
 import sys
@@ -100,13 +101,20 @@ def _dumps(record) -> str:
 
 
 class JsonlAppender:
-    """Appends one record per line and flushes it, so an interrupted run keeps every finished record."""
+    """Appends one record per line and flushes it, so an interrupted run keeps every finished record.
+    Holds an exclusive lock on the file while open: a second writer is refused, not interleaved."""
 
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
         repair_tail(path)
         self.path = path
         self._f = open(path, "a", encoding="utf-8")
+        try:  # two runs appending to one file would duplicate its records
+            fcntl.flock(self._f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._f.close()
+            raise InputError(f"{path}: another process is writing it (the same stage running twice?); "
+                             "wait for it or stop it, then run again to resume") from None
         self._writer = jsonlines.Writer(self._f, compact=True, flush=True, dumps=_dumps)
 
     def write(self, record: dict) -> None:

@@ -33,6 +33,27 @@ def test_appender_repairs_then_appends(tmp_path):
     assert [r for _, r in read_jsonl(path)] == [{"a": 1}, {"a": 3}]
 
 
+def test_a_second_writer_is_refused_not_interleaved(tmp_path):
+    """Another process (a second `make generate` on the same OUTPUT) holding the file makes the appender refuse."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "x.jsonl"
+    holder = subprocess.Popen([sys.executable, "-c", "import sys; from pathlib import Path; "
+                               "from qwen_humaneval.jsonl_io import JsonlAppender; a = JsonlAppender(Path(sys.argv[1])); "
+                               "print('holding', flush=True); sys.stdin.read()", str(path)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        with pytest.raises(InputError, match="another process is writing it"):
+            JsonlAppender(path)
+    finally:
+        holder.communicate("")
+    with JsonlAppender(path) as out:  # free again once the other writer is gone
+        out.write({"a": 1})
+    assert [r for _, r in read_jsonl(path)] == [{"a": 1}]
+
+
 def test_read_errors_name_file_line_and_field(tmp_path):
     path = tmp_path / "x.jsonl"
     path.write_text('{"task_id": "a"}\n\n{"task_id": 5}\n')
