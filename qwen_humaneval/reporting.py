@@ -71,7 +71,7 @@ def markdown(summary: dict, dataset: str, generate_manifest: dict | None) -> str
     lines = [f"# Report: {dataset}", ""]
     if summary["infrastructure_tasks"]:
         lines += [f"**{len(summary['infrastructure_tasks'])} tasks could not be judged on this machine** (their reference "
-                  f"solution failed here, or the sandbox did): {', '.join(summary['infrastructure_tasks'])}. They are left "
+                  f"solution failed here, the sandbox did, or the prompt did not fit the server's context): {', '.join(summary['infrastructure_tasks'])}. They are left "
                   "out of the score, not counted as the model's failures.", ""]
     lines += [f"- Successful tasks: {summary['solved_tasks']}/{summary['tasks']}",
              f"- Success rate: {summary['success_rate']:.2f}%"]

@@ -32,8 +32,8 @@ def main() -> int:
         return 1
     unjudged = summary["infrastructure_tasks"]
     if unjudged:
-        print(f"WARNING: {len(unjudged)} tasks could not be judged on this machine (infrastructure: their reference "
-              f"solution failed here); the score covers the other {summary['tasks']}: {', '.join(unjudged[:10])}"
+        print(f"WARNING: {len(unjudged)} tasks could not be judged on this machine (infrastructure: the reference "
+              f"solution failed here, the sandbox did, or the prompt did not fit the context); the score covers the other {summary['tasks']}: {', '.join(unjudged[:10])}"
               f"{' ...' if len(unjudged) > 10 else ''}", file=sys.stderr)
     samples = summary["samples_per_task"]
     suffix = "" if samples <= 1 else f" (solved by at least one of {samples} samples)"
