@@ -156,11 +156,9 @@ def generate(problems: dict, client: ChatClient, output: Path, *, strategy: str,
 
     def solve(problem: dict, group: tuple[int, ...], seeds: list[int]) -> list[dict]:
         if len(group) > 1 and group == tuple(range(group[0], group[0] + len(group))):
-            records = chosen.solve_samples(problem, client, sampling, seeds[0], len(group))
-        else:
-            records = [(chosen.solve_samples(problem, client, sampling, seed, 1)[0] if together
-                        else chosen.solve(problem, client, sampling, seed, sandbox)) for seed in seeds]
-        return records
+            return chosen.solve_samples(problem, client, sampling, seeds[0], len(group))
+        return [(chosen.solve_samples(problem, client, sampling, seed, 1)[0] if together
+                 else chosen.solve(problem, client, sampling, seed, sandbox)) for seed in seeds]
 
     try:
         error = _run_all(todo, work, concurrency, output, done, verbose=verbose, desc=f"generate {strategy}")
