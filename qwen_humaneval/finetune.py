@@ -1,9 +1,10 @@
 """`make finetune`: distillation by rejection sampling, then LoRA, then back to a served GGUF.
 
-Stages, each resumable and skipped when its output is complete (everything under OUT, default
+Stages, each resumable and skipped when its output is complete (the teacher's samples under
+output/finetune/teacher-<teacher>/, shared by every student; the rest under OUT, default
 output/finetune/<student>-from-<teacher>/):
 1. teacher: the teacher (any OpenAI-compatible server) samples solutions for MBPP's training split
-   (task_ids 601-974; never HumanEval, never MBPP's test split) -> teacher/solutions.jsonl;
+   (task_ids 601-974; never HumanEval, never MBPP's test split) -> solutions.jsonl;
 2. filter: each sample is run against its own problem's asserts in the sandbox; only passing ones are
    kept, deduplicated, at most PER_TASK per problem -> train.jsonl (the student's prompt layout);
 3. train: LoRA on the student's bf16 weights (converted once from its verified GGUF), merged -> merged/;
@@ -64,12 +65,12 @@ def select_examples(problems: dict, solutions: list[dict], results: list[dict], 
             for task_id in problems if task_id in kept for completion in kept[task_id].values()]
 
 
-def teacher_stage(out: Path, teacher_urls: list[str], teacher_model: str, samples: int, temperature: float,
+def teacher_stage(teacher_dir: Path, teacher_urls: list[str], teacher_model: str, samples: int, temperature: float,
                   limit: int) -> Path:
     from .generation import run_generation
     from .strategies import Sampling
 
-    solutions = out / "teacher" / "solutions.jsonl"
+    solutions = teacher_dir / "solutions.jsonl"
     manifest = read_manifest(solutions)
     wanted = min(limit, len(load_problems(TRAIN_DATASET))) if limit else len(load_problems(TRAIN_DATASET))
     if manifest and manifest.get("status") == "complete" and manifest["settings"].get("tasks") == wanted:
@@ -89,7 +90,7 @@ def filter_stage(out: Path, solutions: Path, per_task: int) -> tuple[Path, dict]
         raise InputError(f"{solutions}: the teacher's samples are not complete; run the teacher stage first "
                          "(`make finetune`, or scripts/finetune.py --stage teacher)")
     problems = load_problems(TRAIN_DATASET)
-    results = evaluate(solutions, out / "teacher" / f"results_{TRAIN_DATASET}.jsonl", dataset=TRAIN_DATASET,
+    results = evaluate(solutions, solutions.with_name(f"results_{TRAIN_DATASET}.jsonl"), dataset=TRAIN_DATASET,
                        problems=problems)
     samples = [record for _, record in read_jsonl(solutions)]
     examples = select_examples(problems, samples, results, per_task)
@@ -146,15 +147,15 @@ def to_gguf(hf_dir: Path, gguf: Path, quantization: str = "Q4_K_M") -> Path:
     return gguf
 
 
-def run_finetune(out: Path, *, student: str, teacher_urls: list[str], teacher_model: str, samples: int,
+def run_finetune(out: Path, teacher_dir: Path, *, student: str, teacher_urls: list[str], teacher_model: str, samples: int,
                  temperature: float, per_task: int, limit: int, train_settings: dict, stage: str = "all") -> dict:
     """stage: "teacher" (needs the teacher's server), "student" (filter, train, gguf; no server), or "all"."""
     settings = {"student": student, "teacher_model": teacher_model, "teacher_urls": teacher_urls, "samples": samples,
                 "temperature": temperature, "per_task": per_task, "limit": limit, "train": train_settings,
                 "train_dataset": TRAIN_DATASET}
-    solutions = out / "teacher" / "solutions.jsonl"
+    solutions = teacher_dir / "solutions.jsonl"
     if stage in ("teacher", "all"):
-        solutions = teacher_stage(out, teacher_urls, teacher_model, samples, temperature, limit)
+        solutions = teacher_stage(teacher_dir, teacher_urls, teacher_model, samples, temperature, limit)
     if stage == "teacher":
         return {}
     train, stats = filter_stage(out, solutions, per_task)
