@@ -74,7 +74,7 @@ def write_outputs(rows: list[dict]) -> str:
 
 
 def compare(base_url: str = config.BASE_URL, strategies: tuple[str, ...] = tuple(STRATEGIES), limit: int = 0,
-            codet_candidates: int = config.CODET_CANDIDATES) -> list[dict]:
+            candidates: int = config.CANDIDATES) -> list[dict]:
     """Generate with each strategy (resuming), evaluate on both datasets, write the table after each."""
     out = config.OUTPUT_DIR / "compare"
     rows = []
@@ -85,7 +85,7 @@ def compare(base_url: str = config.BASE_URL, strategies: tuple[str, ...] = tuple
         solutions = folder / "solutions.jsonl"
         print(f"== {strategy}", flush=True)
         run_script("generate.py", "--base-url", base_url, "--strategy", strategy, "--output", solutions, "--limit", limit,
-            "--codet-candidates", codet_candidates)
+            "--candidates", candidates)
         run_script("evaluate.py", "--solutions", solutions, "--results", folder / "results.jsonl")
         run_script("evaluate.py", "--solutions", solutions, "--results", folder / "results_humanevalplus.jsonl",
             "--dataset", "humanevalplus")

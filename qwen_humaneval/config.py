@@ -113,9 +113,10 @@ TEMPERATURE_ONE_SAMPLE = 0.0   # greedy for SAMPLES=1
 TEMPERATURE_SEVERAL = 0.8      # for SAMPLES>1 (pass@k)
 TOP_P = 0.95                   # used only when sampling (temperature > 0)
 REPAIR_ROUNDS = 2
-CODET_CANDIDATES = 5
+CANDIDATES = 5                 # sampled candidates codet and mbr-exec choose among
 CODET_TESTS = 8
-CODET_TEMPERATURE = 0.8
+CANDIDATE_TEMPERATURE = 0.8
+MBR_INPUTS = 24                # mutated inputs (besides the docstring's own) on which mbr-exec compares candidates
 
 # Fine-tuning (make finetune, finetune.py): distillation from the teacher on MBPP's training split, LoRA on the student.
 FINETUNE_VENV = REPO_ROOT / ".venv-finetune"

@@ -12,7 +12,7 @@ import ast
 import re
 from dataclasses import dataclass
 
-SEPARATORS = ("==", "➞", "=>", "->", "→", "should return", "returns", "should be", "is", "=", ":")
+SEPARATORS = ("==>", "==", "➞", "=>", "->", "→", "should return", "returns", "should be", "is", "=", ":")
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,14 @@ def _doctest_checks(doc: str, entry_point: str) -> list[Check]:
         if not source.startswith(f"{entry_point}("):
             continue
         end = _balanced_call(source, len(entry_point))
-        if end is None or source[end:].strip():
+        if end is None:
+            continue
+        if source[end:].strip():  # ">>> f(x) == y" on one line
+            rest = _after_separator(source[end:])
+            expected = _literal_prefix(rest) if rest is not None else None
+            call = _normalise_call(entry_point, source[len(entry_point) + 1:end - 1])
+            if call and expected is not None:
+                checks.append(Check(call, expected))
             continue
         result_lines = []
         for following in lines[i + 1:]:
@@ -165,6 +172,31 @@ def extract_checks(prompt: str, entry_point: str) -> list[Check]:
     for check in found:
         if check not in unique:
             unique.append(check)
+    return unique
+
+
+def example_arguments(prompt: str, entry_point: str) -> list[list]:
+    """The argument lists of every call to the entry point the docstring shows with literal arguments,
+    whatever follows it (an expected value in prose, "=> true", an arithmetic explanation), and of
+    "For x = [1, 2]" when x is the function's only parameter: inputs the specification speaks about."""
+    doc = docstring(prompt, entry_point)
+    found = []
+    for match in re.finditer(rf"(?<![\w.]){re.escape(entry_point)}\(", doc):
+        end = _balanced_call(doc, match.end() - 1)
+        call = _normalise_call(entry_point, doc[match.end():end - 1]) if end else None
+        if call:
+            found.append([ast.literal_eval(a) for a in ast.parse(call, mode="eval").body.args])
+    signature = re.search(rf"def {re.escape(entry_point)}\s*\(([^)]*)\)", prompt)
+    params = [p.split(":")[0].split("=")[0].strip() for p in signature.group(1).split(",") if p.strip()] if signature else []
+    if len(params) == 1:
+        for match in re.finditer(rf"(?<![\w.]){re.escape(params[0])}\s*=\s*", doc):
+            value = _literal_prefix(doc[match.end():])
+            if value is not None:
+                found.append([ast.literal_eval(value)])
+    unique = []
+    for args in found:
+        if args not in unique:
+            unique.append(args)
     return unique
 
 

@@ -24,6 +24,14 @@ def code_blocks(text: str) -> list[str]:
     return [body for lang, body in fences if lang.lower() in ("", "python", "py", "python3")]
 
 
+def normalized(code: str) -> str:
+    """Code with comments, blank lines and formatting gone: two answers that differ only there are one."""
+    try:
+        return ast.unparse(ast.parse(code))
+    except (SyntaxError, ValueError):
+        return code.strip()
+
+
 def parses(code: str) -> bool:
     try:
         ast.parse(code)

@@ -12,7 +12,6 @@ output/finetune/<student>-from-<teacher>/):
    quantizer to Q4_K_M -> <name>-q4_k_m.gguf, served like any model: `make all MODEL_PATH=...`.
 Stages 3 and 4 run in .venv-finetune (torch, transformers, peft), built from requirements-finetune.txt.
 """
-import ast
 import json
 import os
 import subprocess
@@ -22,6 +21,7 @@ from pathlib import Path
 
 from . import config, prompts
 from .datasets import load_problems
+from .extract import normalized
 from .jsonl_io import InputError, read_jsonl, sample_keys, write_jsonl_atomic
 from .manifest import read_manifest, write_manifest
 from .scripts import run_script
@@ -34,14 +34,6 @@ def finetune_python() -> str:
     if not python.exists():
         raise FileNotFoundError(f"{python} is missing: `make finetune-venv` builds it")
     return str(python)
-
-
-def normalized(code: str) -> str:
-    """Code with comments, blank lines and formatting gone: two samples that differ only there are one."""
-    try:
-        return ast.unparse(ast.parse(code))
-    except (SyntaxError, ValueError):
-        return code.strip()
 
 
 def training_example(problem: dict, completion: str, style: str = "prefill") -> dict:

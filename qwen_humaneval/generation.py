@@ -17,7 +17,7 @@ from .sandbox.pool import SandboxPool
 
 # Settings that change what a solution is: resuming under different ones would mix two runs.
 IDENTITY = ("dataset", "strategy", "model", "samples", "temperature", "top_p", "max_tokens", "seed", "style", "stops",
-            "repair_rounds", "codet_candidates", "codet_tests", "codet_temperature")
+            "repair_rounds", "candidates", "codet_tests", "candidate_temperature", "mbr_inputs")
 
 
 def visible_part(problem: dict) -> dict:

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 from . import config, prompts
 from .client import ChatClient, Completion
-from .examples import Check, checks_job, extract_checks, failed_checks, feedback, parse_assertions
+from .examples import extract_checks, failed_checks, feedback, parse_assertions
 from .extract import extract_completion, is_stub
+from .selection import choose, code_of, run_checks
 
 
 @dataclass
@@ -22,9 +23,10 @@ class Sampling:
     one_prefill: bool = config.ONE_PREFILL  # several samples of one prompt: one request with `n`
     stops: tuple = prompts.CONTINUATION_STOPS  # where a continued answer ends
     repair_rounds: int = config.REPAIR_ROUNDS
-    codet_candidates: int = config.CODET_CANDIDATES
+    candidates: int = config.CANDIDATES
     codet_tests: int = config.CODET_TESTS
-    codet_temperature: float = config.CODET_TEMPERATURE
+    candidate_temperature: float = config.CANDIDATE_TEMPERATURE
+    mbr_inputs: int = config.MBR_INPUTS
 
     def request_params(self, seed: int, temperature: float | None = None) -> dict:
         t = self.temperature if temperature is None else temperature
@@ -122,15 +124,6 @@ def _record(completion: str, answer: Completion, usage: Usage, **extra) -> dict:
     }
 
 
-def code_of(problem: dict, completion: str) -> str:
-    """The candidate as a program: prompt + completion (a body), or the completion alone when it redefines the function."""
-    return completion.lstrip("\n") if completion.startswith("\n") else problem["prompt"] + completion
-
-
-def run_checks(sandbox, problem: dict, completion: str, checks: list[Check]) -> str:
-    return sandbox.execute(checks_job(code_of(problem, completion), problem["entry_point"], checks), config.CHECK_TIMEOUT)["result"]
-
-
 def self_repair(problem: dict, client: ChatClient, sampling: Sampling, seed: int, sandbox) -> dict:
     """Baseline answer, then up to R rounds of: run the docstring's examples, show the failures, ask for a fix.
     Keeps the candidate that failed the fewest examples (the earliest among equals)."""
@@ -164,11 +157,11 @@ def codet(problem: dict, client: ChatClient, sampling: Sampling, seed: int, sand
     candidate from the largest consensus: candidates passing the same tests, scored by
     (number of candidates) x (number of tests passed)."""
     usage = Usage()
-    sampled = _direct_many(problem, client, sampling, seed * 7, usage, sampling.codet_candidates,
-                           temperature=sampling.codet_temperature)
+    sampled = _direct_many(problem, client, sampling, seed * 7, usage, sampling.candidates,
+                           temperature=sampling.candidate_temperature)
     candidates = [completion for completion, _ in sampled]
     messages, prefill = prompts.write_tests(problem["prompt"], problem["entry_point"], sampling.codet_tests)
-    test_answer = usage.add(client.chat(messages, prefill=prefill, **sampling.request_params(seed, sampling.codet_temperature)))
+    test_answer = usage.add(client.chat(messages, prefill=prefill, **sampling.request_params(seed, sampling.candidate_temperature)))
     generated = parse_assertions(prefill.removeprefix("```python\n") + test_answer.text, problem["entry_point"])
     checks = list(dict.fromkeys(extract_checks(problem["prompt"], problem["entry_point"]) + generated))
     if not checks:
@@ -181,6 +174,20 @@ def codet(problem: dict, client: ChatClient, sampling: Sampling, seed: int, sand
     best_set, members = max(groups.items(), key=lambda item: (len(item[1]) * len(item[0]), -item[1][0]))
     return _record(candidates[members[0]], sampled[members[0]][1], usage, codet_tests=len(checks), codet_generated_tests=len(generated),
                    codet_consensus=len(members), codet_tests_passed=len(best_set))
+
+
+def mbr_exec(problem: dict, client: ChatClient, sampling: Sampling, seed: int, sandbox) -> dict:
+    """The greedy answer and k samples (one request with `n`, after the greedy request left the prompt in
+    the server's cache), then the behaviour most of them share (selection.py). Every candidate is kept
+    in the record, so what the pool held can be scored later."""
+    usage = Usage()
+    pool = _direct_many(problem, client, sampling, seed, usage, 1, temperature=0.0)
+    pool += _direct_many(problem, client, sampling, seed * 7, usage, sampling.candidates,
+                         temperature=sampling.candidate_temperature)
+    candidates = [completion for completion, _ in pool]
+    index, info = choose(problem, candidates, sandbox, inputs=sampling.mbr_inputs, seed=seed)
+    return _record(candidates[index], pool[index][1], usage, mbr_pick=index, mbr_candidates=candidates,
+                   **{f"mbr_{key}": value for key, value in info.items() if key != "candidates"})
 
 
 @dataclass(frozen=True)
@@ -196,6 +203,7 @@ STRATEGIES = {
     "cot": Strategy(cot, needs_sandbox=False),
     "self-repair": Strategy(self_repair, needs_sandbox=True),
     "codet": Strategy(codet, needs_sandbox=True),
+    "mbr-exec": Strategy(mbr_exec, needs_sandbox=True),
 }
 
 

@@ -14,9 +14,9 @@ def main() -> int:
     ap.add_argument("--base-url", default=config.BASE_URL)
     ap.add_argument("--strategies", default=",".join(STRATEGIES))
     ap.add_argument("--limit", type=int, default=0)
-    ap.add_argument("--codet-candidates", type=int, default=config.CODET_CANDIDATES)
+    ap.add_argument("--candidates", "--codet-candidates", type=int, default=config.CANDIDATES)
     args = ap.parse_args()
-    compare(args.base_url, tuple(args.strategies.split(",")), args.limit, args.codet_candidates)
+    compare(args.base_url, tuple(args.strategies.split(",")), args.limit, args.candidates)
     return 0
 
 

@@ -2,7 +2,7 @@
 import pytest
 
 from qwen_humaneval.datasets import load_problems
-from qwen_humaneval.examples import Check, extract_checks, failed_checks, parse_assertions
+from qwen_humaneval.examples import Check, example_arguments, extract_checks, failed_checks, parse_assertions
 
 
 def doc(body: str, name: str = "f") -> str:
@@ -23,7 +23,9 @@ def doc(body: str, name: str = "f") -> str:
     ("    f(5, b=2) returns 7", [Check("f(5, 2)", "7")]),
     ("    Example 1:\n        Input: [4,2,3]\n        Output: [2, 1]\n", [Check("f([4, 2, 3])", "[2, 1]")]),
     ("    Input: a = [1, 2], b = 3\n    Output: 6\n", [Check("f([1, 2], 3)", "6")]),
-    ("    f(5, 6) -> 19 - 5 - 6 = 8", []),           # arithmetic, not a literal result
+    ("    f(5, 6) -> 19 - 5 - 6 = 8", []),
+    ("    >>> f([]) == 0\n    >>> f([1, 1]) == 2", [Check("f([])", "0"), Check("f([1, 1])", "2")]),
+    ("    f(-12) ==> (1, 1)", [Check("f(-12)", "(1, 1)")]),           # arithmetic, not a literal result
     ("    f(x) == y for any x", []),                  # not literal
     ("    f(__import__('os')) == 1", []),             # never anything but literals
     ("    f('a') == \"\"abc\"\"", []),                # broken quoting
@@ -41,7 +43,16 @@ def test_how_many_humaneval_prompts_yield_checks():
     with_checks = [t for t, p in problems.items() if extract_checks(p["prompt"], p["entry_point"])]
     doctest_style = [t for t, p in problems.items() if ">>>" in p["prompt"]]
     assert len(doctest_style) == 76
-    assert len(with_checks) >= 125  # measured: 128 of 164 (359 checks)
+    assert len(with_checks) >= 140  # measured: 143 of 164 (402 checks)
+
+
+def test_example_arguments_whatever_follows_the_call():
+    """Inputs for behaviour comparison need only the call: an unparsable result still gives its arguments."""
+    prompt = doc("    f(5, 6) -> 19 - 5 - 6 = 8\n    f('x', 1) => true\n    f(g(1)) == 2\n    f(5, 6) == 8")
+    assert example_arguments(prompt, "f") == [[5, 6], ["x", 1]]
+    one_parameter = 'def s(lst):\n    """For lst = [1,2,3] the output should be 6\n    For lst = []  it is 0\n    """\n'
+    assert example_arguments(one_parameter, "s") == [[[1, 2, 3]], [[]]]
+    assert example_arguments(doc("    For a = [1, 2] the output is 3"), "f") == []  # two parameters: which one?
 
 
 def test_parse_assertions_written_by_the_model():

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from qwen_humaneval.scripts import script_command
+from qwen_humaneval.strategies import STRATEGIES
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.integration
@@ -148,7 +149,7 @@ def leaked_lines(problem: dict, payloads: list[dict]) -> list[str]:
     return [line for line in secret if line in sent]
 
 
-@pytest.mark.parametrize("strategy", ["baseline", "cot", "self-repair", "codet"])
+@pytest.mark.parametrize("strategy", list(STRATEGIES))
 def test_strategies_run_and_never_send_hidden_tests(server, strategy, tmp_path):
     from qwen_humaneval.client import ChatClient
     from qwen_humaneval.datasets import load_problems
@@ -161,7 +162,7 @@ def test_strategies_run_and_never_send_hidden_tests(server, strategy, tmp_path):
     subset = {t: problems[t] for t in ("HumanEval/2", "HumanEval/32")}
     client = ChatClient([server["url"]], "qwen2.5-coder-1.5b-instruct")
     client.record_payloads = True
-    sampling = Sampling(max_tokens=400, codet_candidates=2, codet_tests=3, repair_rounds=1)
+    sampling = Sampling(max_tokens=400, candidates=2, codet_tests=3, repair_rounds=1)
     stats = generate(subset, client, tmp_path / "s.jsonl", strategy=strategy, sampling=sampling, concurrency=2,
                      settings={"strategy": strategy})
     assert stats["samples"] == 2

@@ -68,10 +68,10 @@ def test_codet_breaks_a_tie_by_the_earliest_candidate(sandbox):
     """{1 candidate x 2 tests} against {2 candidates x 1 test}: equal scores, the earlier group wins."""
     tests = "2, 2) == 4\n```"  # with the docstring's add(1, 2) == 3: ALWAYS_THREE passes 1, RIGHT passes 2
     client = ScriptedClient([RIGHT, ALWAYS_THREE, ALWAYS_THREE, WRONG, WRONG, tests])
-    record = strategies.codet(PROBLEM, client, strategies.Sampling(codet_candidates=5), seed=1, sandbox=sandbox)
+    record = strategies.codet(PROBLEM, client, strategies.Sampling(candidates=5), seed=1, sandbox=sandbox)
     assert record["completion"] == "    return a + b\n" and record["codet_consensus"] == 1
     client = ScriptedClient([ALWAYS_THREE, RIGHT, ALWAYS_THREE, WRONG, WRONG, tests])
-    record = strategies.codet(PROBLEM, client, strategies.Sampling(codet_candidates=5), seed=1, sandbox=sandbox)
+    record = strategies.codet(PROBLEM, client, strategies.Sampling(candidates=5), seed=1, sandbox=sandbox)
     assert record["completion"] == "    return 3\n" and record["codet_consensus"] == 2
 
 
@@ -101,6 +101,68 @@ def test_self_repair_leaves_a_passing_answer_alone(sandbox):
     client = ScriptedClient([RIGHT])
     record = strategies.self_repair(PROBLEM, client, strategies.Sampling(), seed=1, sandbox=sandbox)
     assert record["completion"] == "    return a + b\n" and record["repair_rounds"] == 0 and len(client.calls) == 1
+
+
+# ----------------------------------------------------------------------------- mbr-exec: greedy + samples, examples, behaviour
+SWAPPED = "    return b + a\n```"          # RIGHT written otherwise: the same behaviour
+DOUBLED = "    return a + a\n```"          # passes add(1, 2)? no: 2. Fails the example.
+THREE_TOO = "    return 3 if a else 3\n```"  # ALWAYS_THREE written otherwise
+
+
+def mbr(problem, answers, sandbox, **sampling):
+    client = ScriptedClient(answers)
+    record = strategies.mbr_exec(problem, client, strategies.Sampling(**sampling), seed=1, sandbox=sandbox)
+    return record, client
+
+
+def test_mbr_exec_keeps_the_behaviour_most_candidates_share(sandbox):
+    record, client = mbr(PROBLEM, [ALWAYS_THREE, RIGHT, THREE_TOO, SWAPPED, RIGHT, WRONG], sandbox)
+    # ALWAYS_THREE and THREE_TOO pass the docstring's add(1, 2) == 3 as RIGHT does, and only other inputs
+    # tell them apart: 3 candidates compute a + b, 2 always 3; WRONG failed the example and never voted.
+    assert record["completion"] == "    return a + b\n" and record["mbr_pick"] == 1
+    assert record["mbr_consensus"] == 3 and record["mbr_behaviours"] == 2 and record["mbr_distinct"] == 5
+    assert record["mbr_examples"] == 1 and record["mbr_examples_passed"] == 1 and not record["mbr_example_fallback"]
+    assert record["mbr_inputs"] > 1 and len(record["mbr_candidates"]) == 6
+    greedy, sampled = client.calls
+    assert greedy["n"] == 1 and greedy["temperature"] == 0.0          # the greedy answer is always in the pool
+    assert sampled["n"] == 5 and sampled["temperature"] == 0.8 and sampled["one_prefill"]
+    assert record["requests"] == 2
+
+
+def test_mbr_exec_ties_go_to_the_greedy_answer(sandbox):
+    record, _ = mbr(PROBLEM, [ALWAYS_THREE, RIGHT, THREE_TOO, SWAPPED, WRONG, WRONG], sandbox)
+    assert record["mbr_pick"] == 0 and record["mbr_consensus"] == 2  # 2 against 2: the greedy answer's side
+    record, _ = mbr(PROBLEM, [WRONG, RIGHT, THREE_TOO, SWAPPED, ALWAYS_THREE, WRONG], sandbox)
+    assert record["mbr_pick"] == 1  # greedy failed the example: among the 2-2 tie, the earliest candidate
+
+
+def test_mbr_exec_falls_back_when_no_candidate_passes_the_examples(sandbox):
+    wrong_doc = {**PROBLEM, "prompt": PROBLEM["prompt"].replace("    3\n", "    4\n")}  # HumanEval/47 has one like it
+    record, _ = mbr(wrong_doc, [WRONG, RIGHT, SWAPPED, RIGHT, DOUBLED, ALWAYS_THREE], sandbox)
+    assert record["mbr_example_fallback"] and record["mbr_examples_passed"] == 0
+    assert record["mbr_pick"] == 1 and record["mbr_consensus"] == 3  # every candidate voted; a + b is the majority
+
+
+def test_mbr_exec_counts_identical_code_once_to_run_and_each_time_to_vote(sandbox):
+    record, _ = mbr(PROBLEM, [ALWAYS_THREE, ALWAYS_THREE, ALWAYS_THREE, RIGHT, SWAPPED, WRONG], sandbox)
+    assert record["mbr_pick"] == 0 and record["mbr_consensus"] == 3 and record["mbr_distinct"] == 4
+
+
+def test_mbr_exec_without_examples_keeps_the_greedy_answer(sandbox):
+    problem = {**PROBLEM, "prompt": 'def add(a, b):\n    """Add two numbers."""\n'}
+    record, _ = mbr(problem, [WRONG, RIGHT, RIGHT, RIGHT, RIGHT, RIGHT], sandbox)
+    assert record["mbr_pick"] == 0 and record["mbr_inputs"] == 0  # no input to compare on: nothing to vote with
+
+
+def test_behaviour_inputs_are_the_examples_then_seeded_mutations():
+    from qwen_humaneval.selection import behaviour_inputs
+
+    inputs = behaviour_inputs([[1, "ab"], [[1, 2], 0.5]], limit=6, seed=3)
+    assert inputs[:2] == [[1, "ab"], [[1, 2], 0.5]] and len(inputs) == 8
+    assert inputs == behaviour_inputs([[1, "ab"], [[1, 2], 0.5]], limit=6, seed=3)  # the same seed, the same inputs
+    shapes = {(int, str), (list, float)}  # one argument changed at a time, its type kept
+    assert all(tuple(type(a) for a in args) in shapes for args in inputs) and len({repr(i) for i in inputs}) == 8
+    assert behaviour_inputs([[True]], limit=10, seed=0) == [[True], [False]]
 
 
 # ----------------------------------------------------------------------------- the HTTP client, against a real server

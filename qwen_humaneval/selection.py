@@ -1,0 +1,131 @@
+"""Choosing among candidate answers by running them: the docstring's examples, then behaviour (mbr-exec).
+
+Candidates that compute the same outputs on the same inputs are one behaviour; the behaviour most
+candidates share is the likeliest right (MBR-exec, Shi et al. 2022; AlphaCode's clustering). All the
+evidence comes from the prompt and the candidates themselves, never from the hidden tests:
+1. the docstring's examples (examples.py) filter: the candidates passing all of them stay; when none
+   does (a docstring can be wrong: HumanEval/47's median example), those passing the most stay;
+2. inputs: the arguments of every example call the docstring shows (with or without a parsable
+   result), then type-aware mutations of them (EvalPlus's idea, applied to the prompt's examples only);
+3. each remaining candidate's outputs on those inputs, computed in the sandbox; equal outputs (floats
+   to 6 significant digits, an exception by its type, no output at all by why) make one behaviour;
+4. the behaviour with the most candidates wins; among equals the one holding the greedy answer (the
+   first candidate), then the earliest. Within it, the earliest candidate (the greedy one if there).
+"""
+import ast
+import random
+
+from . import config
+from .examples import Check, checks_job, example_arguments, extract_checks, failed_checks
+from .extract import normalized
+from .sandbox import wire
+
+
+def code_of(problem: dict, completion: str) -> str:
+    """The candidate as a program: prompt + completion (a body), or the completion alone when it redefines the function."""
+    return completion.lstrip("\n") if completion.startswith("\n") else problem["prompt"] + completion
+
+
+def run_checks(sandbox, problem: dict, completion: str, checks: list[Check]) -> str:
+    return sandbox.execute(checks_job(code_of(problem, completion), problem["entry_point"], checks), config.CHECK_TIMEOUT)["result"]
+
+
+def call_arguments(call: str) -> list:
+    return [ast.literal_eval(a) for a in ast.parse(call, mode="eval").body.args]
+
+
+def _mutations(value, rng: random.Random) -> list:
+    """Nearby values of the same type: small steps, reorderings, one element changed. Values that keep the
+    shape the docstring shows, so candidates are compared where the specification still speaks."""
+    if isinstance(value, bool):
+        return [not value]
+    if isinstance(value, int):
+        return [value + 1, value + 2, 2 * value + 3, 0, -value] + ([value - 1] if value > 0 else [])
+    if isinstance(value, float):
+        return [value + 1.0, value * 1.5, round(value / 2, 3)]
+    if isinstance(value, str):
+        found = [value[::-1], value + value[:1], "".join(rng.sample(value, len(value)))]
+        return found + ([value[1:], value[:-1]] if len(value) > 1 else []) + [""]
+    if isinstance(value, (list, tuple)):
+        items = list(value)
+        found = [items[::-1], items + items[:1], rng.sample(items, len(items)), []]
+        if len(items) > 1:
+            found += [items[1:], items[:-1]]
+        if items:
+            at = rng.randrange(len(items))
+            found += [items[:at] + [changed] + items[at + 1:] for changed in _mutations(items[at], rng)[:2]]
+        return [type(value)(f) for f in found]
+    return []
+
+
+def behaviour_inputs(arguments: list[list], limit: int, seed: int) -> list[list]:
+    """The examples' argument lists, then up to `limit` distinct mutations of one argument at a time."""
+    rng = random.Random(seed)
+    seen, originals, mutated = set(), [], []
+    for args in arguments:
+        if repr(args) not in seen:
+            seen.add(repr(args))
+            originals.append(args)
+    for args in originals:
+        for position, value in enumerate(args):
+            for changed in _mutations(value, rng):
+                candidate = args[:position] + [changed] + args[position + 1:]
+                if repr(candidate) not in seen:
+                    seen.add(repr(candidate))
+                    mutated.append(candidate)
+    rng.shuffle(mutated)
+    return originals + mutated[:limit]
+
+
+def _canonical(value):
+    if isinstance(value, float):
+        return "nan" if value != value else float(f"{value:.6g}")
+    if isinstance(value, (list, tuple)):
+        return type(value).__name__, tuple(_canonical(v) for v in value)
+    if isinstance(value, dict):
+        return "dict", tuple(sorted((repr(k), _canonical(v)) for k, v in value.items()))
+    if isinstance(value, (set, frozenset)):
+        return "set", tuple(sorted(repr(_canonical(v)) for v in value))
+    return repr(value)
+
+
+def behaviour(sandbox, problem: dict, completion: str, inputs: list[list]) -> str:
+    """What the candidate computes on the inputs, as one comparable string."""
+    job = {"kind": "outputs", "solution": code_of(problem, completion), "entry_point": problem["entry_point"],
+           "inputs": wire.encode_value(inputs)}
+    verdict = sandbox.execute(job, config.CHECK_TIMEOUT)
+    if verdict["result"] != "passed":
+        return f"no outputs: {verdict['result'].split(':')[0]}"
+    outputs = []
+    for output in verdict["outputs"]:
+        if "value" in output:
+            outputs.append(_canonical(wire.decode_value(output["value"])))
+        else:
+            outputs.append(("raised", output["reference_raised"].split(":")[0]))
+    return repr(outputs)
+
+
+def choose(problem: dict, candidates: list[str], sandbox, inputs: int = config.MBR_INPUTS, seed: int = 0) -> tuple[int, dict]:
+    """The index of the candidate to keep (candidates[0] is the greedy answer), and how it was chosen."""
+    distinct: dict[str, list[int]] = {}  # identical code runs once and votes as many times as it was written
+    for index, completion in enumerate(candidates):
+        distinct.setdefault(normalized(code_of(problem, completion)), []).append(index)
+    groups = list(distinct.values())
+    checks = extract_checks(problem["prompt"], problem["entry_point"])
+    info = {"candidates": len(candidates), "distinct": len(groups), "examples": len(checks)}
+    if checks:
+        passed = [len(checks) - len(failed_checks(run_checks(sandbox, problem, candidates[g[0]], checks), len(checks)))
+                  for g in groups]
+        best = max(passed)
+        groups = [g for g, p in zip(groups, passed) if p == best]
+        info.update(examples_passed=best, example_fallback=best < len(checks))
+    examples = [call_arguments(c.call) for c in checks] + example_arguments(problem["prompt"], problem["entry_point"])
+    arguments = behaviour_inputs(examples, inputs, seed) if examples else []
+    info["inputs"] = len(arguments)
+    behaviours: dict[str, list[int]] = {}
+    for group in groups:
+        key = behaviour(sandbox, problem, candidates[group[0]], arguments) if arguments and len(groups) > 1 else "unrun"
+        behaviours.setdefault(key, []).extend(group)
+    winner = max(behaviours.values(), key=lambda members: (len(members), 0 in members, -min(members)))
+    info.update(behaviours=len(behaviours), consensus=len(winner))
+    return min(winner), info
