@@ -19,6 +19,9 @@ THREADS ?=
 CTX_PER_SLOT ?=
 STRATEGY ?=
 STRATEGIES ?=
+CANDIDATES ?=
+GREEDY ?=
+SAMPLES_FROM ?=
 STYLE ?=
 LIMIT ?=
 SAMPLES ?=
@@ -50,7 +53,7 @@ FT_ARGS = $(call opt,--teacher-model,$(TEACHER)) $(call opt,--student,$(STUDENT)
 	$(call opt,--epochs,$(EPOCHS)) $(call opt,--rank,$(RANK)) $(call opt,--max-steps,$(MAX_STEPS)) $(call opt,--temperature,$(TEMPERATURE))
 
 .DEFAULT_GOAL := help
-.PHONY: help browser setup venv finetune-venv finetune model llama-server serve stop generate eval report all test test-unit bench bench-concurrency bench-eval bench-plus bench-timeouts bench-backends compare test-vllm clean
+.PHONY: help browser setup venv finetune-venv finetune model llama-server serve stop generate eval report all test test-unit bench bench-concurrency bench-eval bench-plus bench-timeouts bench-backends compare select test-vllm clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -90,10 +93,10 @@ endif
 stop: ## stop the server that `make serve` started
 	@$(PY) scripts/stop_server.py
 
-generate: venv ## generate solutions -> output/solutions.jsonl (LIMIT, SAMPLES, TEMPERATURE, STRATEGY, BASE_URL, DATASET=mbpp)
+generate: venv ## generate solutions -> output/solutions.jsonl (LIMIT, SAMPLES, TEMPERATURE, STRATEGY, CANDIDATES, BASE_URL, DATASET=mbpp)
 	$(PY) scripts/generate.py --dataset $(if $(filter mbpp%,$(DATASET)),$(DATASET),humaneval) $(call opt,--base-url,$(BASE_URL)) $(call opt,--model,$(MODEL)) $(call opt,--output,$(SOLUTIONS)) \
 		$(call opt,--strategy,$(STRATEGY)) $(call opt,--style,$(STYLE)) $(call opt,--limit,$(LIMIT)) $(call opt,--samples,$(SAMPLES)) \
-		$(call opt,--seed,$(SEED)) $(call opt,--concurrency,$(CONCURRENCY)) $(call opt,--temperature,$(TEMPERATURE)) $(if $(VERBOSE),--verbose)
+		$(call opt,--seed,$(SEED)) $(call opt,--concurrency,$(CONCURRENCY)) $(call opt,--temperature,$(TEMPERATURE)) $(call opt,--candidates,$(CANDIDATES)) $(if $(VERBOSE),--verbose)
 
 eval: venv ## run the solutions against the hidden tests in the sandbox -> output/results*.jsonl (DATASET=humanevalplus too)
 	$(PY) scripts/evaluate.py $(call opt,--solutions,$(SOLUTIONS)) $(call opt,--results,$(RESULTS)) --dataset $(DATASET) \
@@ -142,13 +145,16 @@ bench-backends: setup ## llama.cpp vs vLLM here, one after the other: startup, t
 
 compare: setup ## run every strategy on the full set, evaluate on HumanEval and HumanEval+ -> $(OUTPUT)/compare.md
 	$(MAKE) serve
-	$(PY) scripts/compare.py $(call opt,--base-url,$(BASE_URL)) $(call opt,--strategies,$(STRATEGIES)) $(call opt,--limit,$(LIMIT)); \
+	$(PY) scripts/compare.py $(call opt,--base-url,$(BASE_URL)) $(call opt,--strategies,$(STRATEGIES)) $(call opt,--limit,$(LIMIT)) $(call opt,--candidates,$(CANDIDATES)); \
 		status=$$?; $(MAKE) stop; exit $$status
 
 finetune: setup finetune-venv ## distil TEACHER into STUDENT on MBPP train: sample, keep what passes, LoRA, GGUF (slow; TEACHER_URL, SAMPLES, LIMIT, EPOCHS, RANK, MAX_STEPS)
 	$(if $(TEACHER_URL),,$(MAKE) serve $(if $(TEACHER),MODEL=$(TEACHER)) &&) $(PY) scripts/finetune.py --stage teacher $(FT_ARGS) \
 		$(call opt,--teacher-url,$(or $(TEACHER_URL),$(BASE_URL))); status=$$?; \
 		$(if $(TEACHER_URL),,$(MAKE) stop $(if $(TEACHER),MODEL=$(TEACHER));) [ $$status = 0 ] && $(PY) scripts/finetune.py --stage student $(FT_ARGS)
+
+select: venv ## mbr-exec over runs already generated: GREEDY=<solutions> SAMPLES_FROM=<solutions of SAMPLES=k> -> SOLUTIONS (CANDIDATES)
+	$(PY) scripts/select.py --greedy $(GREEDY) --samples $(SAMPLES_FROM) --output $(or $(SOLUTIONS),$(OUTPUT)/selected.jsonl) $(call opt,--candidates,$(CANDIDATES))
 
 clean: ## delete generated outputs (not the cached model or server build)
 	rm -rf $(OUTPUT)/*.jsonl $(OUTPUT)/*.json $(OUTPUT)/*.md $(OUTPUT)/*.log $(OUTPUT)/*.png $(OUTPUT)/compare

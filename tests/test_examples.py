@@ -44,6 +44,8 @@ def test_how_many_humaneval_prompts_yield_checks():
     doctest_style = [t for t, p in problems.items() if ">>>" in p["prompt"]]
     assert len(doctest_style) == 76
     assert len(with_checks) >= 140  # measured: 143 of 164 (402 checks)
+    with_inputs = [t for t, p in problems.items() if example_arguments(p["prompt"], p["entry_point"])]
+    assert len(with_inputs) >= 145  # measured: 149 of 164 (mbr-exec compares candidates on them)
 
 
 def test_example_arguments_whatever_follows_the_call():

@@ -276,3 +276,32 @@ def test_an_unanswerable_prompt_is_kept_and_judged_as_infrastructure(tmp_path):
     assert records["Toy/1"]["completion"] == "" and "context" in records["Toy/1"]["generation_error"]
     results = evaluate(output, tmp_path / "results.jsonl", problems=problems, selfcheck_cache=tmp_path / "selfcheck")
     assert [(r["task_id"], r["category"]) for r in results] == [("Toy/0", "passed"), ("Toy/1", "infrastructure")]
+
+
+def test_select_from_runs_chooses_over_a_greedy_and_a_sampled_run(tmp_path):
+    """make select: the real HumanEval/0 prompt, the real sandbox, answers written here."""
+    from qwen_humaneval.manifest import write_manifest
+    from qwen_humaneval.selection import select_from_runs
+
+    right = ("    for i, a in enumerate(numbers):\n        for b in numbers[i + 1:]:\n"
+             "            if abs(a - b) < threshold:\n                return True\n    return False\n")
+    right_too = "    s = sorted(numbers)\n    return any(b - a < threshold for a, b in zip(s, s[1:]))\n"
+    wrong = "    return len(numbers) > 1\n"
+    never = "    return False\n"
+    greedy, samples = tmp_path / "greedy.jsonl", tmp_path / "samples.jsonl"
+    greedy.write_text(json.dumps({"task_id": "HumanEval/0", "sample": 0, "completion": never}) + "\n")
+    write_manifest(greedy, "generate", {"temperature": 0.0, "dataset": "humaneval", "seed": 1})
+    samples.write_text("".join(json.dumps({"task_id": "HumanEval/0", "sample": s, "completion": c}) + "\n"
+                               for s, c in enumerate([right, wrong, right_too, never, right, never])))
+    write_manifest(samples, "generate", {"temperature": 0.8, "dataset": "humaneval", "seed": 1})
+    out = tmp_path / "picked.jsonl"
+    stats = select_from_runs(greedy, samples, out, candidates=5)
+    record = json.loads(out.read_text())
+    # never passes one example of two, wrong the other one; the three right answers pass both.
+    assert record["completion"] == right and record["mbr_pick"] == 1 and record["mbr_consensus"] == 3
+    assert len(record["mbr_candidates"]) == 6 and stats == {"tasks": 1, "picked_greedy": 0}
+    with pytest.raises(InputError, match="6 samples, 7 wanted"):
+        select_from_runs(greedy, samples, out, candidates=7)
+    write_manifest(greedy, "generate", {"temperature": 0.8})
+    with pytest.raises(InputError, match="not a greedy run"):
+        select_from_runs(greedy, samples, out)
