@@ -154,7 +154,7 @@ finetune: setup finetune-venv ## distil TEACHER into STUDENT on MBPP train: samp
 		$(if $(TEACHER_URL),,$(MAKE) stop $(if $(TEACHER),MODEL=$(TEACHER));) [ $$status = 0 ] && $(PY) scripts/finetune.py --stage student $(FT_ARGS)
 
 select: venv ## mbr-exec over runs already generated: GREEDY=<solutions> SAMPLES_FROM=<solutions of SAMPLES=k> -> SOLUTIONS (CANDIDATES)
-	$(PY) scripts/select.py --greedy $(GREEDY) --samples $(SAMPLES_FROM) --output $(or $(SOLUTIONS),$(OUTPUT)/selected.jsonl) $(call opt,--candidates,$(CANDIDATES))
+	$(PY) scripts/select_candidates.py --greedy $(GREEDY) --samples $(SAMPLES_FROM) --output $(or $(SOLUTIONS),$(OUTPUT)/selected.jsonl) $(call opt,--candidates,$(CANDIDATES))
 
 clean: ## delete generated outputs (not the cached model or server build)
 	rm -rf $(OUTPUT)/*.jsonl $(OUTPUT)/*.json $(OUTPUT)/*.md $(OUTPUT)/*.log $(OUTPUT)/*.png $(OUTPUT)/compare

@@ -82,3 +82,10 @@ def test_every_important_default_lives_in_config_only():
     assert found == []
     for name in ("PORT", "SLOTS", "SEED", "MODEL", "STRATEGY", "WORKERS"):
         assert makefile_default(name) == "", name  # the Makefile passes only what the user set
+
+
+def test_no_script_shadows_a_standard_module():
+    """scripts/ is sys.path[0] for every script: scripts/select.py once broke `import subprocess` everywhere."""
+    import sys
+
+    assert [p.stem for p in (ROOT / "scripts").glob("*.py") if p.stem in sys.stdlib_module_names] == []
