@@ -146,6 +146,8 @@ LEVERS = {
     "ubatch-256": Lever("prompt batches of 256 tokens", ("--ubatch-size", "256")),
     "ubatch-1024": Lever("prompt batches of 1024 tokens", ("--ubatch-size", "1024")),
     "slots-2": Lever("2 slots (2 in flight)", ("--slots", "2")),
+    "slots-8": Lever("8 slots (8 in flight)", ("--slots", "8")),
+    "slots-16": Lever("16 slots (16 in flight)", ("--slots", "16")),
     "ngram-simple": Lever("speculative: ngram-simple", ("--spec", "ngram-simple")),
     "ngram-mod": Lever("speculative: ngram-mod", ("--spec", "ngram-mod")),
     "draft": Lever(f"speculative: {config.DRAFT_MODEL} draft", ("--spec", "draft")),
