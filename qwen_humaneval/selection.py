@@ -132,6 +132,11 @@ def choose(problem: dict, candidates: list[str], sandbox, inputs: int = config.M
     return min(winner), info
 
 
+def record_fields(pick: int, candidates: list[str], info: dict) -> dict:
+    """What a solutions record keeps of a choice: the pick, every candidate, and how it was chosen."""
+    return {"mbr_pick": pick, "mbr_candidates": candidates, **{f"mbr_{k}": v for k, v in info.items() if k != "candidates"}}
+
+
 def select_from_runs(greedy: Path, samples: Path, output: Path, candidates: int = config.CANDIDATES,
                      inputs: int = config.MBR_INPUTS, workers: int = 2) -> dict:
     """mbr-exec's choice over runs already generated: each task's greedy answer (a SAMPLES=1 run at
@@ -172,7 +177,7 @@ def select_from_runs(greedy: Path, samples: Path, output: Path, candidates: int 
                                 seed=request_seed(greedy_settings.get("seed", config.SEED), index, 0))
             picked_greedy += pick == 0
             records.append({"task_id": task_id, "sample": 0, "completion": pool[pick], "strategy": "mbr-exec",
-                            "mbr_pick": pick, "mbr_candidates": pool, **{f"mbr_{k}": v for k, v in info.items() if k != "candidates"}})
+                            **record_fields(pick, pool, info)})
     write_jsonl_atomic(output, records)
     stats = {"tasks": len(records), "picked_greedy": picked_greedy}
     write_manifest(output, "select", {"strategy": "mbr-exec", "greedy": str(greedy), "samples": str(samples),

@@ -10,7 +10,7 @@ from . import config, prompts
 from .client import ChatClient, Completion
 from .examples import extract_checks, failed_checks, feedback, parse_assertions
 from .extract import extract_completion, is_stub
-from .selection import choose, code_of, run_checks
+from .selection import choose, code_of, record_fields, run_checks
 
 
 @dataclass
@@ -186,8 +186,7 @@ def mbr_exec(problem: dict, client: ChatClient, sampling: Sampling, seed: int, s
                          temperature=sampling.candidate_temperature)
     candidates = [completion for completion, _ in pool]
     index, info = choose(problem, candidates, sandbox, inputs=sampling.mbr_inputs, seed=seed)
-    return _record(candidates[index], pool[index][1], usage, mbr_pick=index, mbr_candidates=candidates,
-                   **{f"mbr_{key}": value for key, value in info.items() if key != "candidates"})
+    return _record(candidates[index], pool[index][1], usage, **record_fields(index, candidates, info))
 
 
 @dataclass(frozen=True)
