@@ -175,6 +175,11 @@ def extract_checks(prompt: str, entry_point: str) -> list[Check]:
     return unique
 
 
+def call_arguments(call: str) -> list:
+    """The argument values of a normalised literal call, e.g. "f([1, 2], 'a')" -> [[1, 2], 'a']."""
+    return [ast.literal_eval(a) for a in ast.parse(call, mode="eval").body.args]
+
+
 def example_arguments(prompt: str, entry_point: str) -> list[list]:
     """The argument lists of every call to the entry point the docstring shows with literal arguments,
     whatever follows it (an expected value in prose, "=> true", an arithmetic explanation), and of
@@ -185,7 +190,7 @@ def example_arguments(prompt: str, entry_point: str) -> list[list]:
         end = _balanced_call(doc, match.end() - 1)
         call = _normalise_call(entry_point, doc[match.end():end - 1]) if end else None
         if call:
-            found.append([ast.literal_eval(a) for a in ast.parse(call, mode="eval").body.args])
+            found.append(call_arguments(call))
     signature = re.search(rf"def {re.escape(entry_point)}\s*\(([^)]*)\)", prompt)
     params = [p.split(":")[0].split("=")[0].strip() for p in signature.group(1).split(",") if p.strip()] if signature else []
     if len(params) == 1:

@@ -12,12 +12,11 @@ evidence comes from the prompt and the candidates themselves, never from the hid
 4. the behaviour with the most candidates wins; among equals the one holding the greedy answer (the
    first candidate), then the earliest. Within it, the earliest candidate (the greedy one if there).
 """
-import ast
 import random
 from pathlib import Path
 
 from . import config
-from .examples import Check, checks_job, example_arguments, extract_checks, failed_checks
+from .examples import Check, call_arguments, checks_job, example_arguments, extract_checks, failed_checks
 from .extract import normalized
 from .sandbox import wire
 
@@ -29,10 +28,6 @@ def code_of(problem: dict, completion: str) -> str:
 
 def run_checks(sandbox, problem: dict, completion: str, checks: list[Check]) -> str:
     return sandbox.execute(checks_job(code_of(problem, completion), problem["entry_point"], checks), config.CHECK_TIMEOUT)["result"]
-
-
-def call_arguments(call: str) -> list:
-    return [ast.literal_eval(a) for a in ast.parse(call, mode="eval").body.args]
 
 
 def _mutations(value, rng: random.Random) -> list:
