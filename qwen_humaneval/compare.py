@@ -74,7 +74,7 @@ def write_outputs(rows: list[dict]) -> str:
 
 
 def compare(base_url: str = config.BASE_URL, strategies: tuple[str, ...] = tuple(STRATEGIES), limit: int = 0,
-            candidates: int = config.CANDIDATES) -> list[dict]:
+            candidates: int | None = None) -> list[dict]:
     """Generate with each strategy (resuming), evaluate on both datasets, write the table after each."""
     out = config.OUTPUT_DIR / "compare"
     rows = []
@@ -85,7 +85,7 @@ def compare(base_url: str = config.BASE_URL, strategies: tuple[str, ...] = tuple
         solutions = folder / "solutions.jsonl"
         print(f"== {strategy}", flush=True)
         run_script("generate.py", "--base-url", base_url, "--strategy", strategy, "--output", solutions, "--limit", limit,
-            "--candidates", candidates)
+            *(("--candidates", candidates) if candidates else ()))
         run_script("evaluate.py", "--solutions", solutions, "--results", folder / "results.jsonl")
         run_script("evaluate.py", "--solutions", solutions, "--results", folder / "results_humanevalplus.jsonl",
             "--dataset", "humanevalplus")

@@ -114,6 +114,7 @@ TEMPERATURE_SEVERAL = 0.8      # for SAMPLES>1 (pass@k)
 TOP_P = 0.95                   # used only when sampling (temperature > 0)
 REPAIR_ROUNDS = 2
 CANDIDATES = 5                 # sampled candidates codet and mbr-exec choose among
+ADAPTIVE_CANDIDATES = 10       # mbr-exec-adaptive samples only some tasks, so it can afford more on those
 CODET_TESTS = 8
 CANDIDATE_TEMPERATURE = 0.8
 MBR_INPUTS = 24                # mutated inputs (besides the docstring's own) on which mbr-exec compares candidates

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from . import config, prompts
 from .client import ChatClient, Completion
-from .examples import extract_checks, failed_checks, feedback, parse_assertions
+from .examples import example_arguments, extract_checks, failed_checks, feedback, parse_assertions
 from .extract import extract_completion, is_stub
 from .selection import choose, code_of, record_fields, run_checks
 
@@ -181,9 +181,34 @@ def mbr_exec(problem: dict, client: ChatClient, sampling: Sampling, seed: int, s
     the server's cache), then the behaviour most of them share (selection.py). Every candidate is kept
     in the record, so what the pool held can be scored later."""
     usage = Usage()
-    pool = _direct_many(problem, client, sampling, seed, usage, 1, temperature=0.0)
-    pool += _direct_many(problem, client, sampling, seed * 7, usage, sampling.candidates,
-                         temperature=sampling.candidate_temperature)
+    return _mbr_choice(problem, client, sampling, seed, sandbox, usage,
+                       _direct_many(problem, client, sampling, seed, usage, 1, temperature=0.0))
+
+
+def mbr_exec_adaptive(problem: dict, client: ChatClient, sampling: Sampling, seed: int, sandbox) -> dict:
+    """mbr-exec that samples only where the greedy answer gives a reason to: it fails one of the
+    docstring's examples, or the docstring has no checkable example but shows calls to compare on.
+    Elsewhere the greedy answer is kept after one request: a greedy answer passing every example was
+    replaced for the better on 2 of 108 such tasks (two pools, k = 10), and with nothing to run the
+    candidates on, mbr-exec keeps the greedy answer anyway."""
+    usage = Usage()
+    greedy = _direct_many(problem, client, sampling, seed, usage, 1, temperature=0.0)
+    checks = extract_checks(problem["prompt"], problem["entry_point"])
+    if checks:
+        keep = run_checks(sandbox, problem, greedy[0][0], checks) == "passed"
+    else:
+        keep = not example_arguments(problem["prompt"], problem["entry_point"])
+    if keep:
+        info = {"examples": len(checks), "examples_passed": len(checks), "sampled": False}
+        return _record(*greedy[0], usage, **record_fields(0, [greedy[0][0]], info))
+    return {**_mbr_choice(problem, client, sampling, seed, sandbox, usage, greedy), "mbr_sampled": True}
+
+
+def _mbr_choice(problem: dict, client: ChatClient, sampling: Sampling, seed: int, sandbox, usage: Usage,
+                greedy: list[tuple[str, Completion]]) -> dict:
+    """The greedy answer plus k samples at the candidate temperature -> the record of mbr-exec's choice."""
+    pool = greedy + _direct_many(problem, client, sampling, seed * 7, usage, sampling.candidates,
+                                 temperature=sampling.candidate_temperature)
     candidates = [completion for completion, _ in pool]
     index, info = choose(problem, candidates, sandbox, inputs=sampling.mbr_inputs, seed=seed)
     return _record(candidates[index], pool[index][1], usage, **record_fields(index, candidates, info))
@@ -194,6 +219,7 @@ class Strategy:
     solve: object         # (problem, client, sampling, seed, sandbox) -> solutions record fields
     needs_sandbox: bool   # runs candidates (docstring examples, generated tests) while generating
     solve_samples: object = None  # (problem, client, sampling, seed, n) -> n records from one prefill, when it can
+    candidates: int = config.CANDIDATES  # sampled candidates per task when --candidates is not given
 
 
 # The one registry: make generate STRATEGY=..., make compare and the manifests all read it.
@@ -203,6 +229,7 @@ STRATEGIES = {
     "self-repair": Strategy(self_repair, needs_sandbox=True),
     "codet": Strategy(codet, needs_sandbox=True),
     "mbr-exec": Strategy(mbr_exec, needs_sandbox=True),
+    "mbr-exec-adaptive": Strategy(mbr_exec_adaptive, needs_sandbox=True, candidates=config.ADAPTIVE_CANDIDATES),
 }
 
 

@@ -14,7 +14,8 @@ def main() -> int:
     ap.add_argument("--base-url", default=config.BASE_URL)
     ap.add_argument("--strategies", default=",".join(STRATEGIES))
     ap.add_argument("--limit", type=int, default=0)
-    ap.add_argument("--candidates", "--codet-candidates", type=int, default=config.CANDIDATES)
+    ap.add_argument("--candidates", "--codet-candidates", type=int, default=None,
+                    help="sampled candidates per task (default: each strategy's own)")
     args = ap.parse_args()
     compare(args.base_url, tuple(args.strategies.split(",")), args.limit, args.candidates)
     return 0

@@ -30,7 +30,9 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=config.SEED)
     ap.add_argument("--concurrency", type=int, default=0, help="requests in flight (default: the servers' slots)")
     ap.add_argument("--repair-rounds", type=int, default=config.REPAIR_ROUNDS)
-    ap.add_argument("--candidates", "--codet-candidates", type=int, default=config.CANDIDATES)
+    ap.add_argument("--candidates", "--codet-candidates", type=int, default=None,
+                    help=f"sampled candidates per task for codet and mbr-exec* (default: the strategy's, {config.CANDIDATES} or "
+                         f"{config.ADAPTIVE_CANDIDATES} for mbr-exec-adaptive)")
     ap.add_argument("--codet-tests", type=int, default=config.CODET_TESTS)
     ap.add_argument("--one-request-per-sample", action="store_true",
                     help="send each sample of a prompt as its own request (default: one request with `n`, one prefill)")
@@ -39,7 +41,7 @@ def main() -> int:
     several = args.samples > 1
     temperature = args.temperature if args.temperature is not None else (config.TEMPERATURE_SEVERAL if several else config.TEMPERATURE_ONE_SAMPLE)
     sampling = Sampling(temperature=temperature, top_p=args.top_p, max_tokens=args.max_tokens, seed=args.seed,
-                        style=args.style, repair_rounds=args.repair_rounds, candidates=args.candidates,
+                        style=args.style, repair_rounds=args.repair_rounds, candidates=args.candidates or STRATEGIES[args.strategy].candidates,
                         codet_tests=args.codet_tests, one_prefill=not args.one_request_per_sample,
                         stops=stops_for(args.dataset))
     try:

@@ -154,6 +154,38 @@ def test_mbr_exec_without_examples_keeps_the_greedy_answer(sandbox):
     assert record["mbr_pick"] == 0 and record["mbr_inputs"] == 0  # no input to compare on: nothing to vote with
 
 
+def adaptive(problem, answers, sandbox, **sampling):
+    client = ScriptedClient(answers)
+    record = strategies.mbr_exec_adaptive(problem, client, strategies.Sampling(**sampling), seed=1, sandbox=sandbox)
+    return record, client
+
+
+def test_mbr_exec_adaptive_keeps_a_greedy_answer_that_passes_the_examples(sandbox):
+    record, client = adaptive(PROBLEM, [RIGHT, WRONG, WRONG], sandbox, candidates=2)
+    assert len(client.calls) == 1 and record["requests"] == 1 and not record["mbr_sampled"]
+    assert record["completion"] == "    return a + b\n" and record["mbr_candidates"] == [record["completion"]]
+    assert record["mbr_examples"] == record["mbr_examples_passed"] == 1
+
+
+def test_mbr_exec_adaptive_samples_when_the_greedy_answer_fails_an_example(sandbox):
+    record, client = adaptive(PROBLEM, [WRONG, RIGHT, SWAPPED, ALWAYS_THREE], sandbox, candidates=3)
+    assert record["mbr_sampled"] and record["requests"] == 2 and client.calls[1]["n"] == 3
+    assert record["mbr_pick"] == 1 and record["mbr_consensus"] == 2 and len(record["mbr_candidates"]) == 4
+
+
+def test_mbr_exec_adaptive_without_examples_samples_only_if_calls_can_be_compared(sandbox):
+    no_example = {**PROBLEM, "prompt": 'def add(a, b):\n    """Add two numbers."""\n'}
+    record, client = adaptive(no_example, [WRONG, RIGHT, RIGHT], sandbox, candidates=2)
+    assert len(client.calls) == 1 and not record["mbr_sampled"]  # nothing to run candidates on: no vote possible
+    shown = {**PROBLEM, "prompt": 'def add(a, b):\n    """Add two numbers, as add(1, 2) does."""\n'}
+    record, client = adaptive(shown, [WRONG, RIGHT, SWAPPED], sandbox, candidates=2)
+    assert record["mbr_sampled"] and record["mbr_pick"] == 1 and record["mbr_inputs"] > 1
+
+
+def test_each_strategy_has_its_own_candidate_count():
+    assert strategies.get("mbr-exec-adaptive").candidates == 10 and strategies.get("codet").candidates == 5
+
+
 def test_behaviour_inputs_are_the_examples_then_seeded_mutations():
     from qwen_humaneval.selection import behaviour_inputs
 
