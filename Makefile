@@ -37,6 +37,7 @@ LEVERS ?=
 TASKS ?=
 SPEC ?=
 FLASH_ATTN ?=
+LLAMA_ARGS ?=
 VERBOSE ?=
 STUDENT ?=
 TEACHER ?=
@@ -87,7 +88,8 @@ ifeq ($(BACKEND),vllm)
 	$(PY) scripts/start_vllm.py $(call opt,--port,$(PORT))
 else
 	$(PY) scripts/start_server.py $(call opt,--port,$(PORT)) $(call opt,--slots,$(SLOTS)) $(call opt,--threads,$(THREADS)) \
-		$(call opt,--ctx-per-slot,$(CTX_PER_SLOT)) $(call opt,--spec,$(SPEC)) $(call opt,--flash-attn,$(FLASH_ATTN))
+		$(call opt,--ctx-per-slot,$(CTX_PER_SLOT)) $(call opt,--spec,$(SPEC)) $(call opt,--flash-attn,$(FLASH_ATTN)) \
+		$(if $(LLAMA_ARGS),--llama-args="$(LLAMA_ARGS)")
 endif
 
 stop: ## stop the server that `make serve` started

@@ -29,6 +29,13 @@ def test_original_workflow_targets_exist():
     assert {"serve", "generate", "eval", "report", "all", "test", "stop", "bench", "bench-eval", "bench-backends", "compare"} <= make_targets()
 
 
+def test_llama_args_reach_the_server_as_one_argument():
+    dry_run = subprocess.run(["make", "-n", "serve", "LLAMA_ARGS=--kv-unified --cache-ram 4096"], cwd=ROOT,
+                             capture_output=True, text=True, check=True).stdout
+    assert '--llama-args="--kv-unified --cache-ram 4096"' in dry_run
+    assert "--llama-args" not in subprocess.run(["make", "-n", "serve"], cwd=ROOT, capture_output=True, text=True).stdout
+
+
 def test_docker_scripts_parse_and_call_real_make_targets():
     for script in sorted((ROOT / "docker").glob("*.sh")):
         subprocess.run(["bash", "-n", str(script)], check=True)
