@@ -19,6 +19,7 @@ THREADS ?=
 CTX_PER_SLOT ?=
 STRATEGY ?=
 STRATEGIES ?=
+RUNS ?=
 CANDIDATES ?=
 GREEDY ?=
 SAMPLES_FROM ?=
@@ -145,10 +146,14 @@ bench-timeouts: venv ## same verdicts idle and beside a CPU hog? adaptive vs fix
 bench-backends: setup ## llama.cpp vs vLLM here, one after the other: startup, tok/s at 1 and 4 in flight, memory, pass@1 on 40 tasks (slow)
 	$(PY) scripts/bench_backends.py
 
-compare: setup ## run every strategy on the full set, evaluate on HumanEval and HumanEval+ -> $(OUTPUT)/compare.md
+compare: setup ## run every strategy on the full set, evaluate on HumanEval and HumanEval+ -> $(OUTPUT)/compare.md (RUNS=a,b: runs already made)
+ifneq ($(RUNS),)
+	$(PY) scripts/compare.py --runs $(RUNS)
+else
 	$(MAKE) serve
 	$(PY) scripts/compare.py $(call opt,--base-url,$(BASE_URL)) $(call opt,--strategies,$(STRATEGIES)) $(call opt,--limit,$(LIMIT)) $(call opt,--candidates,$(CANDIDATES)); \
 		status=$$?; $(MAKE) stop; exit $$status
+endif
 
 finetune: setup finetune-venv ## distil TEACHER into STUDENT on MBPP train: sample, keep what passes, LoRA, GGUF (slow; TEACHER_URL, SAMPLES, LIMIT, EPOCHS, RANK, MAX_STEPS)
 	$(if $(TEACHER_URL),,$(MAKE) serve $(if $(TEACHER),MODEL=$(TEACHER)) &&) $(PY) scripts/finetune.py --stage teacher $(FT_ARGS) \

@@ -1,4 +1,5 @@
-"""Run every strategy on the full HumanEval, evaluate each on HumanEval and HumanEval+, and compare.
+"""Run every strategy on the full HumanEval, evaluate each on HumanEval and HumanEval+, and compare
+(or compare runs already made: compare_folders).
 
 Resumable: each strategy's generation and evaluations resume where they stopped. Writes
 output/compare/<strategy>/..., output/compare.md, output/compare.json and output/compare.png.
@@ -67,10 +68,30 @@ def write_outputs(rows: list[dict]) -> str:
         he = r["vs_first"]["humaneval"]
         lines.append(f"- {r['strategy']} on HumanEval: fixed {', '.join(he['fixed']) or 'none'}; broken {', '.join(he['broken']) or 'none'}")
     md = "\n".join(lines) + "\n"
+    config.OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
     (config.OUTPUT_DIR / "compare.md").write_text(md)
-    (config.OUTPUT_DIR / "compare.json").write_text(json.dumps(rows, indent=2) + "\n")
+    (config.OUTPUT_DIR / "compare.json").write_text(json.dumps([{k: v for k, v in r.items() if k != "scores"} for r in rows], indent=2) + "\n")
     plot(rows, config.OUTPUT_DIR / "compare.png")
     return md
+
+
+def run_row(label: str, folder: Path, first: dict | None) -> dict:
+    """One table row from a run's folder (solutions.jsonl, results.jsonl, results_humanevalplus.jsonl),
+    paired against `first` (the first row's per-task scores; None: this row is the first)."""
+    solutions = folder / "solutions.jsonl"
+    records = [r for _, r in read_jsonl(solutions)]
+    solution_records = dict(zip(sample_keys(records), records))
+    he = summarize([r for _, r in read_jsonl(folder / "results.jsonl")], solution_records)
+    plus = summarize([r for _, r in read_jsonl(folder / "results_humanevalplus.jsonl")], solution_records)
+    stats = (read_manifest(solutions) or {}).get("stats", {})
+    runs = {"humaneval": scores(folder / "results.jsonl"), "humanevalplus": scores(folder / "results_humanevalplus.jsonl")}
+    first = first or runs
+    return {
+        "strategy": label, "humaneval": he["success_rate"], "humanevalplus": plus["success_rate"],
+        "tasks": he["tasks"], "wall_seconds": stats.get("wall_seconds_total", stats.get("wall_seconds")),
+        "prompt_tokens": he["prompt_tokens"], "completion_tokens": he["completion_tokens"], "requests": he["requests"],
+        "vs_first": {name: compare_runs(first[name], runs[name]) for name in runs}, "scores": runs,
+    }
 
 
 def compare(base_url: str = config.BASE_URL, strategies: tuple[str, ...] = tuple(STRATEGIES), limit: int = 0,
@@ -78,7 +99,6 @@ def compare(base_url: str = config.BASE_URL, strategies: tuple[str, ...] = tuple
     """Generate with each strategy (resuming), evaluate on both datasets, write the table after each."""
     out = config.OUTPUT_DIR / "compare"
     rows = []
-    first = {}
     for strategy in strategies:
         folder = out / strategy
         folder.mkdir(parents=True, exist_ok=True)
@@ -89,19 +109,22 @@ def compare(base_url: str = config.BASE_URL, strategies: tuple[str, ...] = tuple
         run_script("evaluate.py", "--solutions", solutions, "--results", folder / "results.jsonl")
         run_script("evaluate.py", "--solutions", solutions, "--results", folder / "results_humanevalplus.jsonl",
             "--dataset", "humanevalplus")
-        records = [r for _, r in read_jsonl(solutions)]
-        solution_records = dict(zip(sample_keys(records), records))
-        he = summarize([r for _, r in read_jsonl(folder / "results.jsonl")], solution_records)
-        plus = summarize([r for _, r in read_jsonl(folder / "results_humanevalplus.jsonl")], solution_records)
-        stats = (read_manifest(solutions) or {}).get("stats", {})
-        runs = {"humaneval": scores(folder / "results.jsonl"), "humanevalplus": scores(folder / "results_humanevalplus.jsonl")}
-        first = first or runs
-        rows.append({
-            "strategy": strategy, "humaneval": he["success_rate"], "humanevalplus": plus["success_rate"],
-            "tasks": he["tasks"], "wall_seconds": stats.get("wall_seconds_total", stats.get("wall_seconds")),
-            "prompt_tokens": he["prompt_tokens"], "completion_tokens": he["completion_tokens"], "requests": he["requests"],
-            "vs_first": {name: compare_runs(first[name], runs[name]) for name in runs},
-        })
+        rows.append(run_row(strategy, folder, rows[0]["scores"] if rows else None))
         md = write_outputs(rows)  # after every strategy, so a stopped run still leaves its table
+    print(md)
+    return rows
+
+
+def compare_folders(folders: list[Path]) -> list[dict]:
+    """The same table over runs already generated and evaluated on both datasets (`make compare RUNS=...`):
+    each row is named by its strategy (from the manifest) and folder; the first row is the reference."""
+    rows = []
+    for folder in folders:
+        for name in ("solutions.jsonl", "results.jsonl", "results_humanevalplus.jsonl"):
+            if not (folder / name).exists():
+                raise FileNotFoundError(f"{folder / name}: missing (run make eval report, and DATASET=humanevalplus, on it)")
+        strategy = ((read_manifest(folder / "solutions.jsonl") or {}).get("settings") or {}).get("strategy")
+        rows.append(run_row(f"{strategy or '?'} (`{folder}`)", folder, rows[0]["scores"] if rows else None))
+    md = write_outputs(rows)
     print(md)
     return rows

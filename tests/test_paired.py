@@ -1,7 +1,14 @@
 """Paired statistics: exact McNemar against known values, the bootstrap interval, flips."""
+import json
 import math
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 from qwen_humaneval.paired import bootstrap_interval, compare_runs, describe, mcnemar_exact, task_scores
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_mcnemar_exact_matches_the_binomial_test():
@@ -62,3 +69,36 @@ def test_report_with_a_baseline_prints_the_paired_comparison(tmp_path):
     assert "Successful tasks: 20/20" in out
     assert "+40.00 points" in out and "8 fixed, 0 broken" in out and "McNemar p = 0.00781" in out
     assert json.loads((tmp_path / "report.json").read_text())["summary"]["paired"]["fixed"][0] == "HumanEval/0"
+
+
+def test_make_compare_runs_tabulates_runs_already_made(tmp_path):
+    """`make compare RUNS=a,b`: the table from two runs' files (written here in the evaluator's format), no server."""
+    def run(name, strategy, passed):
+        folder = tmp_path / name
+        folder.mkdir()
+        tasks = [f"HumanEval/{i}" for i in range(len(passed))]
+        (folder / "solutions.jsonl").write_text("".join(json.dumps(
+            {"task_id": t, "sample": 0, "completion": "    pass\n", "prompt_tokens": 10, "completion_tokens": 5, "requests": 2}) + "\n"
+            for t in tasks))
+        (folder / "solutions.jsonl.manifest.json").write_text(json.dumps(
+            {"stage": "generate", "settings": {"strategy": strategy}, "stats": {"wall_seconds_total": 120.0}}))
+        for results in ("results.jsonl", "results_humanevalplus.jsonl"):
+            (folder / results).write_text("".join(json.dumps(
+                {"task_id": t, "completion_id": 0, "passed": p, "result": "passed" if p else "failed: AssertionError",
+                 "category": "passed" if p else "failed"}) + "\n" for t, p in zip(tasks, passed)))
+        return folder
+
+    greedy = run("greedy", "baseline", [True, False, False, True])
+    better = run("better", "mbr-exec-adaptive", [True, True, True, False])
+    out = tmp_path / "out"
+    env = {**os.environ, "OUTPUT_DIR": str(out)}
+    done = subprocess.run([sys.executable, "scripts/compare.py", "--runs", f"{greedy},{better}"], cwd=ROOT, env=env,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    table = (out / "compare.md").read_text()
+    row = next(line for line in table.splitlines() if line.startswith("| mbr-exec-adaptive"))
+    assert f"`{better}`" in row and "| 75.00% | 75.00% | 2.0 min | 40 | 20 | 8 | 2/1 ; 2/1 |" in row
+    assert "fixed HumanEval/1, HumanEval/2; broken HumanEval/3" in table
+    missing = subprocess.run([sys.executable, "scripts/compare.py", "--runs", str(tmp_path / "nothing")], cwd=ROOT, env=env,
+                             capture_output=True, text=True)
+    assert missing.returncode == 1 and "nothing/solutions.jsonl: missing" in missing.stderr
