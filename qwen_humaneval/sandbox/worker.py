@@ -2,7 +2,7 @@
 
     evaluator --stdin/stdout--> worker (trusted; own mount + network namespaces; see jail.py)
         zygote: forked before the worker reads any job, so it never holds a test; forks each
-                candidate, PID 1 of a fresh PID namespace, jailed in the minimal root, uid nobody
+                candidate, PID 1 of a fresh PID namespace, jailed in the minimal root, a uid of its own
         judge:  forked once (again after a timeout); for each job it receives the pipes to a fresh
                 candidate, runs the tests with the candidate behind a proxy (judge.py) and sends the
                 verdict back on a socket only the worker holds
@@ -15,6 +15,7 @@ evaluator. Stdlib only; started as `python -I -m qwen_humaneval.sandbox.worker`.
 """
 import argparse
 import gc
+import itertools
 import json
 import os
 import resource
@@ -33,6 +34,8 @@ PRELOADED_MODULES = (
     "math", "re", "collections", "itertools", "functools", "heapq", "bisect", "string", "typing",
     "hashlib", "random", "statistics", "fractions", "decimal", "copy", "operator", "datetime", "json",
 )
+# Candidates' uids (as root): uid_base + a range of UIDS_PER_WORKER for each of WORKER_SLOTS workers.
+UIDS_PER_WORKER, WORKER_SLOTS = 1 << 16, 1 << 15
 _STATUS = struct.Struct("!i")
 _LENGTH = struct.Struct("!Q")
 
@@ -66,14 +69,14 @@ def _keep_only(fds: list[int], stderr: bool = False) -> list[int]:
     return list(range(3, 3 + len(fds)))
 
 
-def _candidate_process(fds: list[int], settings: dict) -> None:
-    """The forked candidate: jail itself, then serve the judge."""
+def _candidate_process(fds: list[int], settings: dict, uid: int) -> None:
+    """The forked candidate: jail itself (as uid, when the evaluator is root), then serve the judge."""
     try:
         os.setsid()
         _keep_only(fds)  # fd 3: requests from the judge, fd 4: answers to it
         layers = settings["layers"]
         if layers.get("minimal_root"):
-            jail.enter_jail(settings["scratch_bytes"], layers.get("python_under_tmp", []))
+            jail.enter_jail(settings["scratch_bytes"], layers.get("python_under_tmp", []), layers["cgroup_namespace"])
             os.environ["HOME"] = os.environ["TMPDIR"] = "/tmp"
         else:  # QHE_ALLOW_UNSANDBOXED: rlimits and the deadline only
             os.chdir(settings["scratch"])
@@ -83,8 +86,8 @@ def _candidate_process(fds: list[int], settings: dict) -> None:
         jail.limit(resource.RLIMIT_FSIZE, 16 << 20)
         if layers.get("drop_privileges"):
             jail.limit(resource.RLIMIT_NPROC, 256)
-            jail.drop_privileges(as_root=layers["root"])
-            jail.forbid_new_namespaces()
+            jail.drop_privileges(as_root=layers["root"], uid=uid)
+            jail.install_syscall_filter()
     except BaseException as e:  # never run the code unprotected
         wire.send(candidate.ANSWERS_FD, {"setup_failed": repr(e)})
         return
@@ -92,19 +95,22 @@ def _candidate_process(fds: list[int], settings: dict) -> None:
 
 
 def _zygote(sock: socket.socket, settings: dict) -> None:
-    """Fork one candidate per request, hand its pidfd to the worker, report its exit status."""
+    """Fork one candidate per request, hand its pidfd to the worker, report its exit status. Each
+    candidate gets the next uid of this worker's range (as root): no two running candidates, nor two
+    in a row, share one."""
     [sock_fd] = _keep_only([sock.fileno()], stderr=True)  # the evaluator's channel is not the zygote's business
     sock = socket.socket(fileno=sock_fd)
     own_pid_ns = os.open("/proc/self/ns/pid", os.O_RDONLY)
     if settings["layers"].get("minimal_root"):
         jail.pivot_into(settings["root"])
-    while True:
+    for count in itertools.count():
         message, fds, _, _ = socket.recv_fds(sock, 1, 2)
         if not message:
             return
         if settings["layers"].get("pid_namespace"):
             jail.fresh_pid_namespace_for_next_child(own_pid_ns)
-        pid = _fork(_candidate_process, fds, settings)
+        uid = settings["uid_base"] + settings["index"] % WORKER_SLOTS * UIDS_PER_WORKER + count % UIDS_PER_WORKER
+        pid = _fork(_candidate_process, fds, settings, uid)
         for fd in fds:
             os.close(fd)
         pidfd = os.pidfd_open(pid)  # opened by the parent, before any reaping: it cannot name another process
@@ -275,10 +281,15 @@ def main() -> None:
     ap.add_argument("--scratch", required=True, help="working directory of candidates when unsandboxed")
     ap.add_argument("--scratch-bytes", type=int, required=True)
     ap.add_argument("--memory-bytes", type=int, required=True)
+    ap.add_argument("--index", type=int, default=0, help="which range of uids its candidates get")
+    ap.add_argument("--uid-base", type=int, required=True, help="the first uid of the candidates' range (as root)")
+    ap.add_argument("--package-dir", action="append", default=[], help="a package candidates may import (repeatable)")
+    ap.add_argument("--hide", action="append", default=[], help="a path never to show in the jail (repeatable)")
     args = ap.parse_args()
     unsandboxed_allowed = bool(os.environ.get("QHE_ALLOW_UNSANDBOXED"))  # read before the environment is cleared
     # QHE_SANDBOX_USERNS=1: the user-namespace mode of a non-root evaluator, also when run as root (for tests)
-    layers = jail.isolate_worker(args.root, as_root=os.geteuid() == 0 and not os.environ.get("QHE_SANDBOX_USERNS"))
+    layers = jail.isolate_worker(args.root, as_root=os.geteuid() == 0 and not os.environ.get("QHE_SANDBOX_USERNS"),
+                                 packages=args.package_dir, hide=args.hide)
     for name in PRELOADED_MODULES:
         __import__(name)
     os.environ.clear()
@@ -290,7 +301,7 @@ def main() -> None:
     if "error" in layers and not unsandboxed_allowed:
         return
     settings = {"layers": layers, "root": args.root, "scratch": args.scratch, "scratch_bytes": args.scratch_bytes,
-                "memory_bytes": args.memory_bytes}
+                "memory_bytes": args.memory_bytes, "index": args.index, "uid_base": args.uid_base}
     zygote = Zygote(settings)  # before the first job is read: no candidate ever inherits a test
     judge_process = Judge(settings)
     candidate = zygote.spawn()  # made ready while the evaluator sends the next job
