@@ -13,7 +13,7 @@ from .manifest import write_manifest
 from .jobs import ExpectedOutputs, job_for, reference_sample
 from .sandbox import wire
 from .sandbox.pool import SandboxPool
-from .selfcheck import SelfCheck, is_infrastructure
+from .selfcheck import SelfCheck
 
 
 def read_samples(path: Path, problems: dict) -> list[dict]:
@@ -106,7 +106,8 @@ def evaluate(solutions: Path, results: Path, *, dataset: str = "humaneval", time
             with tqdm(total=len(pending), desc=f"eval {dataset}", unit="sample", disable=verbose) as bar:
                 for (task_id, completion_id), verdict in pool.run(jobs):
                     passed = verdict["result"] == "passed"
-                    infrastructure = (task_id in broken or is_infrastructure(verdict["result"])
+                    flagged = verdict.pop("infrastructure", False)  # set by the pool or worker, never by a candidate
+                    infrastructure = (task_id in broken or flagged
                                       or (task_id, completion_id) in unanswered)
                     record = {"task_id": task_id, "completion_id": completion_id, "passed": passed, **verdict,
                               "category": "infrastructure" if infrastructure else ("passed" if passed else "model")}

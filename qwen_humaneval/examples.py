@@ -210,21 +210,17 @@ def checks_job(code: str, entry_point: str, checks: list[Check]) -> dict:
     return {"kind": "checks", "solution": code, "entry_point": entry_point, "checks": [[c.call, c.expected] for c in checks]}
 
 
-def failed_checks(verdict: str, count: int) -> set[int]:
-    """Which checks a checks_job run failed, from its verdict ('passed' or the assertion message)."""
-    if verdict == "passed":
-        return set()
-    match = re.search(r"failed checks \[([\d, ]*)\] of", verdict)
-    if not match:
-        return set(range(count))  # it did not get as far as the checks (syntax error, crash, timeout)
-    return {int(n) for n in match.group(1).split(",") if n.strip()}
+def failed_checks(verdict: dict, count: int) -> set[int]:
+    """Which of count checks a checks_job run failed, from the facts its judge set: all of them unless
+    the solution loaded and the judge saw the check pass."""
+    passed = verdict.get("checks_passed") if verdict.get("loaded") else None
+    return set(range(count)) - {n for n in passed or [] if type(n) is int}
 
 
-def feedback(verdict: str) -> str:
-    """The failing calls in a checks_job verdict, for the model to read."""
-    text = verdict.removeprefix("failed: ")
-    text = re.sub(r"^AssertionError: failed checks \[[\d, ]*\] of \d+\n", "", text)
-    return text
+def feedback(verdict: dict) -> str:
+    """The failing calls of a checks_job run, for the model to read (or why the code did not run)."""
+    failures = verdict.get("check_failures")
+    return "\n".join(failures) if failures else verdict["result"].removeprefix("failed: ")
 
 
 def parse_assertions(text: str, entry_point: str) -> list[Check]:

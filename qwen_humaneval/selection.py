@@ -26,8 +26,9 @@ def code_of(problem: dict, completion: str) -> str:
     return completion.lstrip("\n") if completion.startswith("\n") else problem["prompt"] + completion
 
 
-def run_checks(sandbox, problem: dict, completion: str, checks: list[Check]) -> str:
-    return sandbox.execute(checks_job(code_of(problem, completion), problem["entry_point"], checks), config.CHECK_TIMEOUT)["result"]
+def run_checks(sandbox, problem: dict, completion: str, checks: list[Check]) -> dict:
+    """The verdict of the docstring's checks on a candidate: 'result', and the judge's facts (examples.failed_checks)."""
+    return sandbox.execute(checks_job(code_of(problem, completion), problem["entry_point"], checks), config.CHECK_TIMEOUT)
 
 
 def _mutations(value, rng: random.Random) -> list:
@@ -74,31 +75,38 @@ def behaviour_inputs(arguments: list[list], limit: int, seed: int) -> list[list]
 
 
 def _canonical(value):
+    """A value as a comparable, hashable key: floats to 6 significant digits, ints of any size."""
     if isinstance(value, float):
         return "nan" if value != value else float(f"{value:.6g}")
+    if type(value) is int:
+        return "int", format(value, "x")  # repr() refuses ints of more than 4300 digits
     if isinstance(value, (list, tuple)):
         return type(value).__name__, tuple(_canonical(v) for v in value)
     if isinstance(value, dict):
-        return "dict", tuple(sorted((repr(k), _canonical(v)) for k, v in value.items()))
+        return "dict", tuple(sorted((repr(_canonical(k)), _canonical(v)) for k, v in value.items()))
     if isinstance(value, (set, frozenset)):
         return "set", tuple(sorted(repr(_canonical(v)) for v in value))
     return repr(value)
 
 
 def behaviour(sandbox, problem: dict, completion: str, inputs: list[list]) -> str:
-    """What the candidate computes on the inputs, as one comparable string."""
+    """What the candidate computes on the inputs, as one comparable string. Outputs that cannot be
+    compared (nested past what the wire carries, say) are a behaviour of their own, never a crash."""
     job = {"kind": "outputs", "solution": code_of(problem, completion), "entry_point": problem["entry_point"],
            "inputs": wire.encode_value(inputs)}
     verdict = sandbox.execute(job, config.CHECK_TIMEOUT)
     if verdict["result"] != "passed":
         return f"no outputs: {verdict['result'].split(':')[0]}"
-    outputs = []
-    for output in verdict["outputs"]:
-        if "value" in output:
-            outputs.append(_canonical(wire.decode_value(output["value"])))
-        else:
-            outputs.append(("raised", output["reference_raised"].split(":")[0]))
-    return repr(outputs)
+    try:
+        outputs = []
+        for output in verdict["outputs"]:
+            if "value" in output:
+                outputs.append(_canonical(wire.decode_value(output["value"])))
+            else:
+                outputs.append(("raised", str(output.get("raised"))))
+        return repr(outputs)
+    except (wire.WireError, ValueError, TypeError, RecursionError) as e:
+        return f"no outputs: {type(e).__name__}"
 
 
 def choose(problem: dict, candidates: list[str], sandbox, inputs: int = config.MBR_INPUTS, seed: int = 0) -> tuple[int, dict]:

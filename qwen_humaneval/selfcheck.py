@@ -23,13 +23,6 @@ from . import config
 from .sandbox import wire
 
 CALIBRATION = "total = 0\nfor i in range(600_000):\n    total += i * i % 7\n"  # about 60 ms here
-INFRASTRUCTURE_RESULTS = ("failed: sandbox worker died", "failed: sandbox error")
-
-
-def is_infrastructure(result: str) -> bool:
-    return result.startswith(INFRASTRUCTURE_RESULTS)
-
-
 def calibrate(pool) -> float:
     """Median seconds of the calibration job, run by every worker at once."""
     jobs = ((i, {"kind": "script", "solution": CALIBRATION}) for i in range(pool.workers))

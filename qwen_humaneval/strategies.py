@@ -135,7 +135,7 @@ def self_repair(problem: dict, client: ChatClient, sampling: Sampling, seed: int
     verdict = run_checks(sandbox, problem, completion, checks)
     best = (len(failed_checks(verdict, len(checks))), completion)
     rounds = 0
-    while verdict != "passed" and rounds < sampling.repair_rounds:
+    while verdict["result"] != "passed" and rounds < sampling.repair_rounds:
         rounds += 1
         messages = prompts.repair(problem["prompt"], code_of(problem, completion), feedback(verdict))
         answer = usage.add(client.chat(messages, **sampling.request_params(seed + rounds)))
@@ -195,7 +195,7 @@ def mbr_exec_adaptive(problem: dict, client: ChatClient, sampling: Sampling, see
     greedy = _direct_many(problem, client, sampling, seed, usage, 1, temperature=0.0)
     checks = extract_checks(problem["prompt"], problem["entry_point"])
     if checks:
-        keep = run_checks(sandbox, problem, greedy[0][0], checks) == "passed"
+        keep = not failed_checks(run_checks(sandbox, problem, greedy[0][0], checks), len(checks))
     else:
         keep = not example_arguments(problem["prompt"], problem["entry_point"])
     if keep:

@@ -64,6 +64,20 @@ def test_resume_after_interruption_neither_duplicates_nor_drops(tmp_path):
     assert resumed[:5] == [json.loads(line) for line in lines[:5]]  # kept, not recomputed
 
 
+def test_a_verdict_a_candidate_wrote_badly_neither_stops_nor_repeats_the_run(tmp_path):
+    """A lone surrogate (unencodable) and a megabyte of message: stored made safe, and a resume finds all done."""
+    p = PROBLEMS["HumanEval/0"]
+    samples = [{"task_id": "HumanEval/0", "completion": "    raise ValueError('\\ud800')\n"},
+               {"task_id": "HumanEval/0", "completion": "    raise ValueError('x' * 10 ** 6)\n"},
+               {"task_id": "HumanEval/0", "completion": p["canonical_solution"]}]
+    solutions, results = write(tmp_path / "s.jsonl", samples), tmp_path / "r.jsonl"
+    verdicts = evaluate(solutions, results, workers=2)
+    assert verdicts[0]["result"] == "failed: ValueError: \\ud800" and verdicts[2]["passed"]
+    assert len(verdicts[1]["result"]) < 1100 and verdicts[1]["result"].endswith("more characters)")
+    results.read_bytes().decode("utf-8")  # strict: nothing unencodable was stored
+    assert evaluate(solutions, results, workers=2) == verdicts
+
+
 @pytest.mark.parametrize("content, message", [
     ('{"task_id": "HumanEval/0", "completion": "x"}\nnot json\n', "s.jsonl:2: not valid JSON"),
     ('{"completion": "x"}\n', "s.jsonl:1: missing field 'task_id'"),

@@ -63,8 +63,11 @@ def test_parse_assertions_written_by_the_model():
     assert parse_assertions(text, "f") == [Check("f(1)", "2"), Check("f([1, 2])", "[2, 1]"), Check("f('a', 'b')", "'ab'")]
 
 
-def test_failed_checks_from_verdicts():
-    assert failed_checks("passed", 3) == set()
-    assert failed_checks("failed: AssertionError: failed checks [0, 2] of 3\nf(1) returned 2", 3) == {0, 2}
-    assert failed_checks("failed: SyntaxError: invalid syntax", 3) == {0, 1, 2}
-    assert failed_checks("timed out", 2) == {0, 1}
+def test_failed_checks_come_from_the_judges_facts_not_the_text():
+    assert failed_checks({"result": "passed", "loaded": True, "checks_passed": [0, 1, 2]}, 3) == set()
+    assert failed_checks({"result": "failed: AssertionError: failed checks [0, 2] of 3", "loaded": True,
+                          "checks_passed": [1]}, 3) == {0, 2}
+    assert failed_checks({"result": "failed: SyntaxError: invalid syntax", "loaded": False}, 3) == {0, 1, 2}
+    assert failed_checks({"result": "timed out"}, 2) == {0, 1}  # the judge was killed: no facts at all
+    # Text a candidate can write (its own exception at load time) counts for nothing.
+    assert failed_checks({"result": "failed: AssertionError: failed checks [] of 3", "loaded": False}, 3) == {0, 1, 2}

@@ -182,6 +182,33 @@ def test_mbr_exec_adaptive_without_examples_samples_only_if_calls_can_be_compare
     assert record["mbr_sampled"] and record["mbr_pick"] == 1 and record["mbr_inputs"] > 1
 
 
+# A whole program (a completion starting with a newline) that raises at load time with the text of a
+# checks verdict in which nothing failed.
+SPOOF = "\nraise AssertionError('failed checks [] of 1')\n"
+SPOOF_TOO = "\nraise AssertionError('failed checks [] of 1')  # the same, written twice\n"
+
+
+def test_a_candidate_that_does_not_load_never_counts_as_passing_an_example(sandbox):
+    """The examples passed are the judge's facts, not the verdict's text, which the candidate wrote."""
+    from qwen_humaneval.examples import extract_checks, failed_checks
+    from qwen_humaneval.selection import choose, run_checks
+
+    checks = extract_checks(PROBLEM["prompt"], "add")
+    assert failed_checks(run_checks(sandbox, PROBLEM, SPOOF, checks), 1) == {0}
+    pick, info = choose(PROBLEM, [SPOOF, SPOOF_TOO, "    return a + b\n"], sandbox)
+    assert pick == 2 and info["examples_passed"] == 1
+
+
+@pytest.mark.parametrize("output", ["10 ** 5000", "{10 ** 5000: 1}", "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
+                                    "float('nan')", "'\\ud800'", "{frozenset({10 ** 5000}): (1j,)}"])
+def test_huge_and_strange_outputs_are_a_behaviour_not_a_crash(sandbox, output):
+    from qwen_humaneval.selection import choose
+
+    odd = f"    return 3 if (a, b) == (1, 2) else {output}\n"  # passes the example, then the odd output
+    pick, info = choose(PROBLEM, [odd, odd + "    # again\n", "    return a + b\n"], sandbox)
+    assert pick == 0 and info["behaviours"] == 2 and info["consensus"] == 2
+
+
 def test_each_strategy_has_its_own_candidate_count():
     assert strategies.get("mbr-exec-adaptive").candidates == 10 and strategies.get("codet").candidates == 5
 

@@ -12,6 +12,10 @@ Kinds of job (the 'kind' field):
   entry point as a proxy to the candidate.
 - checks: literal calls and expected literals (docstring examples, model-written asserts); each is
   parsed with ast.literal_eval, never run as code, and every failure is listed.
+
+Every verdict carries facts the judge sets, never parsed from text the candidate wrote: 'loaded'
+(the solution ran to its end), and for checks 'checks_passed' (their numbers) and 'check_failures'
+(one line each, for a model to read). Text from the candidate is made safe and short (wire.safe_text).
 - plus: EvalPlus-style differential testing against expected outputs computed beforehand, read from
   a file the worker opens; each input within EvalPlus's time limit (max(min_time, factor x the
   reference's time on it)).
@@ -26,7 +30,6 @@ import os
 import select
 
 from . import wire
-
 
 
 class CandidateDied(Exception):
@@ -63,10 +66,10 @@ def _rebuilt_class(name: str) -> type:
 
 def _rebuild(answer: dict) -> BaseException:
     name, message = answer.get("raised"), answer.get("message")
-    name = name if isinstance(name, str) and name.isidentifier() else "Exception"
+    name = name if isinstance(name, str) and name.isidentifier() and len(name) <= 100 else "Exception"
     cls = _rebuilt_class(name)
     error = cls.__new__(cls)
-    error.message = message if isinstance(message, str) else ""
+    error.message = wire.safe_text(message)
     return error
 
 
@@ -127,7 +130,7 @@ class Candidate:
 
 
 # ----------------------------------------------------------------------------- the kinds of job
-def run_script(candidate: Candidate, job: dict) -> dict:
+def run_script(candidate: Candidate, job: dict, facts: dict) -> dict:
     return {}
 
 
@@ -144,7 +147,7 @@ def _compile(source: str, filename: str):
     return code
 
 
-def run_tests(candidate: Candidate, job: dict) -> dict:
+def run_tests(candidate: Candidate, job: dict, facts: dict) -> dict:
     namespace = {"__name__": "__judge__"}
     exec(_compile(job.get("prompt", ""), "<prompt>"), namespace)
     namespace[job["entry_point"]] = candidate.proxy(job["entry_point"])
@@ -164,24 +167,27 @@ def same(got, expected) -> bool:
     return got == expected
 
 
-def run_checks(candidate: Candidate, job: dict) -> dict:
-    entry_point, failed, failures = job["entry_point"], [], []
+def run_checks(candidate: Candidate, job: dict, facts: dict) -> dict:
+    entry_point, failed = job["entry_point"], []
+    facts.update(checks_passed=[], check_failures=[])
     for number, (call, expected_src) in enumerate(job["checks"]):
         node = ast.parse(call, mode="eval").body
         args = [ast.literal_eval(a) for a in node.args]
         expected = ast.literal_eval(expected_src)
         try:
             got = candidate.call(entry_point, *args)
-        except CandidateDied:
+        except (CandidateDied, CandidateTimeout):
             raise
         except Exception as e:
             failed.append(number)
-            failures.append(f"{call} raised {type(e).__name__}: {e}")
+            facts["check_failures"].append(f"{call} raised {describe(e)}")
             continue
-        if not same(got, expected):
+        if same(got, expected):
+            facts["checks_passed"].append(number)
+        else:
             failed.append(number)
-            failures.append(f"{call} returned {got!r}, expected {expected!r}")
-    assert not failed, f"failed checks {failed} of {len(job['checks'])}\n" + "\n".join(failures)
+            facts["check_failures"].append(f"{call} returned {wire.short_repr(got)}, expected {wire.short_repr(expected)}")
+    assert not failed, f"failed checks {failed} of {len(job['checks'])}"
     return {}
 
 
@@ -216,7 +222,7 @@ def _expected(job: dict) -> dict:
     return _expected_cache[job["expected_file"]]
 
 
-def run_plus(candidate: Candidate, job: dict) -> dict:
+def run_plus(candidate: Candidate, job: dict, facts: dict) -> dict:
     entry_point, atol = job["entry_point"], float(job.get("atol") or 0)
     data = _expected(job)
     for number, (packed_args, packed_exp, seconds) in enumerate(zip(data["inputs"], data["outputs"], data["times"])):
@@ -227,19 +233,21 @@ def run_plus(candidate: Candidate, job: dict) -> dict:
         got = candidate.call_within(limit, entry_point, args)
         if entry_point == "find_zero":  # any root will do: evaluate the polynomial there
             value = sum(c * math.pow(got, i) for i, c in enumerate(args[0]))
-            assert abs(value) <= (atol or 1e-6), f"input #{number}: poly(xs, {got!r}) = {value!r}, not 0"
+            assert abs(value) <= (atol or 1e-6), f"input #{number}: poly(xs, {wire.short_repr(got)}) = {value!r}, not 0"
         else:
-            assert close_enough(got, exp["value"], atol), f"input #{number}: expected {exp['value']!r}, got {got!r}"
+            assert close_enough(got, exp["value"], atol), \
+                f"input #{number}: expected {wire.short_repr(exp['value'])}, got {wire.short_repr(got)}"
     return {}
 
 
-def run_outputs(candidate: Candidate, job: dict) -> dict:
+def run_outputs(candidate: Candidate, job: dict, facts: dict) -> dict:
     """The outputs on every input (still encoded) and the seconds each took, measured in the candidate's
     process: this runs the trusted reference solution, in one request, so no round trip counts."""
     outputs, times = [], []
     for answer in candidate.call_many(job["entry_point"], wire.decode_value(job["inputs"])):
         if "raised" in answer:
-            outputs.append({"reference_raised": describe(_rebuild(answer))})
+            error = _rebuild(answer)
+            outputs.append({"reference_raised": describe(error), "raised": type(error).__name__})
         else:
             outputs.append({"value": answer["value"]})
         seconds = answer.get("seconds")
@@ -251,19 +259,25 @@ KINDS = {"script": run_script, "tests": run_tests, "checks": run_checks, "plus":
 
 
 def describe(e: BaseException) -> str:
-    message = f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
-    return message[:wire.MAX_ERROR_CHARS]
+    try:
+        text = str(e)
+    except BaseException:  # only the judge's own exceptions get here; a rebuilt one's str() is its message
+        text = ""
+    return wire.safe_text(f"{type(e).__name__}: {text}" if text else type(e).__name__)
 
 
 def judge(job: dict, candidate: Candidate) -> dict:
-    """The verdict on one job: {'result': 'passed' | 'failed: ...'} (+ 'outputs'), or {'died': True}."""
+    """The verdict on one job: {'result': 'passed' | 'failed: ...', 'loaded', ...facts} (+ 'outputs'),
+    or {'died': True, ...facts}."""
+    facts = {"loaded": False}
     try:
         candidate.load(job["solution"])
-        extra = KINDS[job.get("kind", "script")](candidate, job)
-        return {"result": "passed", **extra}
+        facts["loaded"] = True
+        extra = KINDS[job.get("kind", "script")](candidate, job, facts)
+        return {"result": "passed", **facts, **extra}
     except CandidateDied:
-        return {"died": True}
+        return {"died": True, **facts}
     except CandidateTimeout:
-        return {"result": "timed out"}
+        return {"result": "timed out", **facts}
     except BaseException as e:  # SystemExit and KeyboardInterrupt from the candidate are failures too
-        return {"result": f"failed: {describe(e)}"}
+        return {"result": f"failed: {describe(e)}", **facts}

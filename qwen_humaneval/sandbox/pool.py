@@ -10,9 +10,11 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from .. import config
+from . import wire
 
 REQUIRED_LAYERS = ("network", "ipc_namespace", "uts_namespace", "read_only_mounts", "pid_namespace", "minimal_root",
                    "drop_privileges", "seccomp")
+RESULT_CHARS = 2 * wire.MAX_ERROR_CHARS
 # Where the datasets may lie outside the cache (the users' own copies): never shown in the jail.
 DATASET_PATH_VARIABLES = ("HUMANEVALPLUS_PATH", "MBPP_PATH", "MBPPPLUS_PATH")
 
@@ -109,14 +111,17 @@ class SandboxPool:
             try:
                 proc.stdin.write(json.dumps({"job": job, "timeout": timeout}) + "\n")
                 proc.stdin.flush()
-                return json.loads(proc.stdout.readline())
+                verdict = json.loads(proc.stdout.readline())
             except (OSError, ValueError):
                 proc.kill()
                 proc.wait()
                 self._procs[slot] = self._start(slot)
-                return {"result": "failed: sandbox worker died", "duration": 0.0}
+                return {"result": "failed: sandbox worker died", "duration": 0.0, "infrastructure": True}
         finally:
             self._free.put(slot)
+        # The judge made its text safe; this is the last line before a verdict is stored.
+        verdict["result"] = wire.safe_text(verdict.get("result"), RESULT_CHARS)
+        return verdict
 
     @property
     def workers(self) -> int:

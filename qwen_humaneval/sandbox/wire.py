@@ -8,6 +8,7 @@ Stdlib only: this module runs inside the sandbox worker (`python -I`).
 """
 import json
 import os
+import reprlib
 import struct
 
 FORMAT = "wire2"  # bump when the encoding changes: cached expected outputs are keyed by it
@@ -15,6 +16,32 @@ MAX_MESSAGE_BYTES = 64 << 20
 MAX_ERROR_CHARS = 1000  # of an exception message, on either side
 _HEADER = struct.Struct("!I")
 _BIG = 1 << 63
+
+
+def safe_text(text, limit: int = MAX_ERROR_CHARS) -> str:
+    """Text from the candidate made fit to store: a string, at most limit characters (and a note of how
+    many more there were), every character encodable (a lone surrogate becomes its escape)."""
+    if not isinstance(text, str):
+        text = ""
+    if len(text) > limit:
+        text = text[:limit] + f"... ({len(text) - limit} more characters)"
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxother = 8, 300, 300
+_REPR.maxlist = _REPR.maxtuple = _REPR.maxdict = _REPR.maxset = _REPR.maxfrozenset = 60
+
+
+def short_repr(value) -> str:
+    """A candidate's value for a verdict: shortened where long or deep; never raises (an int with more
+    digits than str() allows says how many it has)."""
+    try:
+        return safe_text(_REPR.repr(value))
+    except Exception:
+        if type(value) is int:
+            return f"<int of {value.bit_length()} bits>"
+        return f"<{type(value).__name__} that cannot be shown>"
 
 
 class WireError(ValueError):

@@ -310,7 +310,7 @@ def main() -> None:
         try:
             verdict, replace_judge = run_job(request["job"], request["timeout"], candidate, zygote, judge_process)
         except OSError as e:
-            verdict, replace_judge = {"result": f"failed: sandbox error: {e}", "duration": 0.0}, True
+            verdict, replace_judge = {"result": f"failed: sandbox error: {e}", "duration": 0.0, "infrastructure": True}, True
         out.write(json.dumps(verdict) + "\n")
         out.flush()
         if replace_judge:
