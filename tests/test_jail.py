@@ -9,15 +9,12 @@ threat table names the test for each):
 - a message left for the next sample of the same task, through anything that outlives a candidate.
 """
 import ctypes
-import gzip
 import os
 import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from sandbox_helpers import MODES, judged, run, sandbox_pool, script
+from sandbox_helpers import MODES, judged, run, sandbox_pool
 
 from qwen_humaneval.datasets import load_problems
 from qwen_humaneval.jobs import job_for
@@ -348,3 +345,21 @@ def test_each_candidate_has_a_uid_of_its_own_as_root(pool):
     job = {"kind": "outputs", "solution": program, "entry_point": "f", "inputs": [[0]]}
     uids = {run(pool, job)["outputs"][0]["value"] for _ in range(4)}
     assert len(uids) == 4 and not uids & {0, 65534}, uids
+
+
+FORGE_SETUP_FAILED = '''
+import json, os, struct
+message = json.dumps({"setup_failed": "forged", "ready": False}).encode()
+os.write(4, struct.pack("!I", len(message)) + message)
+
+def f(x):
+    return None
+'''
+
+
+def test_a_candidate_cannot_pass_itself_off_as_a_sandbox_failure(pool):
+    """Infrastructure verdicts count neither for nor against the model: a wrong answer must not earn one.
+    The judge trusts only the first message, which the candidate sends before any of its code runs."""
+    verdict = run(pool, judged(FORGE_SETUP_FAILED, "assert f(1) == 2\n"))
+    assert verdict["result"].startswith("failed:") and "sandbox" not in verdict["result"], verdict
+    assert not verdict.get("infrastructure")

@@ -260,10 +260,20 @@ def isolate_worker(root: str, as_root: bool, packages: list[str] = (), hide: lis
         layers["error"] = f"cannot build the minimal root: {e}"
         return layers
     layers["minimal_root"] = layers["pid_namespace"] = layers["drop_privileges"] = True
-    layers["cgroup_namespace"] = os.path.exists("/proc/self/ns/cgroup")
+    layers["cgroup_namespace"] = _can_unshare(CLONE_NEWCGROUP)
     layers["seccomp"] = SYSCALLS is not None
     layers["uid_per_candidate"] = as_root
     return layers
+
+
+def _can_unshare(flag: int) -> bool:
+    """Whether a child of this process can make a namespace of that kind (cgroup namespaces need Linux 4.6
+    and, in a user namespace, a kernel that allows them there): probed once, so no candidate fails on it."""
+    child = os.fork()
+    if child == 0:
+        os._exit(0 if _libc.unshare(flag) == 0 else 1)
+    _, status = os.waitpid(child, 0)
+    return os.waitstatus_to_exitcode(status) == 0
 
 
 def fresh_pid_namespace_for_next_child(own_pid_ns: int) -> None:

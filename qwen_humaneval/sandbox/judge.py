@@ -36,6 +36,10 @@ class CandidateDied(Exception):
     """The candidate's process exited or was killed while the judge waited for it."""
 
 
+class SandboxSetupFailed(Exception):
+    """The candidate's process could not jail itself: the sandbox failed, not the code."""
+
+
 class CandidateTimeout(Exception):
     """The candidate took longer than an input's time limit."""
 
@@ -92,9 +96,15 @@ class Candidate:
             raise CandidateDied() from None
 
     def load(self, solution: str) -> None:
+        """The candidate's first message, written before any of its code ran: ready, or why its jail failed
+        (the sandbox's failure, not the code's). Only then the solution goes out."""
+        try:
+            first = wire.receive(self.answers_fd)
+        except EOFError:
+            raise CandidateDied() from None
+        if first.get("ready") is not True:
+            raise SandboxSetupFailed(wire.safe_text(first.get("setup_failed")))
         answer = self._exchange({"solution": solution})
-        if "setup_failed" in answer:
-            raise RuntimeError(f"sandbox setup failed: {answer['setup_failed']}")
         if "raised" in answer:
             raise _rebuild(answer)
 
@@ -279,5 +289,7 @@ def judge(job: dict, candidate: Candidate) -> dict:
         return {"died": True, **facts}
     except CandidateTimeout:
         return {"result": "timed out", **facts}
+    except SandboxSetupFailed as e:
+        return {"result": f"failed: sandbox error: candidate setup: {e}", "infrastructure": True, **facts}
     except BaseException as e:  # SystemExit and KeyboardInterrupt from the candidate are failures too
         return {"result": f"failed: {describe(e)}", **facts}

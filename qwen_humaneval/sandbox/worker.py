@@ -91,6 +91,8 @@ def _candidate_process(fds: list[int], settings: dict, uid: int) -> None:
     except BaseException as e:  # never run the code unprotected
         wire.send(candidate.ANSWERS_FD, {"setup_failed": repr(e)})
         return
+    # Sent before any of the candidate's code runs, so the judge can trust this first message alone.
+    wire.send(candidate.ANSWERS_FD, {"ready": True})
     candidate.serve()
 
 
