@@ -55,7 +55,7 @@ FT_ARGS = $(call opt,--teacher-model,$(TEACHER)) $(call opt,--student,$(STUDENT)
 	$(call opt,--epochs,$(EPOCHS)) $(call opt,--rank,$(RANK)) $(call opt,--max-steps,$(MAX_STEPS)) $(call opt,--temperature,$(TEMPERATURE))
 
 .DEFAULT_GOAL := help
-.PHONY: help browser setup venv finetune-venv finetune model llama-server serve stop generate eval report all test test-unit bench bench-concurrency bench-eval bench-plus bench-timeouts bench-backends compare select test-vllm clean
+.PHONY: help lint format browser setup venv finetune-venv finetune model llama-server serve stop generate eval report all test test-unit bench bench-concurrency bench-eval bench-plus bench-timeouts bench-backends compare select test-vllm clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -113,8 +113,16 @@ all: setup ## setup, serve, generate, eval, report, stop (the server stops even 
 	$(MAKE) serve
 	$(MAKE) generate eval report; status=$$?; $(MAKE) stop; exit $$status
 
-test: setup finetune-venv browser ## the test suite: unit tests, a real llama-server + model integration test, the report in Chromium
+test: setup finetune-venv browser lint ## the house rules (ruff), then the test suite: unit tests, a real llama-server + model integration test, the report in Chromium
 	$(PY) -m pytest tests -m "not vllm" $(PYTEST_ARGS)
+
+lint: venv ## the house rules: ruff's linter and formatter check (pyproject.toml), as CI runs them
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: venv ## apply the formatter and the linter's safe fixes
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
 
 browser: ## install Debian's Chromium for the HTML report's browser test (root; skipped when present)
 	@command -v chromium >/dev/null || { if [ "$$(id -u)" = 0 ]; then { apt-get update -qq && \

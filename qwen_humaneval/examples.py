@@ -8,6 +8,7 @@ Recognised forms, for the entry point f:
 Arguments and expected values must be Python literals, so a check never runs anything but the
 candidate. Examples in prose that do not fit these forms are skipped.
 """
+
 import ast
 import re
 from dataclasses import dataclass
@@ -17,14 +18,14 @@ SEPARATORS = ("==>", "==", "➞", "=>", "->", "→", "should return", "returns",
 
 @dataclass(frozen=True)
 class Check:
-    call: str      # e.g. "f([1, 2], 3)"
+    call: str  # e.g. "f([1, 2], 3)"
     expected: str  # a literal, e.g. "[2, 1]"
 
 
 def docstring(prompt: str, entry_point: str) -> str:
     """The prompt text after the entry point's signature (its docstring and comments)."""
     match = re.search(rf"def {re.escape(entry_point)}\s*\(", prompt)
-    return prompt[match.end():] if match else prompt
+    return prompt[match.end() :] if match else prompt
 
 
 def _balanced_call(text: str, start: int) -> int | None:
@@ -70,7 +71,7 @@ def _literal_prefix(text: str) -> str | None:
         candidate = text[:end].rstrip().rstrip(".,;")
         if not candidate or not _is_literal(candidate):
             continue
-        after = text[len(candidate):]
+        after = text[len(candidate) :]
         if after[:1] and not (after[:1].isspace() or after[:1] in ".,;)"):
             return None
         if after.lstrip(" \t")[:1] in ("+", "-", "*", "/", "%", "="):
@@ -98,7 +99,7 @@ def _after_separator(rest: str) -> str | None:
     stripped = rest.lstrip(" \t")
     for sep in SEPARATORS:
         if stripped.startswith(sep) and not (sep == "=" and stripped.startswith("==")):
-            return stripped[len(sep):]
+            return stripped[len(sep) :]
     return None
 
 
@@ -118,17 +119,17 @@ def _doctest_checks(doc: str, entry_point: str) -> list[Check]:
         if source[end:].strip():  # ">>> f(x) == y" on one line
             rest = _after_separator(source[end:])
             expected = _literal_prefix(rest) if rest is not None else None
-            call = _normalise_call(entry_point, source[len(entry_point) + 1:end - 1])
+            call = _normalise_call(entry_point, source[len(entry_point) + 1 : end - 1])
             if call and expected is not None:
                 checks.append(Check(call, expected))
             continue
         result_lines = []
-        for following in lines[i + 1:]:
+        for following in lines[i + 1 :]:
             if not following.strip() or following.strip().startswith(">>>"):
                 break
             result_lines.append(following.strip())
         expected = _literal_prefix("\n".join(result_lines)) if result_lines else None
-        call = _normalise_call(entry_point, source[len(entry_point) + 1:end - 1])
+        call = _normalise_call(entry_point, source[len(entry_point) + 1 : end - 1])
         if call and expected is not None:
             checks.append(Check(call, expected))
     return checks
@@ -138,7 +139,7 @@ def _inline_checks(doc: str, entry_point: str) -> list[Check]:
     checks = []
     for match in re.finditer(rf"(?<![\w.]){re.escape(entry_point)}\(", doc):
         line_start = doc.rfind("\n", 0, match.start()) + 1
-        if doc[line_start:match.start()].strip().startswith(">>>"):
+        if doc[line_start : match.start()].strip().startswith(">>>"):
             continue
         open_paren = match.end() - 1
         end = _balanced_call(doc, open_paren)
@@ -148,7 +149,7 @@ def _inline_checks(doc: str, entry_point: str) -> list[Check]:
         if rest is None:
             continue
         expected = _literal_prefix(rest)
-        call = _normalise_call(entry_point, doc[open_paren + 1:end - 1])
+        call = _normalise_call(entry_point, doc[open_paren + 1 : end - 1])
         if call and expected is not None:
             checks.append(Check(call, expected))
     return checks
@@ -167,7 +168,9 @@ def _input_output_checks(doc: str, entry_point: str) -> list[Check]:
 
 def extract_checks(prompt: str, entry_point: str) -> list[Check]:
     doc = docstring(prompt, entry_point)
-    found = _doctest_checks(doc, entry_point) + _inline_checks(doc, entry_point) + _input_output_checks(doc, entry_point)
+    found = (
+        _doctest_checks(doc, entry_point) + _inline_checks(doc, entry_point) + _input_output_checks(doc, entry_point)
+    )
     unique = []
     for check in found:
         if check not in unique:
@@ -188,14 +191,16 @@ def example_arguments(prompt: str, entry_point: str) -> list[list]:
     found = []
     for match in re.finditer(rf"(?<![\w.]){re.escape(entry_point)}\(", doc):
         end = _balanced_call(doc, match.end() - 1)
-        call = _normalise_call(entry_point, doc[match.end():end - 1]) if end else None
+        call = _normalise_call(entry_point, doc[match.end() : end - 1]) if end else None
         if call:
             found.append(call_arguments(call))
     signature = re.search(rf"def {re.escape(entry_point)}\s*\(([^)]*)\)", prompt)
-    params = [p.split(":")[0].split("=")[0].strip() for p in signature.group(1).split(",") if p.strip()] if signature else []
+    params = (
+        [p.split(":")[0].split("=")[0].strip() for p in signature.group(1).split(",") if p.strip()] if signature else []
+    )
     if len(params) == 1:
         for match in re.finditer(rf"(?<![\w.]){re.escape(params[0])}\s*=\s*", doc):
-            value = _literal_prefix(doc[match.end():])
+            value = _literal_prefix(doc[match.end() :])
             if value is not None:
                 found.append([ast.literal_eval(value)])
     unique = []
@@ -207,7 +212,12 @@ def example_arguments(prompt: str, entry_point: str) -> list[list]:
 
 def checks_job(code: str, entry_point: str, checks: list[Check]) -> dict:
     """A sandbox job running every check against code; it fails listing each wrong call (sandbox/judge.py)."""
-    return {"kind": "checks", "solution": code, "entry_point": entry_point, "checks": [[c.call, c.expected] for c in checks]}
+    return {
+        "kind": "checks",
+        "solution": code,
+        "entry_point": entry_point,
+        "checks": [[c.call, c.expected] for c in checks],
+    }
 
 
 def failed_checks(verdict: dict, count: int) -> set[int]:

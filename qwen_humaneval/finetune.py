@@ -12,11 +12,10 @@ output/finetune/<student>-from-<teacher>/):
    quantizer to Q4_K_M -> <name>-q4_k_m.gguf, served like any model: `make all MODEL_PATH=...`.
 Stages 3 and 4 run in .venv-finetune (torch, transformers, peft), built from requirements-finetune.txt.
 """
+
 import json
 import os
-import subprocess
 import sys
-from dataclasses import asdict
 from pathlib import Path
 
 from . import config, prompts
@@ -39,8 +38,12 @@ def finetune_python() -> str:
 def training_example(problem: dict, completion: str, style: str = "prefill") -> dict:
     """The exact request the student will see at generation time, and the teacher's answer as the target."""
     messages, prefill = prompts.direct(problem["prompt"], style, problem["entry_point"])
-    return {"task_id": problem["task_id"], "messages": messages, "prefill": prefill,
-            "target": completion.rstrip("\n") + "\n```"}
+    return {
+        "task_id": problem["task_id"],
+        "messages": messages,
+        "prefill": prefill,
+        "target": completion.rstrip("\n") + "\n```",
+    }
 
 
 def select_examples(problems: dict, solutions: list[dict], results: list[dict], per_task: int) -> list[dict]:
@@ -53,12 +56,17 @@ def select_examples(problems: dict, solutions: list[dict], results: list[dict], 
         seen = kept.setdefault(sample["task_id"], {})
         if len(seen) < per_task:
             seen.setdefault(normalized(sample["completion"]), sample["completion"])
-    return [training_example(problems[task_id], completion)
-            for task_id in problems if task_id in kept for completion in kept[task_id].values()]
+    return [
+        training_example(problems[task_id], completion)
+        for task_id in problems
+        if task_id in kept
+        for completion in kept[task_id].values()
+    ]
 
 
-def teacher_stage(teacher_dir: Path, teacher_urls: list[str], teacher_model: str, samples: int, temperature: float,
-                  limit: int) -> Path:
+def teacher_stage(
+    teacher_dir: Path, teacher_urls: list[str], teacher_model: str, samples: int, temperature: float, limit: int
+) -> Path:
     from .generation import run_generation
     from .strategies import Sampling
 
@@ -69,8 +77,16 @@ def teacher_stage(teacher_dir: Path, teacher_urls: list[str], teacher_model: str
         print(f"teacher: {solutions} is complete")
         return solutions  # else generation resumes: a larger LIMIT only adds the problems not sampled yet
     sampling = Sampling(temperature=temperature, stops=prompts.stops_for(TRAIN_DATASET))
-    run_generation(teacher_urls, teacher_model, solutions, strategy="baseline", sampling=sampling, samples=samples,
-                   limit=limit, dataset=TRAIN_DATASET)
+    run_generation(
+        teacher_urls,
+        teacher_model,
+        solutions,
+        strategy="baseline",
+        sampling=sampling,
+        samples=samples,
+        limit=limit,
+        dataset=TRAIN_DATASET,
+    )
     return solutions
 
 
@@ -79,20 +95,29 @@ def filter_stage(out: Path, solutions: Path, per_task: int) -> tuple[Path, dict]
 
     manifest = read_manifest(solutions)
     if not manifest or manifest.get("status") != "complete":
-        raise InputError(f"{solutions}: the teacher's samples are not complete; run the teacher stage first "
-                         "(`make finetune`, or scripts/finetune.py --stage teacher)")
+        raise InputError(
+            f"{solutions}: the teacher's samples are not complete; run the teacher stage first "
+            "(`make finetune`, or scripts/finetune.py --stage teacher)"
+        )
     problems = load_problems(TRAIN_DATASET)
-    results = evaluate(solutions, solutions.with_name(f"results_{TRAIN_DATASET}.jsonl"), dataset=TRAIN_DATASET,
-                       problems=problems)
+    results = evaluate(
+        solutions, solutions.with_name(f"results_{TRAIN_DATASET}.jsonl"), dataset=TRAIN_DATASET, problems=problems
+    )
     samples = [record for _, record in read_jsonl(solutions)]
     examples = select_examples(problems, samples, results, per_task)
     train = out / "train.jsonl"
     write_jsonl_atomic(train, examples)
-    stats = {"teacher_samples": len(samples), "teacher_passed": sum(r["category"] == "passed" for r in results),
-             "tasks_sampled": len({s["task_id"] for s in samples}), "tasks_kept": len({e["task_id"] for e in examples}),
-             "examples": len(examples)}
-    print(f"filter: {stats['teacher_passed']}/{stats['teacher_samples']} teacher samples pass their asserts; "
-          f"{stats['examples']} distinct examples from {stats['tasks_kept']} tasks -> {train}")
+    stats = {
+        "teacher_samples": len(samples),
+        "teacher_passed": sum(r["category"] == "passed" for r in results),
+        "tasks_sampled": len({s["task_id"] for s in samples}),
+        "tasks_kept": len({e["task_id"] for e in examples}),
+        "examples": len(examples),
+    }
+    print(
+        f"filter: {stats['teacher_passed']}/{stats['teacher_samples']} teacher samples pass their asserts; "
+        f"{stats['examples']} distinct examples from {stats['tasks_kept']} tasks -> {train}"
+    )
     return train, stats
 
 
@@ -103,7 +128,9 @@ def student_weights(student: str) -> Path:
     pin = config.MODELS[student]
     gguf = ensure_model(pin)
     dest = config.hf_model_dir(student)
-    run_script("convert_gguf_to_hf.py", "--gguf", gguf, "--dest", dest, "--sha256", pin.sha256, python=finetune_python())
+    run_script(
+        "convert_gguf_to_hf.py", "--gguf", gguf, "--dest", dest, "--sha256", pin.sha256, python=finetune_python()
+    )
     return dest
 
 
@@ -132,19 +159,41 @@ def to_gguf(hf_dir: Path, gguf: Path, quantization: str = "Q4_K_M") -> Path:
     partial = gguf.with_suffix(".partial")
     log = gguf.with_name(gguf.name + ".log")
     log.unlink(missing_ok=True)
-    run_logged([finetune_python(), str(converter), str(hf_dir), "--outfile", str(f16), "--outtype", "f16"], log, "to gguf f16")
+    run_logged(
+        [finetune_python(), str(converter), str(hf_dir), "--outfile", str(f16), "--outtype", "f16"], log, "to gguf f16"
+    )
     run_logged([str(quantize), str(f16), str(partial), quantization], log, f"quantize {quantization}")
     f16.unlink()
     partial.rename(gguf)
     return gguf
 
 
-def run_finetune(out: Path, teacher_dir: Path, *, student: str, teacher_urls: list[str], teacher_model: str, samples: int,
-                 temperature: float, per_task: int, limit: int, train_settings: dict, stage: str = "all") -> dict:
+def run_finetune(
+    out: Path,
+    teacher_dir: Path,
+    *,
+    student: str,
+    teacher_urls: list[str],
+    teacher_model: str,
+    samples: int,
+    temperature: float,
+    per_task: int,
+    limit: int,
+    train_settings: dict,
+    stage: str = "all",
+) -> dict:
     """stage: "teacher" (needs the teacher's server), "student" (filter, train, gguf; no server), or "all"."""
-    settings = {"student": student, "teacher_model": teacher_model, "teacher_urls": teacher_urls, "samples": samples,
-                "temperature": temperature, "per_task": per_task, "limit": limit, "train": train_settings,
-                "train_dataset": TRAIN_DATASET}
+    settings = {
+        "student": student,
+        "teacher_model": teacher_model,
+        "teacher_urls": teacher_urls,
+        "samples": samples,
+        "temperature": temperature,
+        "per_task": per_task,
+        "limit": limit,
+        "train": train_settings,
+        "train_dataset": TRAIN_DATASET,
+    }
     solutions = teacher_dir / "solutions.jsonl"
     if stage in ("teacher", "all"):
         solutions = teacher_stage(teacher_dir, teacher_urls, teacher_model, samples, temperature, limit)
@@ -156,9 +205,16 @@ def run_finetune(out: Path, teacher_dir: Path, *, student: str, teacher_urls: li
     gguf = to_gguf(merged, out / f"{out.name}-q4_k_m.gguf")
     from .artifacts import sha256_file
 
-    stats = {**stats, "steps": training["steps"], "train_seconds": training["train_seconds"],
-             "loss_first": training["loss_first"], "loss_last": training["loss_last"], "gguf": str(gguf),
-             "gguf_sha256": sha256_file(gguf), "gguf_bytes": gguf.stat().st_size}
+    stats = {
+        **stats,
+        "steps": training["steps"],
+        "train_seconds": training["train_seconds"],
+        "loss_first": training["loss_first"],
+        "loss_last": training["loss_last"],
+        "gguf": str(gguf),
+        "gguf_sha256": sha256_file(gguf),
+        "gguf_bytes": gguf.stat().st_size,
+    }
     write_manifest(gguf, "finetune", settings, stats=stats, training=training)  # beside the model: its provenance
     print(f"fine-tuned {student}: {gguf}\n  evaluate it with: make all MODEL_PATH={gguf}", file=sys.stderr)
     return stats

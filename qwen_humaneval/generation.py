@@ -1,4 +1,5 @@
 """Generate solutions for every (task, sample) over HTTP, many requests in flight, resumably."""
+
 import json
 import os
 import sys
@@ -16,8 +17,23 @@ from .manifest import read_manifest, write_manifest
 from .sandbox.pool import SandboxPool
 
 # Settings that change what a solution is: resuming under different ones would mix two runs.
-IDENTITY = ("dataset", "strategy", "model", "samples", "temperature", "top_p", "max_tokens", "seed", "style", "stops",
-            "repair_rounds", "candidates", "codet_tests", "candidate_temperature", "mbr_inputs")
+IDENTITY = (
+    "dataset",
+    "strategy",
+    "model",
+    "samples",
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "seed",
+    "style",
+    "stops",
+    "repair_rounds",
+    "candidates",
+    "codet_tests",
+    "candidate_temperature",
+    "mbr_inputs",
+)
 
 
 def visible_part(problem: dict) -> dict:
@@ -49,8 +65,9 @@ def check_resumable(output: Path, previous: dict | None, settings: dict) -> None
     changed = [k for k in IDENTITY if k in old and old.get(k) != now.get(k)]
     if changed:
         details = ", ".join(f"{k}: {old.get(k)!r} -> {settings.get(k)!r}" for k in changed)
-        raise InputError(f"{output} was generated with other settings ({details}); "
-                         "choose another OUTPUT or delete it to start over")
+        raise InputError(
+            f"{output} was generated with other settings ({details}); choose another OUTPUT or delete it to start over"
+        )
 
 
 class _Clock:
@@ -72,8 +89,11 @@ def _run_all(todo: list[tuple], work, concurrency: int, output: Path, done: dict
     """Keep `concurrency` items (task_id, samples) in flight and append each finished record. Returns the
     first server error (after which nothing new starts and the items in flight finish), or None."""
     error = None
-    with JsonlAppender(output) as out, ThreadPoolExecutor(max_workers=concurrency) as pool, \
-            tqdm(total=sum(len(samples) for _, samples in todo), desc=desc, unit="sample", disable=verbose) as bar:
+    with (
+        JsonlAppender(output) as out,
+        ThreadPoolExecutor(max_workers=concurrency) as pool,
+        tqdm(total=sum(len(samples) for _, samples in todo), desc=desc, unit="sample", disable=verbose) as bar,
+    ):
         pending = iter(todo)
         running = {}
 
@@ -123,8 +143,18 @@ def _stats(ordered: list[dict], generated_now: int, clock: _Clock) -> dict:
     }
 
 
-def generate(problems: dict, client: ChatClient, output: Path, *, strategy: str, sampling: strategies.Sampling,
-             samples: int = 1, concurrency: int = 4, verbose: bool = False, settings: dict | None = None) -> dict:
+def generate(
+    problems: dict,
+    client: ChatClient,
+    output: Path,
+    *,
+    strategy: str,
+    sampling: strategies.Sampling,
+    samples: int = 1,
+    concurrency: int = 4,
+    verbose: bool = False,
+    settings: dict | None = None,
+) -> dict:
     """Every (task, sample) of problems into output, resuming what an earlier run left. Returns the stats."""
     settings = dict(settings or {})
     previous = read_manifest(output) if output.exists() else None
@@ -134,8 +164,9 @@ def generate(problems: dict, client: ChatClient, output: Path, *, strategy: str,
     task_index = {task_id: n for n, task_id in enumerate(problems)}
     missing = {t: tuple(s for s in range(samples) if (t, s) not in done) for t in problems}
     together = chosen.solve_samples is not None and sampling.one_prefill
-    todo = [(t, group) for t, left in missing.items() if left
-            for group in ([left] if together else [(s,) for s in left])]
+    todo = [
+        (t, group) for t, left in missing.items() if left for group in ([left] if together else [(s,) for s in left])
+    ]
     if done:
         print(f"{output}: {len(done)} samples already there, {len(todo)} to go")
     clock = _Clock(output, settings, ((previous or {}).get("stats") or {}).get("wall_seconds_total", 0.0))
@@ -151,14 +182,22 @@ def generate(problems: dict, client: ChatClient, output: Path, *, strategy: str,
             records = solve(problem, group, seeds)
         except PromptTooLong as e:  # kept, with its reason: evaluation counts it as infrastructure, not the model
             records = [{"completion": "", "generation_error": str(e)} for _ in group]
-        return [{"task_id": task_id, "sample": s, "seed": seed, "strategy": strategy, **record}
-                for s, seed, record in zip(group, seeds, records)]
+        return [
+            {"task_id": task_id, "sample": s, "seed": seed, "strategy": strategy, **record}
+            for s, seed, record in zip(group, seeds, records)
+        ]
 
     def solve(problem: dict, group: tuple[int, ...], seeds: list[int]) -> list[dict]:
         if len(group) > 1 and group == tuple(range(group[0], group[0] + len(group))):
             return chosen.solve_samples(problem, client, sampling, seeds[0], len(group))
-        return [(chosen.solve_samples(problem, client, sampling, seed, 1)[0] if together
-                 else chosen.solve(problem, client, sampling, seed, sandbox)) for seed in seeds]
+        return [
+            (
+                chosen.solve_samples(problem, client, sampling, seed, 1)[0]
+                if together
+                else chosen.solve(problem, client, sampling, seed, sandbox)
+            )
+            for seed in seeds
+        ]
 
     try:
         error = _run_all(todo, work, concurrency, output, done, verbose=verbose, desc=f"generate {strategy}")
@@ -180,9 +219,19 @@ def generate(problems: dict, client: ChatClient, output: Path, *, strategy: str,
 GENERATION_DATASETS = ("humaneval", "mbpp", "mbpp-train")  # HumanEval+ has HumanEval's prompts
 
 
-def run_generation(base_urls: list[str], model: str, output: Path, *, strategy: str, sampling: strategies.Sampling,
-                   samples: int = 1, limit: int = 0, concurrency: int = 0, verbose: bool = False,
-                   dataset: str = "humaneval") -> dict:
+def run_generation(
+    base_urls: list[str],
+    model: str,
+    output: Path,
+    *,
+    strategy: str,
+    sampling: strategies.Sampling,
+    samples: int = 1,
+    limit: int = 0,
+    concurrency: int = 0,
+    verbose: bool = False,
+    dataset: str = "humaneval",
+) -> dict:
     """`make generate`: ask the servers, generate every (task, sample) of dataset into output, write the manifest."""
     try:
         servers = [server_info(u) for u in base_urls]
@@ -192,14 +241,31 @@ def run_generation(base_urls: list[str], model: str, output: Path, *, strategy: 
     problems = load_problems(dataset)
     if limit:
         problems = dict(list(problems.items())[:limit])
-    settings = {"dataset": dataset, "strategy": strategy, "model": model, "samples": samples, "tasks": len(problems),
-                "concurrency": concurrency, "base_urls": base_urls, **vars(sampling)}
+    settings = {
+        "dataset": dataset,
+        "strategy": strategy,
+        "model": model,
+        "samples": samples,
+        "tasks": len(problems),
+        "concurrency": concurrency,
+        "base_urls": base_urls,
+        **vars(sampling),
+    }
     facts = {"servers": servers}
     launch = config.OUTPUT_DIR / "server.json"
     if launch.exists():
         facts["server_launch"] = json.loads(launch.read_text())
     max_n = min((s["total_slots"] for s in servers if s.get("total_slots")), default=samples)
-    stats = generate(problems, ChatClient(base_urls, model, max_n=max_n), output, strategy=strategy, sampling=sampling,
-                     samples=samples, concurrency=concurrency, verbose=verbose, settings=settings)
+    stats = generate(
+        problems,
+        ChatClient(base_urls, model, max_n=max_n),
+        output,
+        strategy=strategy,
+        sampling=sampling,
+        samples=samples,
+        concurrency=concurrency,
+        verbose=verbose,
+        settings=settings,
+    )
     write_manifest(output, "generate", settings, status="complete", stats=stats, **facts)
     return stats

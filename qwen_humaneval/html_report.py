@@ -6,6 +6,7 @@ as JSON, the script and style are inline, and the page counts the resources it l
 <body data-resources> for the browser test. The page reads its initial filter from the URL
 fragment (#failed, #flipped, #kind=<kind>), so a filtered view can be linked.
 """
+
 import html
 import json
 from pathlib import Path
@@ -112,9 +113,12 @@ def _run_view(results: list[dict], solutions: dict[tuple, dict]) -> dict[str, di
             continue
         solution = solutions.get((r["task_id"], r["completion_id"]), {})
         view[r["task_id"]] = {
-            "passed": bool(r["passed"]), "category": r.get("category", "passed" if r["passed"] else "model"),
-            "result": r.get("result", ""), "kind": failure_kind(r.get("result", ""), solution or None, r.get("category")),
-            "completion": solution.get("solution") or solution.get("completion", ""), "raw": solution.get("raw", ""),
+            "passed": bool(r["passed"]),
+            "category": r.get("category", "passed" if r["passed"] else "model"),
+            "result": r.get("result", ""),
+            "kind": failure_kind(r.get("result", ""), solution or None, r.get("category")),
+            "completion": solution.get("solution") or solution.get("completion", ""),
+            "raw": solution.get("raw", ""),
         }
     return view
 
@@ -122,7 +126,14 @@ def _run_view(results: list[dict], solutions: dict[tuple, dict]) -> dict[str, di
 def write_html(path: Path, title: str, problems: dict, runs: list[tuple[str, list[dict], dict]]) -> Path:
     """runs: (name, results, solutions keyed by (task_id, sample)); with two runs, flipped tasks come first."""
     views = [(name, _run_view(results, solutions)) for name, results, solutions in runs]
-    missing = {"passed": False, "category": "missing", "result": "no result", "kind": "no result", "completion": "", "raw": ""}
+    missing = {
+        "passed": False,
+        "category": "missing",
+        "result": "no result",
+        "kind": "no result",
+        "completion": "",
+        "raw": "",
+    }
     task_ids = [t for t in problems if any(t in view for _, view in views)]
     tasks = []
     for task_id in task_ids:
@@ -131,9 +142,15 @@ def write_html(path: Path, title: str, problems: dict, runs: list[tuple[str, lis
         flipped = len(views) > 1 and len(judged) == len(verdicts) and len({v["passed"] for v in judged}) > 1
         tasks.append({"task_id": task_id, "prompt": problems[task_id]["prompt"], "flipped": flipped, "runs": verdicts})
     tasks.sort(key=lambda t: not t["flipped"])  # stable: flips first, then dataset order
-    summary = [{"name": name, "passed": sum(v["passed"] and v["category"] != "infrastructure" for v in view.values()),
-                "judged": sum(v["category"] != "infrastructure" for v in view.values()),
-                "unjudged": sum(v["category"] == "infrastructure" for v in view.values())} for name, view in views]
+    summary = [
+        {
+            "name": name,
+            "passed": sum(v["passed"] and v["category"] != "infrastructure" for v in view.values()),
+            "judged": sum(v["category"] != "infrastructure" for v in view.values()),
+            "unjudged": sum(v["category"] == "infrastructure" for v in view.values()),
+        }
+        for name, view in views
+    ]
     data = json.dumps({"runs": summary, "tasks": tasks}).replace("</", "<\\/")
     path.write_text(PAGE.replace("__TITLE__", html.escape(title)).replace("__DATA__", data))
     return path

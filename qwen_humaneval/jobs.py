@@ -10,6 +10,7 @@ compares the candidate's outputs with them (floats within the dataset's atol, 1e
 as EvalPlus does; HumanEval/32 by evaluating the polynomial at the returned root). Each input has
 EvalPlus's time limit: max(min_time, time_factor x the reference's time on it).
 """
+
 import marshal
 import platform
 from pathlib import Path
@@ -17,6 +18,7 @@ from pathlib import Path
 from . import config
 from .datasets import HUMANEVALPLUS_SHA256
 from .sandbox import wire
+
 
 def solution_code(problem: dict, sample: dict) -> str:
     """The candidate program: a whole 'solution', or the prompt followed by the 'completion'."""
@@ -28,8 +30,13 @@ def solution_code(problem: dict, sample: dict) -> str:
 def tests_job(problem: dict, code: str) -> dict:
     """HumanEval's test defines check(candidate), which is then called; MBPP's asserts run as they are."""
     call = f"check({problem['entry_point']})\n" if "def check(" in problem["test"] else ""
-    return {"kind": "tests", "solution": code, "prompt": problem["prompt"], "entry_point": problem["entry_point"],
-            "test": problem["test"] + "\n" + call}
+    return {
+        "kind": "tests",
+        "solution": code,
+        "prompt": problem["prompt"],
+        "entry_point": problem["entry_point"],
+        "test": problem["test"] + "\n" + call,
+    }
 
 
 def plus_inputs(problem: dict) -> list:
@@ -40,14 +47,24 @@ def humanevalplus_job(problem: dict, code: str, expected_file: Path, slowdown: f
     """The judge reads the inputs, expected outputs and reference times from expected_file (through a
     descriptor the worker opens for it), so a sample's job stays small whatever the outputs weigh.
     slowdown: how much slower the machine is now than when the reference times were measured."""
-    return {"kind": "plus", "solution": code, "entry_point": problem["entry_point"], "atol": float(problem.get("atol") or 0),
-            "expected_file": str(expected_file), "time_factor": config.PLUS_TIME_FACTOR * slowdown,
-            "min_time": config.PLUS_MIN_TIME * slowdown}
+    return {
+        "kind": "plus",
+        "solution": code,
+        "entry_point": problem["entry_point"],
+        "atol": float(problem.get("atol") or 0),
+        "expected_file": str(expected_file),
+        "time_factor": config.PLUS_TIME_FACTOR * slowdown,
+        "min_time": config.PLUS_MIN_TIME * slowdown,
+    }
 
 
 def reference_outputs_job(problem: dict) -> dict:
-    return {"kind": "outputs", "solution": problem["prompt"] + problem["canonical_solution"],
-            "entry_point": problem["entry_point"], "inputs": wire.encode_value(plus_inputs(problem))}
+    return {
+        "kind": "outputs",
+        "solution": problem["prompt"] + problem["canonical_solution"],
+        "entry_point": problem["entry_point"],
+        "inputs": wire.encode_value(plus_inputs(problem)),
+    }
 
 
 def _decoded(output: dict) -> dict:
@@ -76,16 +93,20 @@ class ExpectedOutputs:
                 raise RuntimeError(f"{task_id}: the canonical solution did not run in the sandbox: {verdict['result']}")
             # One marshal blob per input: the judge decodes only the inputs it reaches (a wrong answer
             # usually fails early, and HumanEval/130's 125 outputs take 3 s to decode at once).
-            data = {"inputs": [marshal.dumps(args) for args in plus_inputs(self.problems[task_id])],
-                    "outputs": [marshal.dumps(_decoded(out)) for out in verdict["outputs"]],
-                    "times": verdict["times"]}
+            data = {
+                "inputs": [marshal.dumps(args) for args in plus_inputs(self.problems[task_id])],
+                "outputs": [marshal.dumps(_decoded(out)) for out in verdict["outputs"]],
+                "times": verdict["times"],
+            }
             self.cache_dir.mkdir(parents=True, exist_ok=True)
             tmp = self.path(task_id).with_suffix(".partial")
             tmp.write_bytes(marshal.dumps(data))
             tmp.replace(self.path(task_id))
 
 
-def job_for(dataset: str, problem: dict, sample: dict, expected: ExpectedOutputs | None = None, slowdown: float = 1.0) -> dict:
+def job_for(
+    dataset: str, problem: dict, sample: dict, expected: ExpectedOutputs | None = None, slowdown: float = 1.0
+) -> dict:
     code = solution_code(problem, sample)
     if dataset == "humanevalplus":
         return humanevalplus_job(problem, code, expected.path(problem["task_id"]), slowdown)

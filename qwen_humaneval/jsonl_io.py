@@ -1,4 +1,5 @@
 """JSONL files that survive interruption: line-numbered errors, repaired tails, append-and-flush writes."""
+
 import fcntl
 import json
 import os
@@ -113,8 +114,10 @@ class JsonlAppender:
             fcntl.flock(self._f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             self._f.close()
-            raise InputError(f"{path}: another process is writing it (the same stage running twice?); "
-                             "wait for it or stop it, then run again to resume") from None
+            raise InputError(
+                f"{path}: another process is writing it (the same stage running twice?); "
+                "wait for it or stop it, then run again to resume"
+            ) from None
         self._writer = jsonlines.Writer(self._f, compact=True, flush=True, dumps=_dumps)
 
     def write(self, record: dict) -> None:

@@ -54,7 +54,9 @@ def source_dir() -> Path:
 
 
 def fetch_source(work: Path) -> Path:
-    sdist = pip_download(f"{config.LLAMA_SDIST}=={config.LLAMA_SDIST_VERSION}", config.CACHE_DIR / "downloads", sdist=True)
+    sdist = pip_download(
+        f"{config.LLAMA_SDIST}=={config.LLAMA_SDIST_VERSION}", config.CACHE_DIR / "downloads", sdist=True
+    )
     verify(sdist, sha256=config.LLAMA_SDIST_SHA256)
     src = work / "src"
     if not (src / "CMakeLists.txt").exists():
@@ -65,7 +67,7 @@ def fetch_source(work: Path) -> Path:
         with tarfile.open(sdist) as tar:
             members = [m for m in tar.getmembers() if m.name.startswith(prefix)]
             for m in members:
-                m.name = m.name[len(prefix):]
+                m.name = m.name[len(prefix) :]
             tar.extractall(tmp, members=[m for m in members if m.name], filter="data")
         tmp.rename(src)
     return src
@@ -80,7 +82,10 @@ PROGRESS = re.compile(r"^\[\s*(\d+)(?:/(\d+)|%)\]")  # ninja's "[12/345]" and ma
 
 def run_logged(command: list[str], log: Path, desc: str) -> None:
     """Run a build step with its output appended to log, showing one progress bar instead of the compiler's lines."""
-    with open(log, "a") as out, tqdm(total=100, desc=desc, unit="%", bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}") as bar:
+    with (
+        open(log, "a") as out,
+        tqdm(total=100, desc=desc, unit="%", bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}") as bar,
+    ):
         out.write(f"$ {' '.join(command)}\n")
         out.flush()
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -109,8 +114,11 @@ def build(jobs: int, target: str = "llama-server") -> Path:
     build_dir = work / f"build-{target}"
     log = work / ("build.log" if target == "llama-server" else f"build-{target}.log")
     log.unlink(missing_ok=True)
-    print(f"Building {target} {config.LLAMA_SDIST_VERSION} ({BUILD_MINUTES.get(target, 'a few')} min on 2 cores); "
-          f"compiler output: {log}", flush=True)
+    print(
+        f"Building {target} {config.LLAMA_SDIST_VERSION} ({BUILD_MINUTES.get(target, 'a few')} min on 2 cores); "
+        f"compiler output: {log}",
+        flush=True,
+    )
     start = time.time()
     generator = ["-G", "Ninja"] if shutil.which("ninja") else []
     run_logged(["cmake", "-S", str(src), "-B", str(build_dir), *generator, *config.LLAMA_CMAKE_FLAGS], log, "configure")
@@ -125,7 +133,8 @@ def build(jobs: int, target: str = "llama-server") -> Path:
         "version": subprocess.run([str(tmp), "--version"], capture_output=True, text=True).stderr.strip(),
     }
     (work / ("build-info.json" if target == "llama-server" else f"{target}.build-info.json")).write_text(
-        json.dumps(info, indent=2) + "\n")
+        json.dumps(info, indent=2) + "\n"
+    )
     tmp.rename(binary)  # last step: a binary in place means a finished build
     shutil.rmtree(build_dir, ignore_errors=True)
     print(f"{target} built in {info['build_seconds']}s: {binary}")

@@ -5,6 +5,7 @@ project never imports it. Each example is the exact text the model sees at gener
 template up to the assistant's turn, then the assistant prefill, then the target answer. The loss is
 on the target tokens only (the answer and the end of the turn), never on the prompt.
 """
+
 import json
 import math
 import random
@@ -67,8 +68,13 @@ def train(base: Path, data: Path, out: Path, settings: TrainSettings) -> dict:
     tokenizer = AutoTokenizer.from_pretrained(base)
     model = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)
     model.config.use_cache = False
-    lora = LoraConfig(r=settings.rank, lora_alpha=settings.alpha, lora_dropout=settings.dropout,
-                      target_modules=TARGET_MODULES, task_type="CAUSAL_LM")
+    lora = LoraConfig(
+        r=settings.rank,
+        lora_alpha=settings.alpha,
+        lora_dropout=settings.dropout,
+        target_modules=TARGET_MODULES,
+        task_type="CAUSAL_LM",
+    )
     model = get_peft_model(model, lora)
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     encoded = [encode(tokenizer, e, settings.max_length) for e in read_examples(data)]
@@ -78,10 +84,12 @@ def train(base: Path, data: Path, out: Path, settings: TrainSettings) -> dict:
     steps = math.ceil(len(encoded) * settings.epochs / settings.accumulation)
     if settings.max_steps:
         steps = min(steps, settings.max_steps)
-    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=settings.learning_rate,
-                                  weight_decay=0.0)
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, (s + 1) / max(1, steps // 10)) *
-                                                 max(0.0, 1 - s / steps))  # warm-up, then linear decay
+    optimizer = torch.optim.AdamW(
+        [p for p in model.parameters() if p.requires_grad], lr=settings.learning_rate, weight_decay=0.0
+    )
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: min(1.0, (s + 1) / max(1, steps // 10)) * max(0.0, 1 - s / steps)
+    )  # warm-up, then linear decay
     order: list[int] = []
     losses, tokens, start = [], 0, time.time()
     model.train()
@@ -109,10 +117,21 @@ def train(base: Path, data: Path, out: Path, settings: TrainSettings) -> dict:
     partial = out.with_name(out.name + ".partial")
     merged.to(torch.bfloat16).save_pretrained(partial)
     tokenizer.save_pretrained(partial)
-    record = {"base": str(base), "data": str(data), "examples": len(encoded), "steps": steps,
-              "trainable_parameters": trainable, "tokens_seen": tokens, "train_seconds": round(seconds, 1),
-              "loss_first": losses[0], "loss_last": losses[-1], "losses": losses, "settings": asdict(settings),
-              "torch": torch.__version__, "threads": torch.get_num_threads()}
+    record = {
+        "base": str(base),
+        "data": str(data),
+        "examples": len(encoded),
+        "steps": steps,
+        "trainable_parameters": trainable,
+        "tokens_seen": tokens,
+        "train_seconds": round(seconds, 1),
+        "loss_first": losses[0],
+        "loss_last": losses[-1],
+        "losses": losses,
+        "settings": asdict(settings),
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+    }
     (partial / "training.json").write_text(json.dumps(record, indent=2) + "\n")
     partial.rename(out)
     return record

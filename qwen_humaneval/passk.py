@@ -1,4 +1,5 @@
 """The unbiased pass@k estimator of Chen et al. (2021)."""
+
 import numpy as np
 
 

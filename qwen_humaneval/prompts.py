@@ -3,6 +3,7 @@
 Only the problem's prompt (signature, docstring, the examples in it) and the model's own output
 are ever used; the dataset's hidden tests never are.
 """
+
 import re
 
 SYSTEM = "You are Qwen, created by Alibaba Cloud. You are a helpful assistant."
@@ -43,15 +44,21 @@ SIGNATURE_DOCSTRING = '    """See the problem above."""\n'
 def signature(prompt: str, entry_point: str) -> str:
     """The prompt up to and including the entry point's `def` line(s), or the whole prompt when not found."""
     match = re.search(rf"^(async )?def {re.escape(entry_point)}\(.*?\)[^:\n]*:[ \t]*\n", prompt, re.M | re.S)
-    return prompt[:match.end()] if match else prompt
+    return prompt[: match.end()] if match else prompt
 
 
 def direct(prompt: str, style: str = "prefill", entry_point: str = "") -> tuple[list[dict], str | None]:
     """Messages and assistant prefill asking for a solution straight away."""
-    instruct = ("Please provide a self-contained Python script that solves the following problem "
-                f"in a markdown code block:\n{_fenced(prompt)}")
-    users = {"prefill": instruct, "signature": instruct, "continue": "Complete the following Python function.",
-             "instruct": instruct}
+    instruct = (
+        "Please provide a self-contained Python script that solves the following problem "
+        f"in a markdown code block:\n{_fenced(prompt)}"
+    )
+    users = {
+        "prefill": instruct,
+        "signature": instruct,
+        "continue": "Complete the following Python function.",
+        "instruct": instruct,
+    }
     if style not in users:
         raise ValueError(f"unknown prompt style {style!r}; choose one of {', '.join(STYLES)}")
     messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": users[style]}]
@@ -81,7 +88,8 @@ def repair(prompt: str, code: str, feedback: str) -> list[dict]:
     user = (
         f"This function was written for the problem below, but it fails on the examples from the docstring.\n"
         f"Problem:\n{_fenced(prompt)}\nCode:\n{_fenced(code)}\nFailures:\n{feedback}\n\n"
-        "Explain the bug in one or two sentences, then give the corrected complete function in one ```python code block."
+        "Explain the bug in one or two sentences, then give the corrected complete function in one "
+        "```python code block."
     )
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
 
@@ -92,4 +100,7 @@ def write_tests(prompt: str, entry_point: str, count: int) -> tuple[list[dict], 
         f"{entry_point} with inputs and compare with the exact expected output. Cover ordinary inputs and edge "
         f"cases. Do not implement the function.\n{_fenced(prompt)}"
     )
-    return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}], f"```python\nassert {entry_point}("
+    return [
+        {"role": "system", "content": SYSTEM},
+        {"role": "user", "content": user},
+    ], f"```python\nassert {entry_point}("

@@ -1,4 +1,5 @@
 """Summaries of a results file: success rate, pass@k, failure kinds, cost."""
+
 import json
 import re
 from collections import Counter
@@ -42,7 +43,9 @@ def summarize(results: list[dict], solutions: dict[tuple, dict] | None = None) -
     per_task: dict[str, list[bool]] = {}
     kinds = Counter()
     for r in results:
-        kinds[failure_kind(r.get("result", ""), solutions.get((r["task_id"], r["completion_id"])), r.get("category"))] += 1
+        kinds[
+            failure_kind(r.get("result", ""), solutions.get((r["task_id"], r["completion_id"])), r.get("category"))
+        ] += 1
         if r["task_id"] not in unjudged:
             per_task.setdefault(r["task_id"], []).append(bool(r["passed"]))
     counts = [(len(v), sum(v)) for v in per_task.values()]
@@ -58,7 +61,9 @@ def summarize(results: list[dict], solutions: dict[tuple, dict] | None = None) -
         "infrastructure_tasks": unjudged,
         "samples_per_task": samples,
         "solved_tasks": solved,
-        "success_rate": round(100 * solved / len(per_task), 2) if per_task and samples == 1 else pass_at.get("pass@1", 0.0),
+        "success_rate": round(100 * solved / len(per_task), 2)
+        if per_task and samples == 1
+        else pass_at.get("pass@1", 0.0),
         **pass_at,
         "failure_kinds": dict(kinds.most_common()),
         "prompt_tokens": sum(s.get("prompt_tokens", 0) for s in chosen),
@@ -70,22 +75,35 @@ def summarize(results: list[dict], solutions: dict[tuple, dict] | None = None) -
 def markdown(summary: dict, dataset: str, generate_manifest: dict | None) -> str:
     lines = [f"# Report: {dataset}", ""]
     if summary["infrastructure_tasks"]:
-        lines += [f"**{len(summary['infrastructure_tasks'])} tasks could not be judged on this machine** (their reference "
-                  f"solution failed here, the sandbox did, or the prompt did not fit the server's context): {', '.join(summary['infrastructure_tasks'])}. They are left "
-                  "out of the score, not counted as the model's failures.", ""]
-    lines += [f"- Successful tasks: {summary['solved_tasks']}/{summary['tasks']}",
-             f"- Success rate: {summary['success_rate']:.2f}%"]
+        lines += [
+            f"**{len(summary['infrastructure_tasks'])} tasks could not be judged on this machine** (their reference "
+            f"solution failed here, the sandbox did, or the prompt did not fit the server's context): "
+            f"{', '.join(summary['infrastructure_tasks'])}. They are left "
+            "out of the score, not counted as the model's failures.",
+            "",
+        ]
+    lines += [
+        f"- Successful tasks: {summary['solved_tasks']}/{summary['tasks']}",
+        f"- Success rate: {summary['success_rate']:.2f}%",
+    ]
     lines += [f"- {k}: {v:.2f}%" for k, v in summary.items() if k.startswith("pass@")]
-    lines += [f"- Tokens: {summary['prompt_tokens']} prompt, {summary['completion_tokens']} completion, {summary['requests']} requests"]
+    lines += [
+        f"- Tokens: {summary['prompt_tokens']} prompt, {summary['completion_tokens']} completion, "
+        f"{summary['requests']} requests"
+    ]
     if generate_manifest:
         s = generate_manifest.get("settings", {})
         stats = generate_manifest.get("stats", {})
-        lines += [f"- Generation: strategy {s.get('strategy')}, style {s.get('style')}, temperature {s.get('temperature')}, "
-                  f"seed {s.get('seed')}, {stats.get('wall_seconds')} s wall"]
+        lines += [
+            f"- Generation: strategy {s.get('strategy')}, style {s.get('style')}, temperature {s.get('temperature')}, "
+            f"seed {s.get('seed')}, {stats.get('wall_seconds')} s wall"
+        ]
         launch = generate_manifest.get("server_launch") or {}
         if launch:
-            lines += [f"- Server: {launch.get('backend')} {launch.get('build', {}).get('version', '')}, model "
-                      f"{Path(str(launch.get('model_file', ''))).name} (sha256 {launch.get('model_sha256', '')[:16]}...)"]
+            lines += [
+                f"- Server: {launch.get('backend')} {launch.get('build', {}).get('version', '')}, model "
+                f"{Path(str(launch.get('model_file', ''))).name} (sha256 {launch.get('model_sha256', '')[:16]}...)"
+            ]
     if "paired" in summary:
         lines += [f"- Against {summary['paired']['baseline']}: {describe(summary['paired'])}"]
     lines += ["", "| outcome | samples |", "|---|---|"]
@@ -104,8 +122,9 @@ def load_solutions(path: Path) -> dict[tuple, dict]:
     return dict(zip(sample_keys(records), records))
 
 
-def write_report(results_path: Path, solutions_path: Path, dataset: str, out: Path | None = None,
-                 baseline: Path | None = None) -> tuple[dict, Path]:
+def write_report(
+    results_path: Path, solutions_path: Path, dataset: str, out: Path | None = None, baseline: Path | None = None
+) -> tuple[dict, Path]:
     """Summarize an evaluated run; write <out>.md, <out>.json and <out>.html (default: report next to the
     results). baseline: another run's results on the same tasks, compared task by task (paired.compare_runs)
     and shown beside this run in the HTML page, flipped tasks first."""
@@ -120,11 +139,23 @@ def write_report(results_path: Path, solutions_path: Path, dataset: str, out: Pa
         baseline_results = load_results(baseline)
         summary["paired"] = compare_runs(task_scores(baseline_results), task_scores(results))
         summary["paired"]["baseline"] = str(baseline)
-        runs.insert(0, (f"baseline ({baseline.parent.name})", baseline_results, load_solutions(baseline.with_name("solutions.jsonl"))))
+        runs.insert(
+            0,
+            (
+                f"baseline ({baseline.parent.name})",
+                baseline_results,
+                load_solutions(baseline.with_name("solutions.jsonl")),
+            ),
+        )
     generate_manifest = read_manifest(solutions_path)
     base = out or results_path.with_name("report" if dataset == "humaneval" else f"report_{dataset}")
     base.with_suffix(".md").write_text(markdown(summary, dataset, generate_manifest))
-    report = {"dataset": dataset, "summary": summary, "generate": generate_manifest, "evaluate": read_manifest(results_path)}
+    report = {
+        "dataset": dataset,
+        "summary": summary,
+        "generate": generate_manifest,
+        "evaluate": read_manifest(results_path),
+    }
     base.with_suffix(".json").write_text(json.dumps(report, indent=2, default=str) + "\n")
     write_html(base.with_suffix(".html"), f"{dataset}: {results_path}", load_problems(dataset), runs)
     write_manifest(base.with_suffix(".json"), "report", {"dataset": dataset, "results": str(results_path)})

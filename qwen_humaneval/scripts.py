@@ -1,4 +1,5 @@
 """Running this project's own scripts (scripts/*.py) as subprocesses, the way the Makefile does."""
+
 import subprocess
 import sys
 

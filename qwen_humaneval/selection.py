@@ -12,6 +12,7 @@ evidence comes from the prompt and the candidates themselves, never from the hid
 4. the behaviour with the most candidates wins; among equals the one holding the greedy answer (the
    first candidate), then the earliest. Within it, the earliest candidate (the greedy one if there).
 """
+
 import random
 from pathlib import Path
 
@@ -22,13 +23,17 @@ from .sandbox import wire
 
 
 def code_of(problem: dict, completion: str) -> str:
-    """The candidate as a program: prompt + completion (a body), or the completion alone when it redefines the function."""
+    """The candidate as a program: prompt + completion (a body), or the completion alone when it redefines
+    the function."""
     return completion.lstrip("\n") if completion.startswith("\n") else problem["prompt"] + completion
 
 
 def run_checks(sandbox, problem: dict, completion: str, checks: list[Check]) -> dict:
-    """The verdict of the docstring's checks on a candidate: 'result', and the judge's facts (examples.failed_checks)."""
-    return sandbox.execute(checks_job(code_of(problem, completion), problem["entry_point"], checks), config.CHECK_TIMEOUT)
+    """The verdict of the docstring's checks on a candidate: 'result', and the judge's facts
+    (examples.failed_checks)."""
+    return sandbox.execute(
+        checks_job(code_of(problem, completion), problem["entry_point"], checks), config.CHECK_TIMEOUT
+    )
 
 
 def _mutations(value, rng: random.Random) -> list:
@@ -50,7 +55,7 @@ def _mutations(value, rng: random.Random) -> list:
             found += [items[1:], items[:-1]]
         if items:
             at = rng.randrange(len(items))
-            found += [items[:at] + [changed] + items[at + 1:] for changed in _mutations(items[at], rng)[:2]]
+            found += [items[:at] + [changed] + items[at + 1 :] for changed in _mutations(items[at], rng)[:2]]
         return [type(value)(f) for f in found]
     return []
 
@@ -66,7 +71,7 @@ def behaviour_inputs(arguments: list[list], limit: int, seed: int) -> list[list]
     for args in originals:
         for position, value in enumerate(args):
             for changed in _mutations(value, rng):
-                candidate = args[:position] + [changed] + args[position + 1:]
+                candidate = args[:position] + [changed] + args[position + 1 :]
                 if repr(candidate) not in seen:
                     seen.add(repr(candidate))
                     mutated.append(candidate)
@@ -92,8 +97,12 @@ def _canonical(value):
 def behaviour(sandbox, problem: dict, completion: str, inputs: list[list]) -> str:
     """What the candidate computes on the inputs, as one comparable string. Outputs that cannot be
     compared (nested past what the wire carries, say) are a behaviour of their own, never a crash."""
-    job = {"kind": "outputs", "solution": code_of(problem, completion), "entry_point": problem["entry_point"],
-           "inputs": wire.encode_value(inputs)}
+    job = {
+        "kind": "outputs",
+        "solution": code_of(problem, completion),
+        "entry_point": problem["entry_point"],
+        "inputs": wire.encode_value(inputs),
+    }
     verdict = sandbox.execute(job, config.CHECK_TIMEOUT)
     if verdict["result"] != "passed":
         return f"no outputs: {verdict['result'].split(':')[0]}"
@@ -109,7 +118,9 @@ def behaviour(sandbox, problem: dict, completion: str, inputs: list[list]) -> st
         return f"no outputs: {type(e).__name__}"
 
 
-def choose(problem: dict, candidates: list[str], sandbox, inputs: int = config.MBR_INPUTS, seed: int = 0) -> tuple[int, dict]:
+def choose(
+    problem: dict, candidates: list[str], sandbox, inputs: int = config.MBR_INPUTS, seed: int = 0
+) -> tuple[int, dict]:
     """The index of the candidate to keep (candidates[0] is the greedy answer), and how it was chosen."""
     distinct: dict[str, list[int]] = {}  # identical code runs once and votes as many times as it was written
     for index, completion in enumerate(candidates):
@@ -118,8 +129,10 @@ def choose(problem: dict, candidates: list[str], sandbox, inputs: int = config.M
     checks = extract_checks(problem["prompt"], problem["entry_point"])
     info = {"candidates": len(candidates), "distinct": len(groups), "examples": len(checks)}
     if checks:
-        passed = [len(checks) - len(failed_checks(run_checks(sandbox, problem, candidates[g[0]], checks), len(checks)))
-                  for g in groups]
+        passed = [
+            len(checks) - len(failed_checks(run_checks(sandbox, problem, candidates[g[0]], checks), len(checks)))
+            for g in groups
+        ]
         best = max(passed)
         groups = [g for g, p in zip(groups, passed) if p == best]
         info.update(examples_passed=best, example_fallback=best < len(checks))
@@ -137,11 +150,21 @@ def choose(problem: dict, candidates: list[str], sandbox, inputs: int = config.M
 
 def record_fields(pick: int, candidates: list[str], info: dict) -> dict:
     """What a solutions record keeps of a choice: the pick, every candidate, and how it was chosen."""
-    return {"mbr_pick": pick, "mbr_candidates": candidates, **{f"mbr_{k}": v for k, v in info.items() if k != "candidates"}}
+    return {
+        "mbr_pick": pick,
+        "mbr_candidates": candidates,
+        **{f"mbr_{k}": v for k, v in info.items() if k != "candidates"},
+    }
 
 
-def select_from_runs(greedy: Path, samples: Path, output: Path, candidates: int = config.CANDIDATES,
-                     inputs: int = config.MBR_INPUTS, workers: int = 2) -> dict:
+def select_from_runs(
+    greedy: Path,
+    samples: Path,
+    output: Path,
+    candidates: int = config.CANDIDATES,
+    inputs: int = config.MBR_INPUTS,
+    workers: int = 2,
+) -> dict:
     """mbr-exec's choice over runs already generated: each task's greedy answer (a SAMPLES=1 run at
     temperature 0) and its first `candidates` samples (a SAMPLES=k run) -> one solution per task. The
     selection costs no request; the pool's generation time is the two runs' own (their manifests)."""
@@ -176,15 +199,38 @@ def select_from_runs(greedy: Path, samples: Path, output: Path, candidates: int 
                 if len(answers) < want:
                     raise InputError(f"{path}: {task_id} has {len(answers)} samples, {want} wanted")
                 pool += answers
-            pick, info = choose(visible_part(problem), pool, sandbox, inputs=inputs,
-                                seed=request_seed(greedy_settings.get("seed", config.SEED), index, 0))
+            pick, info = choose(
+                visible_part(problem),
+                pool,
+                sandbox,
+                inputs=inputs,
+                seed=request_seed(greedy_settings.get("seed", config.SEED), index, 0),
+            )
             picked_greedy += pick == 0
-            records.append({"task_id": task_id, "sample": 0, "completion": pool[pick], "strategy": "mbr-exec",
-                            **record_fields(pick, pool, info)})
+            records.append(
+                {
+                    "task_id": task_id,
+                    "sample": 0,
+                    "completion": pool[pick],
+                    "strategy": "mbr-exec",
+                    **record_fields(pick, pool, info),
+                }
+            )
     write_jsonl_atomic(output, records)
     stats = {"tasks": len(records), "picked_greedy": picked_greedy}
-    write_manifest(output, "select", {"strategy": "mbr-exec", "greedy": str(greedy), "samples": str(samples),
-                                      "candidates": candidates, "mbr_inputs": inputs, "dataset": greedy_settings.get("dataset", "humaneval"),
-                                      "sources": {str(p): s for p, (s, _, _) in runs.items()}}, stats=stats)
+    write_manifest(
+        output,
+        "select",
+        {
+            "strategy": "mbr-exec",
+            "greedy": str(greedy),
+            "samples": str(samples),
+            "candidates": candidates,
+            "mbr_inputs": inputs,
+            "dataset": greedy_settings.get("dataset", "humaneval"),
+            "sources": {str(p): s for p, (s, _, _) in runs.items()},
+        },
+        stats=stats,
+    )
     print(f"{output}: {len(records)} tasks, the greedy answer kept on {picked_greedy}", flush=True)
     return stats

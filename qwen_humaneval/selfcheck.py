@@ -13,6 +13,7 @@
   reference's time), times the slowdown; HumanEval+'s per-input limits are EvalPlus's
   max(MIN, FACTOR x the reference's time on that input), times the slowdown.
 """
+
 import hashlib
 import json
 import platform
@@ -23,6 +24,8 @@ from . import config
 from .sandbox import wire
 
 CALIBRATION = "total = 0\nfor i in range(600_000):\n    total += i * i % 7\n"  # about 60 ms here
+
+
 def calibrate(pool) -> float:
     """Median seconds of the calibration job, run by every worker at once."""
     jobs = ((i, {"kind": "script", "solution": CALIBRATION}) for i in range(pool.workers))
@@ -32,9 +35,12 @@ def calibrate(pool) -> float:
 class SelfCheck:
     def __init__(self, dataset: str, problems: dict, settings: dict, cache_dir: Path | None = None):
         self.dataset, self.problems = dataset, problems
-        identity = json.dumps([dataset, sorted(problems), settings, platform.python_version(), wire.FORMAT, CALIBRATION],
-                              sort_keys=True)
-        content = hashlib.sha256(json.dumps([[p.get("canonical_solution"), p.get("test")] for p in problems.values()]).encode())
+        identity = json.dumps(
+            [dataset, sorted(problems), settings, platform.python_version(), wire.FORMAT, CALIBRATION], sort_keys=True
+        )
+        content = hashlib.sha256(
+            json.dumps([[p.get("canonical_solution"), p.get("test")] for p in problems.values()]).encode()
+        )
         key = f"{dataset}-{content.hexdigest()[:12]}-{hashlib.sha256(identity.encode()).hexdigest()[:12]}"
         self.path = (cache_dir or config.CACHE_DIR / "selfcheck") / f"{key}.json"
         self.cached = json.loads(self.path.read_text()) if self.path.exists() else {"references": {}}

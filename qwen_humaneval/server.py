@@ -1,4 +1,5 @@
 """Starting and stopping the local model server: a background process with pid file, log and launch record."""
+
 import json
 import os
 import signal
@@ -52,15 +53,45 @@ def running_pid() -> int | None:
     return pid
 
 
-def llama_command(binary: Path, model: Path, *, host: str, port: int, slots: int, threads: int, ctx_per_slot: int,
-                  flash_attn: str, ubatch_size: int, spec: str, draft: Path | None, extra: list[str]) -> list[str]:
+def llama_command(
+    binary: Path,
+    model: Path,
+    *,
+    host: str,
+    port: int,
+    slots: int,
+    threads: int,
+    ctx_per_slot: int,
+    flash_attn: str,
+    ubatch_size: int,
+    spec: str,
+    draft: Path | None,
+    extra: list[str],
+) -> list[str]:
     """llama-server's command line. The model is served under config.MODEL_NAME, the name clients ask for."""
     command = [
-        str(binary), "--model", str(model), "--alias", config.MODEL_NAME,
-        "--host", host, "--port", str(port),
-        "--parallel", str(slots), "--ctx-size", str(slots * ctx_per_slot),
-        "--threads", str(threads), "--flash-attn", flash_attn, "--ubatch-size", str(ubatch_size),
-        "--cont-batching", "--no-webui", "--metrics",
+        str(binary),
+        "--model",
+        str(model),
+        "--alias",
+        config.MODEL_NAME,
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--parallel",
+        str(slots),
+        "--ctx-size",
+        str(slots * ctx_per_slot),
+        "--threads",
+        str(threads),
+        "--flash-attn",
+        flash_attn,
+        "--ubatch-size",
+        str(ubatch_size),
+        "--cont-batching",
+        "--no-webui",
+        "--metrics",
     ]
     if spec == "draft":
         # this llama.cpp ignores -md unless the spec type is named
@@ -79,7 +110,9 @@ def wait_ready(base_url: str, process: subprocess.Popen, timeout: float, health_
     deadline = time.time() + timeout
     while time.time() < deadline:
         if process.poll() is not None:
-            raise ServerStartError(f"server exited with code {process.returncode} while starting. Log tail ({LOG_FILE}):\n{log_tail()}")
+            raise ServerStartError(
+                f"server exited with code {process.returncode} while starting. Log tail ({LOG_FILE}):\n{log_tail()}"
+            )
         try:
             if requests.get(base_url + health_path, timeout=2).status_code == 200:
                 return
@@ -90,8 +123,16 @@ def wait_ready(base_url: str, process: subprocess.Popen, timeout: float, health_
     raise ServerStartError(f"server not ready after {timeout:.0f}s; killed it. Log tail ({LOG_FILE}):\n{log_tail()}")
 
 
-def launch(command: list[str], *, host: str, port: int, launch_facts: dict, ready_timeout: float,
-           env: dict | None = None, health_path: str = "/health") -> dict:
+def launch(
+    command: list[str],
+    *,
+    host: str,
+    port: int,
+    launch_facts: dict,
+    ready_timeout: float,
+    env: dict | None = None,
+    health_path: str = "/health",
+) -> dict:
     """Start command in the background, wait until it serves, record how it was launched."""
     base_url = f"http://{host}:{port}"
     pid = running_pid()
@@ -99,12 +140,15 @@ def launch(command: list[str], *, host: str, port: int, launch_facts: dict, read
         print(f"server already running (pid {pid}) at {base_url}; `make stop` stops it")
         return json.loads(LAUNCH_FILE.read_text())
     if port_in_use(host, port):
-        raise ServerStartError(f"port {port} on {host} is already in use by another program; choose another with PORT=...")
+        raise ServerStartError(
+            f"port {port} on {host} is already in use by another program; choose another with PORT=..."
+        )
     config.OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
     start = time.time()
     with open(LOG_FILE, "ab") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   start_new_session=True, env=env)
+        process = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True, env=env
+        )
     PID_FILE.write_text(f"{process.pid}\n")
     record = {"command": command, "pid": process.pid, "base_url": base_url, **launch_facts}
     LAUNCH_FILE.write_text(json.dumps(record, indent=2) + "\n")

@@ -4,6 +4,7 @@ Each strategy takes the problem's prompt and entry point (never its tests), a Ch
 sampling parameters and, for those that execute candidates, the sandbox pool; it returns the fields
 of one solutions.jsonl record. Only the prompt and the model's own output are used.
 """
+
 from dataclasses import dataclass
 
 from . import config, prompts
@@ -51,28 +52,50 @@ class Usage:
         return c
 
 
-def _direct_many(problem: dict, client: ChatClient, sampling: Sampling, seed: int, usage: Usage, n: int,
-                 temperature: float | None = None, style: str | None = None) -> list[tuple[str, Completion]]:
+def _direct_many(
+    problem: dict,
+    client: ChatClient,
+    sampling: Sampling,
+    seed: int,
+    usage: Usage,
+    n: int,
+    temperature: float | None = None,
+    style: str | None = None,
+) -> list[tuple[str, Completion]]:
     """n answers to the direct prompt (answer i sampled with seed + i), each as (completion, raw answer)."""
     style = style or sampling.style
     messages, prefill = prompts.direct(problem["prompt"], style, problem["entry_point"])
     stop = {"stop": list(sampling.stops)} if prefill else {}
-    answers = client.chat_n(messages, n, prefill=prefill, one_prefill=sampling.one_prefill, **stop,
-                            **sampling.request_params(seed, temperature))
+    answers = client.chat_n(
+        messages,
+        n,
+        prefill=prefill,
+        one_prefill=sampling.one_prefill,
+        **stop,
+        **sampling.request_params(seed, temperature),
+    )
     results = []
     for i, answer in enumerate(answers):
         usage.add(answer)
-        completion = extract_completion(problem["prompt"], answer.text, problem["entry_point"], continued=prefill is not None,
-                                        truncated=answer.finish_reason == "length")
+        completion = extract_completion(
+            problem["prompt"],
+            answer.text,
+            problem["entry_point"],
+            continued=prefill is not None,
+            truncated=answer.finish_reason == "length",
+        )
         if style != "instruct" and is_stub(problem["prompt"], completion, problem["entry_point"]):
             # The continuation was a placeholder ("# Your code here / pass"): ask for the whole function instead.
-            completion, answer = _direct_many(problem, client, sampling, seed + i, usage, 1, temperature, style="instruct")[0]
+            completion, answer = _direct_many(
+                problem, client, sampling, seed + i, usage, 1, temperature, style="instruct"
+            )[0]
         results.append((completion, answer))
     return results
 
 
-def _direct(problem: dict, client: ChatClient, sampling: Sampling, seed: int, usage: Usage,
-            temperature: float | None = None) -> tuple[str, Completion]:
+def _direct(
+    problem: dict, client: ChatClient, sampling: Sampling, seed: int, usage: Usage, temperature: float | None = None
+) -> tuple[str, Completion]:
     return _direct_many(problem, client, sampling, seed, usage, 1, temperature)[0]
 
 
@@ -83,7 +106,8 @@ def baseline(problem: dict, client: ChatClient, sampling: Sampling, seed: int, s
 
 
 def baseline_samples(problem: dict, client: ChatClient, sampling: Sampling, seed: int, n: int) -> list[dict]:
-    """n baseline samples of one problem from one prefill; each record carries its own tokens, the first the prompt's."""
+    """n baseline samples of one problem from one prefill; each record carries its own tokens, the first
+    the prompt's."""
     records = []
     for completion, answer in _direct_many(problem, client, sampling, seed, Usage(), n):
         usage = Usage()
@@ -96,18 +120,29 @@ def cot(problem: dict, client: ChatClient, sampling: Sampling, seed: int, sandbo
     usage = Usage()
     messages = prompts.chain_of_thought(problem["prompt"])
     answer = usage.add(client.chat(messages, **sampling.request_params(seed)))
-    completion = extract_completion(problem["prompt"], answer.text, problem["entry_point"], continued=False,
-                                    truncated=answer.finish_reason == "length")
+    completion = extract_completion(
+        problem["prompt"],
+        answer.text,
+        problem["entry_point"],
+        continued=False,
+        truncated=answer.finish_reason == "length",
+    )
     if not is_stub(problem["prompt"], completion, problem["entry_point"]):
         return _record(completion, answer, usage)
     # The model often stops after its reasoning (about 6 answers in 10 here): continue that answer with
     # the prompt opened in a fence, so the code follows the reasoning it wrote.
     reasoning = answer.text
     prefill = prompts.code_after_reasoning(reasoning, problem["prompt"])
-    answer = usage.add(client.chat(messages, prefill=prefill, stop=list(sampling.stops),
-                                   **sampling.request_params(seed)))
-    completion = extract_completion(problem["prompt"], answer.text, problem["entry_point"], continued=True,
-                                    truncated=answer.finish_reason == "length")
+    answer = usage.add(
+        client.chat(messages, prefill=prefill, stop=list(sampling.stops), **sampling.request_params(seed))
+    )
+    completion = extract_completion(
+        problem["prompt"],
+        answer.text,
+        problem["entry_point"],
+        continued=True,
+        truncated=answer.finish_reason == "length",
+    )
     return _record(completion, answer, usage, reasoning=reasoning)
 
 
@@ -139,8 +174,13 @@ def self_repair(problem: dict, client: ChatClient, sampling: Sampling, seed: int
         rounds += 1
         messages = prompts.repair(problem["prompt"], code_of(problem, completion), feedback(verdict))
         answer = usage.add(client.chat(messages, **sampling.request_params(seed + rounds)))
-        fixed = extract_completion(problem["prompt"], answer.text, problem["entry_point"], continued=False,
-                                   truncated=answer.finish_reason == "length")
+        fixed = extract_completion(
+            problem["prompt"],
+            answer.text,
+            problem["entry_point"],
+            continued=False,
+            truncated=answer.finish_reason == "length",
+        )
         if not fixed.strip():
             continue
         completion = fixed
@@ -148,8 +188,7 @@ def self_repair(problem: dict, client: ChatClient, sampling: Sampling, seed: int
         failed = len(failed_checks(verdict, len(checks)))
         if failed < best[0]:
             best = (failed, completion)
-    return _record(best[1], answer, usage, example_checks=len(checks), repair_rounds=rounds,
-                   examples_failed=best[0])
+    return _record(best[1], answer, usage, example_checks=len(checks), repair_rounds=rounds, examples_failed=best[0])
 
 
 def codet(problem: dict, client: ChatClient, sampling: Sampling, seed: int, sandbox) -> dict:
@@ -157,23 +196,35 @@ def codet(problem: dict, client: ChatClient, sampling: Sampling, seed: int, sand
     candidate from the largest consensus: candidates passing the same tests, scored by
     (number of candidates) x (number of tests passed)."""
     usage = Usage()
-    sampled = _direct_many(problem, client, sampling, seed * 7, usage, sampling.candidates,
-                           temperature=sampling.candidate_temperature)
+    sampled = _direct_many(
+        problem, client, sampling, seed * 7, usage, sampling.candidates, temperature=sampling.candidate_temperature
+    )
     candidates = [completion for completion, _ in sampled]
     messages, prefill = prompts.write_tests(problem["prompt"], problem["entry_point"], sampling.codet_tests)
-    test_answer = usage.add(client.chat(messages, prefill=prefill, **sampling.request_params(seed, sampling.candidate_temperature)))
+    test_answer = usage.add(
+        client.chat(messages, prefill=prefill, **sampling.request_params(seed, sampling.candidate_temperature))
+    )
     generated = parse_assertions(prefill.removeprefix("```python\n") + test_answer.text, problem["entry_point"])
     checks = list(dict.fromkeys(extract_checks(problem["prompt"], problem["entry_point"]) + generated))
     if not checks:
         return _record(candidates[0], sampled[0][1], usage, codet_tests=0, codet_consensus=0)
-    passed_sets = [frozenset(set(range(len(checks))) - failed_checks(run_checks(sandbox, problem, c, checks), len(checks)))
-                   for c in candidates]
+    passed_sets = [
+        frozenset(set(range(len(checks))) - failed_checks(run_checks(sandbox, problem, c, checks), len(checks)))
+        for c in candidates
+    ]
     groups: dict[frozenset, list[int]] = {}
     for index, passed in enumerate(passed_sets):
         groups.setdefault(passed, []).append(index)
     best_set, members = max(groups.items(), key=lambda item: (len(item[1]) * len(item[0]), -item[1][0]))
-    return _record(candidates[members[0]], sampled[members[0]][1], usage, codet_tests=len(checks), codet_generated_tests=len(generated),
-                   codet_consensus=len(members), codet_tests_passed=len(best_set))
+    return _record(
+        candidates[members[0]],
+        sampled[members[0]][1],
+        usage,
+        codet_tests=len(checks),
+        codet_generated_tests=len(generated),
+        codet_consensus=len(members),
+        codet_tests_passed=len(best_set),
+    )
 
 
 def mbr_exec(problem: dict, client: ChatClient, sampling: Sampling, seed: int, sandbox) -> dict:
@@ -181,8 +232,15 @@ def mbr_exec(problem: dict, client: ChatClient, sampling: Sampling, seed: int, s
     the server's cache), then the behaviour most of them share (selection.py). Every candidate is kept
     in the record, so what the pool held can be scored later."""
     usage = Usage()
-    return _mbr_choice(problem, client, sampling, seed, sandbox, usage,
-                       _direct_many(problem, client, sampling, seed, usage, 1, temperature=0.0))
+    return _mbr_choice(
+        problem,
+        client,
+        sampling,
+        seed,
+        sandbox,
+        usage,
+        _direct_many(problem, client, sampling, seed, usage, 1, temperature=0.0),
+    )
 
 
 def mbr_exec_adaptive(problem: dict, client: ChatClient, sampling: Sampling, seed: int, sandbox) -> dict:
@@ -204,11 +262,19 @@ def mbr_exec_adaptive(problem: dict, client: ChatClient, sampling: Sampling, see
     return {**_mbr_choice(problem, client, sampling, seed, sandbox, usage, greedy), "mbr_sampled": True}
 
 
-def _mbr_choice(problem: dict, client: ChatClient, sampling: Sampling, seed: int, sandbox, usage: Usage,
-                greedy: list[tuple[str, Completion]]) -> dict:
+def _mbr_choice(
+    problem: dict,
+    client: ChatClient,
+    sampling: Sampling,
+    seed: int,
+    sandbox,
+    usage: Usage,
+    greedy: list[tuple[str, Completion]],
+) -> dict:
     """The greedy answer plus k samples at the candidate temperature -> the record of mbr-exec's choice."""
-    pool = greedy + _direct_many(problem, client, sampling, seed * 7, usage, sampling.candidates,
-                                 temperature=sampling.candidate_temperature)
+    pool = greedy + _direct_many(
+        problem, client, sampling, seed * 7, usage, sampling.candidates, temperature=sampling.candidate_temperature
+    )
     candidates = [completion for completion, _ in pool]
     index, info = choose(problem, candidates, sandbox, inputs=sampling.mbr_inputs, seed=seed)
     return _record(candidates[index], pool[index][1], usage, **record_fields(index, candidates, info))
@@ -216,8 +282,8 @@ def _mbr_choice(problem: dict, client: ChatClient, sampling: Sampling, seed: int
 
 @dataclass(frozen=True)
 class Strategy:
-    solve: object         # (problem, client, sampling, seed, sandbox) -> solutions record fields
-    needs_sandbox: bool   # runs candidates (docstring examples, generated tests) while generating
+    solve: object  # (problem, client, sampling, seed, sandbox) -> solutions record fields
+    needs_sandbox: bool  # runs candidates (docstring examples, generated tests) while generating
     solve_samples: object = None  # (problem, client, sampling, seed, n) -> n records from one prefill, when it can
     candidates: int = config.CANDIDATES  # sampled candidates per task when --candidates is not given
 

@@ -1,4 +1,5 @@
 """vLLM on CPU: its own virtual environment (.venv-vllm) and the GGUF converted to a bf16 model directory."""
+
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +18,9 @@ def ensure_venv() -> Path:
         return python
     print(f"creating {VLLM_VENV} with {', '.join(config.VLLM_PACKAGES)} (a few minutes, about 3.4 GB)", flush=True)
     subprocess.run([sys.executable, "-m", "venv", str(VLLM_VENV)], check=True)
-    subprocess.run([str(python), "-m", "pip", "install", "--quiet", config.VLLM_TORCH, *config.VLLM_PACKAGES], check=True)
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", config.VLLM_TORCH, *config.VLLM_PACKAGES], check=True
+    )
     subprocess.run([str(python), "-m", "pip", "uninstall", "--quiet", "-y", *config.VLLM_REMOVE], check=False)
     stamp.touch()
     return python

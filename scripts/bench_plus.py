@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """HumanEval+: our evaluator against EvalPlus's own (evalplus 0.3.1, offline), same solutions, same run."""
+
 import argparse
 import sys
 from pathlib import Path
@@ -10,7 +11,9 @@ from qwen_humaneval.bench import bench_plus
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--solutions", type=Path, default=config.OUTPUT_DIR / "solutions.jsonl", help="a full run's solutions")
+    ap.add_argument(
+        "--solutions", type=Path, default=config.OUTPUT_DIR / "solutions.jsonl", help="a full run's solutions"
+    )
     ap.add_argument("--workers", type=int, default=None, help="for both evaluators (default: number of cores)")
     args = ap.parse_args()
     if not args.solutions.exists():

@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""Do verdicts follow the machine? A full run's solutions evaluated idle and beside a CPU hog, adaptive and fixed timeouts."""
+"""Do verdicts follow the machine? A full run's solutions evaluated idle and beside a CPU hog, adaptive and
+fixed timeouts."""
+
 import argparse
 import sys
 from pathlib import Path

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """Run every strategy on the full HumanEval, evaluate each on HumanEval and HumanEval+, and compare (resumable)."""
+
 import argparse
 import subprocess
 import sys
@@ -15,10 +16,19 @@ def main() -> int:
     ap.add_argument("--base-url", default=config.BASE_URL)
     ap.add_argument("--strategies", default=",".join(STRATEGIES))
     ap.add_argument("--limit", type=int, default=0)
-    ap.add_argument("--candidates", "--codet-candidates", type=int, default=None,
-                    help="sampled candidates per task (default: each strategy's own)")
-    ap.add_argument("--runs", default="", help="comma-separated folders of runs already evaluated on both datasets: "
-                                                 "only the table, no server (the first row is the reference)")
+    ap.add_argument(
+        "--candidates",
+        "--codet-candidates",
+        type=int,
+        default=None,
+        help="sampled candidates per task (default: each strategy's own)",
+    )
+    ap.add_argument(
+        "--runs",
+        default="",
+        help="comma-separated folders of runs already evaluated on both datasets: "
+        "only the table, no server (the first row is the reference)",
+    )
     args = ap.parse_args()
     if args.runs:
         compare_folders([Path(f.strip()) for f in args.runs.split(",") if f.strip()])

@@ -5,6 +5,7 @@ Runs inside the vLLM environment (.venv-vllm: transformers, gguf, accelerate). v
 GGUF on CPU, so this dequantizes once (about 60 s, 5.7 GB peak memory, 3.4 GB on disk).
 Writes into DEST.partial and renames it into place only when complete.
 """
+
 import argparse
 import json
 import shutil

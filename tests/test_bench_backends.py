@@ -1,4 +1,5 @@
 """The backend benchmark's memory reading, on real processes: it must count the whole server group."""
+
 import os
 import signal
 import subprocess
@@ -12,9 +13,14 @@ HOLD_200_MIB = "import time; block = bytearray(200 << 20); block[::4096] = b'x' 
 
 def test_group_rss_counts_every_process_of_the_group():
     leader = subprocess.Popen(
-        [sys.executable, "-c", f"import subprocess, sys; subprocess.Popen([sys.executable, '-c', {HOLD_200_MIB!r}]); "
-                               f"exec({HOLD_200_MIB!r})"],
-        start_new_session=True)
+        [
+            sys.executable,
+            "-c",
+            f"import subprocess, sys; subprocess.Popen([sys.executable, '-c', {HOLD_200_MIB!r}]); "
+            f"exec({HOLD_200_MIB!r})",
+        ],
+        start_new_session=True,
+    )
     try:
         deadline = time.time() + 20
         while time.time() < deadline and group_rss_bytes(leader.pid) < 400 << 20:

@@ -1,4 +1,5 @@
 """Code extraction from model answers: every shape the model produces, including the ugly ones."""
+
 import pytest
 
 from qwen_humaneval.extract import extract_completion
@@ -23,15 +24,23 @@ def run(prompt: str, completion: str, call: str):
 
 
 def works(completion: str) -> bool:
-    return run(PROMPT, completion, "below_zero([1, 2, -4, 5])") is True and run(PROMPT, completion, "below_zero([1, 2])") is False
+    return (
+        run(PROMPT, completion, "below_zero([1, 2, -4, 5])") is True
+        and run(PROMPT, completion, "below_zero([1, 2])") is False
+    )
 
 
 def test_continued_body_is_kept_verbatim():
-    assert extract_completion(PROMPT, BODY + "```\nThis loops over the operations.", "below_zero", continued=True) == BODY
+    assert (
+        extract_completion(PROMPT, BODY + "```\nThis loops over the operations.", "below_zero", continued=True) == BODY
+    )
 
 
 def test_continued_body_drops_example_usage_and_main_block():
-    answer = BODY + "\nprint(below_zero([1, -2]))\n\nif __name__ == '__main__':\n    import doctest\n    doctest.testmod()\n```"
+    answer = (
+        BODY
+        + "\nprint(below_zero([1, -2]))\n\nif __name__ == '__main__':\n    import doctest\n    doctest.testmod()\n```"
+    )
     completion = extract_completion(PROMPT, answer, "below_zero", continued=True)
     assert "print" not in completion and "doctest" not in completion
     assert works(completion)
@@ -59,9 +68,11 @@ def test_fenced_full_function_with_prose_around():
 
 def test_prose_that_mentions_a_fence_inline_is_not_a_fence():
     # Seen in chain-of-thought answers: the inline ```python``` used to pair with the real opening fence.
-    answer = ("1. **Check Examples**: below_zero([1, 2, -4, 5]) is True.\n\n"
-              "Here's the complete function in one ```python``` code block:\n\n"
-              f"```python\nfrom typing import List\n\n{FULL}```\n\nThis keeps a running balance.")
+    answer = (
+        "1. **Check Examples**: below_zero([1, 2, -4, 5]) is True.\n\n"
+        "Here's the complete function in one ```python``` code block:\n\n"
+        f"```python\nfrom typing import List\n\n{FULL}```\n\nThis keeps a running balance."
+    )
     completion = extract_completion(PROMPT, answer, "below_zero", continued=False)
     assert "Check Examples" not in completion and works(completion)
 
@@ -78,8 +89,10 @@ def test_unfenced_full_function_after_prose():
 
 
 def test_picks_the_block_that_defines_the_entry_point():
-    answer = ("First a helper:\n```python\ndef unrelated():\n    return 1\n```\nThen the answer:\n"
-              f"```python\n{FULL}```\nUsage:\n```python\nprint(below_zero([1]))\n```")
+    answer = (
+        "First a helper:\n```python\ndef unrelated():\n    return 1\n```\nThen the answer:\n"
+        f"```python\n{FULL}```\nUsage:\n```python\nprint(below_zero([1]))\n```"
+    )
     completion = extract_completion(PROMPT, answer, "below_zero", continued=False)
     assert "unrelated" not in completion and "print" not in completion and works(completion)
 
@@ -116,15 +129,18 @@ def test_no_code_gives_an_empty_or_failing_completion(answer):
     assert namespace["below_zero"]([1, -5]) is None
 
 
-@pytest.mark.parametrize("completion, stub", [
-    ("    # Your code here\n    pass\n", True),
-    ("    ...\n", True),
-    ("    raise NotImplementedError('todo')\n", True),
-    ("", True),
-    ("\ndef other():\n    return 1\n", True),  # a helper alone leaves the prompt's stub as the entry point
-    (BODY, False),
-    ("\n" + "from typing import List\n" + FULL, False),
-])
+@pytest.mark.parametrize(
+    "completion, stub",
+    [
+        ("    # Your code here\n    pass\n", True),
+        ("    ...\n", True),
+        ("    raise NotImplementedError('todo')\n", True),
+        ("", True),
+        ("\ndef other():\n    return 1\n", True),  # a helper alone leaves the prompt's stub as the entry point
+        (BODY, False),
+        ("\n" + "from typing import List\n" + FULL, False),
+    ],
+)
 def test_is_stub(completion, stub):
     from qwen_humaneval.extract import is_stub
 

@@ -4,6 +4,7 @@ trip on a tiny randomly initialised Qwen2-shaped model (real tokenizer, real con
 The round trip needs .venv-finetune (`make finetune-venv`, part of `make test`), the 0.5B's GGUF (for
 Qwen's tokenizer) and llama.cpp's tools; it takes about a minute here.
 """
+
 import json
 import os
 import subprocess
@@ -21,9 +22,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # An MBPP-shaped training problem, written here so that the filter test needs no dataset file.
 PROBLEM = {
-    "task_id": "Mbpp/9001", "entry_point": "square_sum",
+    "task_id": "Mbpp/9001",
+    "entry_point": "square_sum",
     "prompt": '"""\nWrite a function to sum the squares of a list.\nYour code should pass these tests:\n'
-              'assert square_sum([1, 2]) == 5\nassert square_sum([]) == 0\n"""\n',
+    'assert square_sum([1, 2]) == 5\nassert square_sum([]) == 0\n"""\n',
     "canonical_solution": "def square_sum(xs):\n    return sum(x * x for x in xs)\n",
     "test": "assert square_sum([1, 2]) == 5\nassert square_sum([]) == 0\nassert square_sum([3]) == 9\n",
 }
@@ -39,8 +41,13 @@ def filtered(tmp_path, completions: list[str], per_task: int) -> list[dict]:
     solutions = tmp_path / "solutions.jsonl"
     solutions.write_text("".join(json.dumps(s) + "\n" for s in samples))
     problems = {PROBLEM["task_id"]: PROBLEM}
-    results = evaluate(solutions, tmp_path / "results.jsonl", dataset="mbpp-train", problems=problems,
-                       selfcheck_cache=tmp_path / "selfcheck")
+    results = evaluate(
+        solutions,
+        tmp_path / "results.jsonl",
+        dataset="mbpp-train",
+        problems=problems,
+        selfcheck_cache=tmp_path / "selfcheck",
+    )
     return select_examples(problems, samples, results, per_task)
 
 
@@ -71,19 +78,50 @@ def test_lora_then_gguf_then_served(tmp_path):
 
     gguf = ensure_model(config.MODELS["qwen2.5-coder-0.5b-instruct"])
     base = tmp_path / "tiny"
-    subprocess.run([python, str(ROOT / "tests" / "tiny_qwen2.py"), str(gguf), str(base)], check=True, capture_output=True)
+    subprocess.run(
+        [python, str(ROOT / "tests" / "tiny_qwen2.py"), str(gguf), str(base)], check=True, capture_output=True
+    )
     data = tmp_path / "train.jsonl"
-    data.write_text("".join(json.dumps(training_example(PROBLEM, c)) + "\n" for c in (RIGHT, RIGHT_OTHER, RIGHT_REFORMATTED)))
+    data.write_text(
+        "".join(json.dumps(training_example(PROBLEM, c)) + "\n" for c in (RIGHT, RIGHT_OTHER, RIGHT_REFORMATTED))
+    )
     merged = tmp_path / "merged"
-    proc = subprocess.run(script_command("train_lora.py", "--base", base, "--data", data, "--out", merged,
-                                         "--max-steps", 2, "--accumulation", 2, python=python), capture_output=True, text=True)
+    proc = subprocess.run(
+        script_command(
+            "train_lora.py",
+            "--base",
+            base,
+            "--data",
+            data,
+            "--out",
+            merged,
+            "--max-steps",
+            2,
+            "--accumulation",
+            2,
+            python=python,
+        ),
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     training = json.loads((merged / "training.json").read_text())
     assert training["examples"] == 3 and training["steps"] == 2 and len(training["losses"]) == 2
-    changed = subprocess.run([python, "-c", (
-        "import sys; from safetensors.torch import load_file as f; a, b = f(sys.argv[1]), f(sys.argv[2]); "
-        "print(sum(int((a[k].float() - b[k].float()).abs().max() > 0) for k in a if k.endswith('proj.weight')), sum(k.endswith('proj.weight') for k in a))"),
-        str(base / "model.safetensors"), str(merged / "model.safetensors")], capture_output=True, text=True, check=True)
+    changed = subprocess.run(
+        [
+            python,
+            "-c",
+            (
+                "import sys; from safetensors.torch import load_file as f; a, b = f(sys.argv[1]), f(sys.argv[2]); "
+                "print(sum(int((a[k].float() - b[k].float()).abs().max() > 0) for k in a if k.endswith('proj.weight')), sum(k.endswith('proj.weight') for k in a))"
+            ),
+            str(base / "model.safetensors"),
+            str(merged / "model.safetensors"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     moved, projections = map(int, changed.stdout.split())
     assert projections == 14 and moved > 0  # the merged LoRA deltas reached the weights
 
@@ -93,10 +131,15 @@ def test_lora_then_gguf_then_served(tmp_path):
     with __import__("socket").socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    subprocess.run(script_command("start_server.py", "--port", port, "--slots", 1), env=env, check=True, capture_output=True)
+    subprocess.run(
+        script_command("start_server.py", "--port", port, "--slots", 1), env=env, check=True, capture_output=True
+    )
     try:
-        reply = requests.post(f"http://127.0.0.1:{port}/v1/chat/completions", timeout=60,
-                              json={"messages": [{"role": "user", "content": "hi"}], "max_tokens": 4}).json()
+        reply = requests.post(
+            f"http://127.0.0.1:{port}/v1/chat/completions",
+            timeout=60,
+            json={"messages": [{"role": "user", "content": "hi"}], "max_tokens": 4},
+        ).json()
     finally:
         subprocess.run(script_command("stop_server.py"), env=env, check=True, capture_output=True)
     assert reply["model"] == "tiny-q4_k_m" and reply["usage"]["completion_tokens"] == 4

@@ -5,6 +5,7 @@ every builtin kind with random unicode messages, random return values (huge ints
 containers), early exits and signals, garbage on the candidate's own channel. Each sample must get
 a verdict that can be stored, the run must finish, and a second run must find nothing left to do.
 """
+
 import json
 import pickle
 import signal
@@ -23,16 +24,37 @@ PROBLEM = load_problems("humaneval")["HumanEval/0"]
 HEADER = "def has_close_elements(numbers, threshold):\n"
 SURROGATES = st.sampled_from(["\ud800", "\udfff", "\udc80"])
 TEXT = st.lists(st.one_of(st.characters(), SURROGATES), max_size=40).map("".join)
-EXCEPTIONS = st.sampled_from(["Exception", "ValueError", "AssertionError", "SystemExit", "KeyboardInterrupt",
-                              "RecursionError", "MemoryError", "UnicodeError", "GeneratorExit", "StopIteration",
-                              "OSError", "Weird"])
+EXCEPTIONS = st.sampled_from(
+    [
+        "Exception",
+        "ValueError",
+        "AssertionError",
+        "SystemExit",
+        "KeyboardInterrupt",
+        "RecursionError",
+        "MemoryError",
+        "UnicodeError",
+        "GeneratorExit",
+        "StopIteration",
+        "OSError",
+        "Weird",
+    ]
+)
 HASHABLE = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), TEXT, st.binary(max_size=20))
 VALUES = st.recursive(
-    st.one_of(HASHABLE, st.sampled_from([5000, 30_000]).map(lambda digits: -(10 ** digits)),  # past str()'s limit
-              st.sampled_from([float("inf"), 1j])),
-    lambda inner: st.one_of(st.lists(inner, max_size=5), st.tuples(inner, inner), st.frozensets(HASHABLE, max_size=4),
-                            st.dictionaries(HASHABLE, inner, max_size=4)),
-    max_leaves=20)
+    st.one_of(
+        HASHABLE,
+        st.sampled_from([5000, 30_000]).map(lambda digits: -(10**digits)),  # past str()'s limit
+        st.sampled_from([float("inf"), 1j]),
+    ),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=5),
+        st.tuples(inner, inner),
+        st.frozensets(HASHABLE, max_size=4),
+        st.dictionaries(HASHABLE, inner, max_size=4),
+    ),
+    max_leaves=20,
+)
 
 
 def body(line: str) -> str:
@@ -45,26 +67,32 @@ def returning(value) -> str:
 
 
 COMPLETIONS = st.one_of(
-    st.binary(max_size=200).map(lambda b: b.decode("utf-8", "surrogateescape")),   # random bytes as text
-    TEXT,                                                                           # random text, not code
-    st.tuples(EXCEPTIONS, TEXT).map(lambda e: body(
-        "class Weird(Exception):\n    pass\n" + f"raise {e[0]}({e[1]!r})")),          # random exceptions
-    VALUES.map(returning),                                                          # random return values
-    st.sampled_from([
-        body("x = []\nfor _ in range(100_000):\n    x = [x]\nreturn x"),            # deeper than the wire carries
-        body("x = []\nfor _ in range(199):\n    x = [x]\nreturn x"),                 # as deep as it carries
-        body("return 'x' * 10 ** 8"),                                               # over the message cap
-        body("return list(range(2_000_000))"),
-        body("class S(str):\n    def __str__(self):\n        raise RuntimeError\nclass E(Exception):\n"
-             "    def __str__(self):\n        raise RuntimeError\nraise E()"),
-        body("import os\nos._exit(3)"), body("import sys\nsys.exit('\\ud800')"),
-        body(f"import os\nos.kill(os.getpid(), {int(signal.SIGSEGV)})"),
-        body(f"import os\nos.kill(os.getpid(), {int(signal.SIGKILL)})"),
-        body("import os\nos.close(3)\nos.close(4)"),
-        body("import os\nos.write(4, b'\\xff' * 100)\nreturn True"),
-        body("import os\nos.write(4, b'\\x00\\x00\\x00\\x05{\"v\"')\nreturn True"),
-        body("import sys\nsys.stdout.buffer.write(bytes(range(256)) * 100)\nreturn True"),
-    ]),
+    st.binary(max_size=200).map(lambda b: b.decode("utf-8", "surrogateescape")),  # random bytes as text
+    TEXT,  # random text, not code
+    st.tuples(EXCEPTIONS, TEXT).map(
+        lambda e: body("class Weird(Exception):\n    pass\n" + f"raise {e[0]}({e[1]!r})")
+    ),  # random exceptions
+    VALUES.map(returning),  # random return values
+    st.sampled_from(
+        [
+            body("x = []\nfor _ in range(100_000):\n    x = [x]\nreturn x"),  # deeper than the wire carries
+            body("x = []\nfor _ in range(199):\n    x = [x]\nreturn x"),  # as deep as it carries
+            body("return 'x' * 10 ** 8"),  # over the message cap
+            body("return list(range(2_000_000))"),
+            body(
+                "class S(str):\n    def __str__(self):\n        raise RuntimeError\nclass E(Exception):\n"
+                "    def __str__(self):\n        raise RuntimeError\nraise E()"
+            ),
+            body("import os\nos._exit(3)"),
+            body("import sys\nsys.exit('\\ud800')"),
+            body(f"import os\nos.kill(os.getpid(), {int(signal.SIGSEGV)})"),
+            body(f"import os\nos.kill(os.getpid(), {int(signal.SIGKILL)})"),
+            body("import os\nos.close(3)\nos.close(4)"),
+            body("import os\nos.write(4, b'\\xff' * 100)\nreturn True"),
+            body("import os\nos.write(4, b'\\x00\\x00\\x00\\x05{\"v\"')\nreturn True"),
+            body("import sys\nsys.stdout.buffer.write(bytes(range(256)) * 100)\nreturn True"),
+        ]
+    ),
 )
 
 CACHE = Path(tempfile.mkdtemp(prefix="qhe-hostile-"))
@@ -75,8 +103,9 @@ CACHE = Path(tempfile.mkdtemp(prefix="qhe-hostile-"))
 def test_every_hostile_completion_gets_a_verdict_and_the_run_completes(completions):
     with tempfile.TemporaryDirectory() as folder:
         solutions, results = Path(folder) / "s.jsonl", Path(folder) / "r.jsonl"
-        solutions.write_text("".join(json.dumps({"task_id": "HumanEval/0", "solution": HEADER + c}) + "\n"
-                                     for c in completions))
+        solutions.write_text(
+            "".join(json.dumps({"task_id": "HumanEval/0", "solution": HEADER + c}) + "\n" for c in completions)
+        )
         verdicts = evaluate(solutions, results, workers=2, selfcheck_cache=CACHE, problems={"HumanEval/0": PROBLEM})
         assert [v["completion_id"] for v in verdicts] == list(range(len(completions)))
         stored = results.read_bytes().decode("utf-8").splitlines()  # strict UTF-8: no lone surrogate got in
@@ -87,8 +116,7 @@ def test_every_hostile_completion_gets_a_verdict_and_the_run_completes(completio
         assert again == verdicts  # resumed: nothing left to judge, nothing judged twice
 
 
-TOY = {"task_id": "Toy/0", "entry_point": "f",
-       "prompt": 'def f(a, b):\n    """Add.\n    >>> f(1, 2)\n    3\n    """\n'}
+TOY = {"task_id": "Toy/0", "entry_point": "f", "prompt": 'def f(a, b):\n    """Add.\n    >>> f(1, 2)\n    3\n    """\n'}
 
 
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

@@ -2,6 +2,7 @@
 
 Takes a few minutes on 2 cores. Runs in `make test`; `make test-unit` skips it.
 """
+
 import json
 import os
 import signal
@@ -11,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from qwen_humaneval.scripts import script_command
 from qwen_humaneval.strategies import STRATEGIES
 
@@ -25,8 +27,7 @@ def free_port() -> int:
 
 
 def script(name: str, *args, env: dict, check: bool = True) -> subprocess.CompletedProcess:
-    proc = subprocess.run(script_command(name, *args),
-                          capture_output=True, text=True, env=env, timeout=900)
+    proc = subprocess.run(script_command(name, *args), capture_output=True, text=True, env=env, timeout=900)
     if check and proc.returncode != 0:
         raise AssertionError(f"{name} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
     return proc
@@ -56,7 +57,9 @@ def test_serve_generate_evaluate_report(server):
         assert r["finish_reason"] in ("stop", "length")
     manifest = json.loads((out / "solutions.jsonl.manifest.json").read_text())
     assert manifest["status"] == "complete"
-    assert manifest["server_launch"]["model_sha256"] == "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
+    assert (
+        manifest["server_launch"]["model_sha256"] == "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
+    )
     assert manifest["settings"]["temperature"] == 0.0 and manifest["settings"]["seed"] == 1234
 
     script("evaluate.py", "--solutions", solutions, "--results", results, env=env)
@@ -92,9 +95,23 @@ def test_resume_repairs_and_completes_without_duplicates(server):
 def test_interrupted_run_keeps_its_time_for_the_resumed_total(server):
     out, env = server["out"], server["env"]
     solutions = out / "interrupted.jsonl"
-    proc = subprocess.Popen([*script_command("generate.py"), "--base-url", server["url"],
-                             "--limit", "6", "--concurrency", "1", "--output", str(solutions)],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            *script_command("generate.py"),
+            "--base-url",
+            server["url"],
+            "--limit",
+            "6",
+            "--concurrency",
+            "1",
+            "--output",
+            str(solutions),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.time() + 120
     while time.time() < deadline and not (solutions.exists() and solutions.read_text().count("\n") >= 1):
         time.sleep(0.2)
@@ -116,16 +133,36 @@ def test_resume_with_other_settings_is_refused(server):
     out, env = server["out"], server["env"]
     solutions = out / "settings.jsonl"
     script("generate.py", "--base-url", server["url"], "--limit", 1, "--output", solutions, env=env)
-    proc = script("generate.py", "--base-url", server["url"], "--limit", 1, "--output", solutions,
-                  "--temperature", 0.5, env=env, check=False)
+    proc = script(
+        "generate.py",
+        "--base-url",
+        server["url"],
+        "--limit",
+        1,
+        "--output",
+        solutions,
+        "--temperature",
+        0.5,
+        env=env,
+        check=False,
+    )
     assert proc.returncode == 1 and "temperature: 0.0 -> 0.5" in proc.stderr
     assert len(solutions.read_text().splitlines()) == 1
 
 
 def test_unreachable_server_is_a_clear_error(tmp_path):
     env = {**os.environ, "OUTPUT_DIR": str(tmp_path)}
-    proc = script("generate.py", "--base-url", f"http://127.0.0.1:{free_port()}", "--limit", 1,
-                  "--output", tmp_path / "s.jsonl", env=env, check=False)
+    proc = script(
+        "generate.py",
+        "--base-url",
+        f"http://127.0.0.1:{free_port()}",
+        "--limit",
+        1,
+        "--output",
+        tmp_path / "s.jsonl",
+        env=env,
+        check=False,
+    )
     assert proc.returncode == 1
     assert "cannot reach an OpenAI-compatible server" in proc.stderr
     assert not (tmp_path / "s.jsonl").exists()
@@ -143,8 +180,13 @@ def test_port_in_use_is_refused(server, tmp_path):
 def leaked_lines(problem: dict, payloads: list[dict]) -> list[str]:
     """Lines of the hidden tests or of the reference solution that appear in any request."""
     secret = [line.strip() for line in (problem["test"] + "\n" + problem["canonical_solution"]).splitlines()]
-    secret = [line for line in secret if len(line) > 12 and line not in problem["prompt"]
-              and not line.startswith(("def check(candidate)", "METADATA", "'author'", "'dataset'"))]
+    secret = [
+        line
+        for line in secret
+        if len(line) > 12
+        and line not in problem["prompt"]
+        and not line.startswith(("def check(candidate)", "METADATA", "'author'", "'dataset'"))
+    ]
     sent = "\n".join(m["content"] for p in payloads for m in p["messages"])
     return [line for line in secret if line in sent]
 
@@ -163,8 +205,15 @@ def test_strategies_run_and_never_send_hidden_tests(server, strategy, tmp_path):
     client = ChatClient([server["url"]], "qwen2.5-coder-1.5b-instruct")
     client.record_payloads = True
     sampling = Sampling(max_tokens=400, candidates=2, codet_tests=3, repair_rounds=1)
-    stats = generate(subset, client, tmp_path / "s.jsonl", strategy=strategy, sampling=sampling, concurrency=2,
-                     settings={"strategy": strategy})
+    stats = generate(
+        subset,
+        client,
+        tmp_path / "s.jsonl",
+        strategy=strategy,
+        sampling=sampling,
+        concurrency=2,
+        settings={"strategy": strategy},
+    )
     assert stats["samples"] == 2
     for record in map(json.loads, (tmp_path / "s.jsonl").read_text().splitlines()):
         problem = subset[record["task_id"]]
@@ -183,8 +232,20 @@ def test_samples_come_from_one_prefill_with_their_own_seeds(server):
     each a real independent sample: the server is asked for each and they differ."""
     out, env = server["out"], server["env"]
     solutions = out / "samples.jsonl"
-    script("generate.py", "--base-url", server["url"], "--limit", 1, "--samples", 4, "--temperature", 1.0,
-           "--output", solutions, env=env)
+    script(
+        "generate.py",
+        "--base-url",
+        server["url"],
+        "--limit",
+        1,
+        "--samples",
+        4,
+        "--temperature",
+        1.0,
+        "--output",
+        solutions,
+        env=env,
+    )
     records = [json.loads(line) for line in solutions.read_text().splitlines()]
     assert [r["sample"] for r in records] == [0, 1, 2, 3]
     assert [r["seed"] - records[0]["seed"] for r in records] == [0, 1, 2, 3]
@@ -206,19 +267,35 @@ def test_the_small_model_and_a_gguf_of_ones_own(tmp_path):
     script("fetch_model.py", env=small)
     own = tmp_path / "mine.gguf"
     own.symlink_to(config.model_path(pin))
-    for env, name in ((small, pin.name), ({**os.environ, "OUTPUT_DIR": str(tmp_path / "own"), "MODEL_PATH": str(own)}, "mine")):
+    for env, name in (
+        (small, pin.name),
+        ({**os.environ, "OUTPUT_DIR": str(tmp_path / "own"), "MODEL_PATH": str(own)}, "mine"),
+    ):
         port = free_port()
         script("start_server.py", "--port", port, "--slots", 1, env=env)
         try:
-            script("generate.py", "--base-url", f"http://127.0.0.1:{port}", "--limit", 1,
-                   "--output", Path(env["OUTPUT_DIR"]) / "s.jsonl", env=env)
+            script(
+                "generate.py",
+                "--base-url",
+                f"http://127.0.0.1:{port}",
+                "--limit",
+                1,
+                "--output",
+                Path(env["OUTPUT_DIR"]) / "s.jsonl",
+                env=env,
+            )
         finally:
             script("stop_server.py", env=env)
         manifest = json.loads((Path(env["OUTPUT_DIR"]) / "s.jsonl.manifest.json").read_text())
         assert manifest["server_launch"]["model_sha256"] == pin.sha256
         assert manifest["settings"]["model"] == name and manifest["servers"][0]["models"] == [name]
-    proc = script("start_server.py", "--port", free_port(), env={**os.environ, "OUTPUT_DIR": str(tmp_path), "MODEL_PATH": str(tmp_path / "s")},
-                  check=False)
+    proc = script(
+        "start_server.py",
+        "--port",
+        free_port(),
+        env={**os.environ, "OUTPUT_DIR": str(tmp_path), "MODEL_PATH": str(tmp_path / "s")},
+        check=False,
+    )
     assert proc.returncode == 1 and "no such file" in proc.stderr
 
 
@@ -228,7 +305,16 @@ def test_speculative_decoding_with_the_draft_model(tmp_path):
     port = free_port()
     script("start_server.py", "--port", port, "--slots", 1, "--spec", "draft", env=env)
     try:
-        script("generate.py", "--base-url", f"http://127.0.0.1:{port}", "--limit", 1, "--output", tmp_path / "s.jsonl", env=env)
+        script(
+            "generate.py",
+            "--base-url",
+            f"http://127.0.0.1:{port}",
+            "--limit",
+            1,
+            "--output",
+            tmp_path / "s.jsonl",
+            env=env,
+        )
     finally:
         script("stop_server.py", env=env)
     launch = json.loads((tmp_path / "server.json").read_text())

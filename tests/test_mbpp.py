@@ -2,6 +2,7 @@
 
 The data comes from ../shared/data/mbpp (MBPP_PATH for users); without it these tests skip.
 """
+
 import ast
 import json
 import shutil
@@ -78,8 +79,9 @@ def test_the_sandbox_runs_mbpp_asserts(mbpp, tmp_path):
     ]
     solutions = tmp_path / "solutions.jsonl"
     solutions.write_text("".join(json.dumps(s) + "\n" for s in samples))
-    results = evaluate(solutions, tmp_path / "results.jsonl", dataset="mbpp", problems=problems,
-                       selfcheck_cache=tmp_path / "selfcheck")
+    results = evaluate(
+        solutions, tmp_path / "results.jsonl", dataset="mbpp", problems=problems, selfcheck_cache=tmp_path / "selfcheck"
+    )
     verdicts = {(r["task_id"], r["completion_id"]): r for r in results}
     assert verdicts[("Mbpp/11", 0)]["category"] == "passed"
     assert verdicts[("Mbpp/11", 1)]["category"] == "model" and "AssertionError" in verdicts[("Mbpp/11", 1)]["result"]

@@ -1,4 +1,5 @@
 """Paired statistics: exact McNemar against known values, the bootstrap interval, flips."""
+
 import json
 import math
 import os
@@ -45,27 +46,45 @@ def test_compare_runs_pairs_tasks_and_lists_flips():
 
 
 def test_task_scores_averages_samples():
-    results = [{"task_id": "A/0", "passed": True}, {"task_id": "A/0", "passed": False}, {"task_id": "A/1", "passed": True}]
+    results = [
+        {"task_id": "A/0", "passed": True},
+        {"task_id": "A/0", "passed": False},
+        {"task_id": "A/1", "passed": True},
+    ]
     assert task_scores(results) == {"A/0": 0.5, "A/1": 1.0}
 
 
 def test_report_with_a_baseline_prints_the_paired_comparison(tmp_path):
     import json
-
     import subprocess
 
     from qwen_humaneval.scripts import script_command
 
     def results(path, passed):
-        path.write_text("".join(json.dumps({"task_id": f"HumanEval/{i}", "completion_id": 0, "passed": ok,
-                                            "result": "passed" if ok else "failed: AssertionError"}) + "\n"
-                                for i, ok in enumerate(passed)))
+        path.write_text(
+            "".join(
+                json.dumps(
+                    {
+                        "task_id": f"HumanEval/{i}",
+                        "completion_id": 0,
+                        "passed": ok,
+                        "result": "passed" if ok else "failed: AssertionError",
+                    }
+                )
+                + "\n"
+                for i, ok in enumerate(passed)
+            )
+        )
         return path
 
     before = results(tmp_path / "before.jsonl", [False] * 8 + [True] * 12)
     after = results(tmp_path / "after.jsonl", [True] * 8 + [True] * 12)
-    out = subprocess.run(script_command("report.py", "--results", after, "--baseline", before),
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        script_command("report.py", "--results", after, "--baseline", before),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert "Successful tasks: 20/20" in out
     assert "+40.00 points" in out and "8 fixed, 0 broken" in out and "McNemar p = 0.00781" in out
     assert json.loads((tmp_path / "report.json").read_text())["summary"]["paired"]["fixed"][0] == "HumanEval/0"
@@ -73,32 +92,71 @@ def test_report_with_a_baseline_prints_the_paired_comparison(tmp_path):
 
 def test_make_compare_runs_tabulates_runs_already_made(tmp_path):
     """`make compare RUNS=a,b`: the table from two runs' files (written here in the evaluator's format), no server."""
+
     def run(name, strategy, passed):
         folder = tmp_path / name
         folder.mkdir()
         tasks = [f"HumanEval/{i}" for i in range(len(passed))]
-        (folder / "solutions.jsonl").write_text("".join(json.dumps(
-            {"task_id": t, "sample": 0, "completion": "    pass\n", "prompt_tokens": 10, "completion_tokens": 5, "requests": 2}) + "\n"
-            for t in tasks))
-        (folder / "solutions.jsonl.manifest.json").write_text(json.dumps(
-            {"stage": "generate", "settings": {"strategy": strategy}, "stats": {"wall_seconds_total": 120.0}}))
+        (folder / "solutions.jsonl").write_text(
+            "".join(
+                json.dumps(
+                    {
+                        "task_id": t,
+                        "sample": 0,
+                        "completion": "    pass\n",
+                        "prompt_tokens": 10,
+                        "completion_tokens": 5,
+                        "requests": 2,
+                    }
+                )
+                + "\n"
+                for t in tasks
+            )
+        )
+        (folder / "solutions.jsonl.manifest.json").write_text(
+            json.dumps(
+                {"stage": "generate", "settings": {"strategy": strategy}, "stats": {"wall_seconds_total": 120.0}}
+            )
+        )
         for results in ("results.jsonl", "results_humanevalplus.jsonl"):
-            (folder / results).write_text("".join(json.dumps(
-                {"task_id": t, "completion_id": 0, "passed": p, "result": "passed" if p else "failed: AssertionError",
-                 "category": "passed" if p else "failed"}) + "\n" for t, p in zip(tasks, passed)))
+            (folder / results).write_text(
+                "".join(
+                    json.dumps(
+                        {
+                            "task_id": t,
+                            "completion_id": 0,
+                            "passed": p,
+                            "result": "passed" if p else "failed: AssertionError",
+                            "category": "passed" if p else "failed",
+                        }
+                    )
+                    + "\n"
+                    for t, p in zip(tasks, passed)
+                )
+            )
         return folder
 
     greedy = run("greedy", "baseline", [True, False, False, True])
     better = run("better", "mbr-exec-adaptive", [True, True, True, False])
     out = tmp_path / "out"
     env = {**os.environ, "OUTPUT_DIR": str(out)}
-    done = subprocess.run([sys.executable, "scripts/compare.py", "--runs", f"{greedy},{better}"], cwd=ROOT, env=env,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "scripts/compare.py", "--runs", f"{greedy},{better}"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     table = (out / "compare.md").read_text()
     row = next(line for line in table.splitlines() if line.startswith("| mbr-exec-adaptive"))
     assert f"`{better}`" in row and "| 75.00% | 75.00% | 2.0 min | 40 | 20 | 8 | 2/1 ; 2/1 |" in row
     assert "fixed HumanEval/1, HumanEval/2; broken HumanEval/3" in table
-    missing = subprocess.run([sys.executable, "scripts/compare.py", "--runs", str(tmp_path / "nothing")], cwd=ROOT, env=env,
-                             capture_output=True, text=True)
+    missing = subprocess.run(
+        [sys.executable, "scripts/compare.py", "--runs", str(tmp_path / "nothing")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert missing.returncode == 1 and "nothing/solutions.jsonl: missing" in missing.stderr

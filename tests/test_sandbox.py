@@ -3,6 +3,7 @@
 Each attack is written so that it would pass if it worked: a verdict of "failed" (or a host left
 untouched) is the proof that it did not.
 """
+
 import os
 import shutil
 import socket
@@ -13,9 +14,9 @@ import time
 from pathlib import Path
 
 import pytest
+from sandbox_helpers import TIMEOUT, fresh_tmp, judged, run, script
 
 from qwen_humaneval.sandbox.pool import SandboxPool
-from sandbox_helpers import TIMEOUT, fresh_tmp, judged, run, script
 
 
 def test_layers_reported_active(pool):
@@ -29,12 +30,15 @@ def test_pass_and_fail(pool):
     assert run(pool, "def f(:\n  pass")["result"].startswith("failed: SyntaxError")
 
 
-@pytest.mark.parametrize("program", [
-    "while True: pass",
-    "import time\ntime.sleep(60)",
-    "import signal, time\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\nsignal.alarm(0)\ntime.sleep(60)",
-    "import signal\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\nsignal.setitimer(signal.ITIMER_REAL, 0)\nwhile True: pass",
-])
+@pytest.mark.parametrize(
+    "program",
+    [
+        "while True: pass",
+        "import time\ntime.sleep(60)",
+        "import signal, time\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\nsignal.alarm(0)\ntime.sleep(60)",
+        "import signal\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\nsignal.setitimer(signal.ITIMER_REAL, 0)\nwhile True: pass",
+    ],
+)
 def test_timeouts_are_enforced_from_outside(pool, program):
     start = time.monotonic()
     verdict = run(pool, program)
@@ -42,12 +46,15 @@ def test_timeouts_are_enforced_from_outside(pool, program):
     assert time.monotonic() - start < TIMEOUT + 1.5
 
 
-@pytest.mark.parametrize("program, expected", [
-    ("import sys\nsys.exit(0)", "failed: SystemExit"),
-    ("import os\nos._exit(0)", "failed: exited with code 0"),
-    ("raise KeyboardInterrupt", "failed: KeyboardInterrupt"),
-    ("raise SystemExit", "failed: SystemExit"),
-])
+@pytest.mark.parametrize(
+    "program, expected",
+    [
+        ("import sys\nsys.exit(0)", "failed: SystemExit"),
+        ("import os\nos._exit(0)", "failed: exited with code 0"),
+        ("raise KeyboardInterrupt", "failed: KeyboardInterrupt"),
+        ("raise SystemExit", "failed: SystemExit"),
+    ],
+)
 def test_exits_are_failures_never_passes(pool, program, expected):
     assert run(pool, program + "\nassert False")["result"].startswith(expected)
     assert run(pool, program)["result"].startswith(expected)
@@ -56,28 +63,34 @@ def test_exits_are_failures_never_passes(pool, program, expected):
 def test_memory_cap_holds_even_when_code_lifts_it(pool):
     big = "x = bytearray(3 << 30)"
     assert run(pool, big)["result"] == "failed: MemoryError"
-    lift = ("import resource\ntry:\n    resource.setrlimit(resource.RLIMIT_AS, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))\n"
-            "except (ValueError, OSError):\n    pass\n" + big)
+    lift = (
+        "import resource\ntry:\n    resource.setrlimit(resource.RLIMIT_AS, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))\n"
+        "except (ValueError, OSError):\n    pass\n" + big
+    )
     assert run(pool, lift)["result"] == "failed: MemoryError"
 
 
 def test_segfault_from_deep_recursion_is_a_failure_and_the_pool_goes_on(pool):
-    program = ("import sys\nsys.setrecursionlimit(10**7)\n"
-               "def r(n):\n    return sorted([1, 2], key=lambda x: r(n + 1))\nr(0)")
+    program = (
+        "import sys\nsys.setrecursionlimit(10**7)\ndef r(n):\n    return sorted([1, 2], key=lambda x: r(n + 1))\nr(0)"
+    )
     verdict = run(pool, program, timeout=10)
     assert verdict["result"] == "failed: killed by signal SIGSEGV"
     assert run(pool, "assert True")["result"] == "passed"
 
 
-@pytest.mark.parametrize("attack", [
-    "import os\nos.kill(os.getppid(), 9)",
-    "import os\nos.killpg(os.getpgid(0), 9)",
-    "import os\nos.kill(0, 9)",
-    "import os\nos.kill(-1, 9)",
-    "import posix\nposix.kill(posix.getppid(), 9)",
-    "import os\nfor p in os.listdir('/proc'):\n    if p.isdigit():\n        try:\n            os.kill(int(p), 9)\n        except OSError:\n            pass",
-    "import os, signal\nos.kill(1, signal.SIGKILL)",
-])
+@pytest.mark.parametrize(
+    "attack",
+    [
+        "import os\nos.kill(os.getppid(), 9)",
+        "import os\nos.killpg(os.getpgid(0), 9)",
+        "import os\nos.kill(0, 9)",
+        "import os\nos.kill(-1, 9)",
+        "import posix\nposix.kill(posix.getppid(), 9)",
+        "import os\nfor p in os.listdir('/proc'):\n    if p.isdigit():\n        try:\n            os.kill(int(p), 9)\n        except OSError:\n            pass",
+        "import os, signal\nos.kill(1, signal.SIGKILL)",
+    ],
+)
 def test_killing_parent_group_or_worker_loses_nothing(pool, attack):
     """The sample's own verdict reflects its own tests; the run goes on and every verdict arrives."""
     jobs = [(i, script(attack + "\nassert False, 'wrong'" if i == 1 else f"assert {i} == {i}")) for i in range(6)]
@@ -110,11 +123,14 @@ def _pids_named(marker: str) -> list[int]:
     return found
 
 
-@pytest.mark.parametrize("spawn", [
-    "import subprocess\nsubprocess.Popen(['sleep', '{marker}'], start_new_session=True)",
-    "import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n        os.execvp('sleep', ['sleep', '{marker}'])\n    os._exit(0)\ntime.sleep(0.2)",
-    "import os\npid = os.fork()\nif pid == 0:\n    os.execvp('sleep', ['sleep', '{marker}'])",
-])
+@pytest.mark.parametrize(
+    "spawn",
+    [
+        "import subprocess\nsubprocess.Popen(['sleep', '{marker}'], start_new_session=True)",
+        "import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n        os.execvp('sleep', ['sleep', '{marker}'])\n    os._exit(0)\ntime.sleep(0.2)",
+        "import os\npid = os.fork()\nif pid == 0:\n    os.execvp('sleep', ['sleep', '{marker}'])",
+    ],
+)
 def test_children_grandchildren_and_daemons_are_gone(pool, spawn):
     marker = f"{7000 + os.getpid() % 1000}.{len(spawn)}"
     verdict = run(pool, spawn.format(marker=marker))
@@ -124,7 +140,10 @@ def test_children_grandchildren_and_daemons_are_gone(pool, spawn):
 
 def test_children_die_on_timeout_too(pool):
     marker = "6123.5"
-    verdict = run(pool, f"import subprocess, time\nsubprocess.Popen(['sleep', '{marker}'], start_new_session=True)\ntime.sleep(60)")
+    verdict = run(
+        pool,
+        f"import subprocess, time\nsubprocess.Popen(['sleep', '{marker}'], start_new_session=True)\ntime.sleep(60)",
+    )
     assert verdict["result"] == "timed out"
     assert _pids_named(f"sleep\0{marker}") == []
 
@@ -177,15 +196,16 @@ def test_scratch_dir_is_writable_and_private(pool):
     program = "open('notes.txt', 'w').write('hello')\nassert open('notes.txt').read() == 'hello'"
     assert run(pool, program)["result"] == "passed"
     # the next sample gets a fresh, empty directory
-    assert run(pool, f"import os\nassert sorted(os.listdir('.')) == {fresh_tmp(pool)}, os.listdir('.')")["result"] == "passed"
+    assert (
+        run(pool, f"import os\nassert sorted(os.listdir('.')) == {fresh_tmp(pool)}, os.listdir('.')")["result"]
+        == "passed"
+    )
 
 
 def test_output_flood_is_discarded(pool):
     program = "import sys\nfor _ in range(20000):\n    sys.stdout.write('x' * 10000)\n    sys.stderr.write('y' * 10000)"
     verdict = run(pool, program, timeout=10)
     assert verdict["result"] == "passed"
-
-
 
 
 WITHOUT_NAMESPACES = ["setpriv", "--bounding-set=-sys_admin", "--inh-caps=-sys_admin"]
@@ -198,14 +218,25 @@ with SandboxPool(1) as pool:
 """
 
 
-@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv"), reason="needs root and setpriv to take CAP_SYS_ADMIN away")
+@pytest.mark.skipif(
+    os.geteuid() != 0 or not shutil.which("setpriv"), reason="needs root and setpriv to take CAP_SYS_ADMIN away"
+)
 @pytest.mark.parametrize("mode", ["refused", "allowed unsandboxed", "user namespace"])
 def test_without_cap_sys_admin(mode):
     """A root process without CAP_SYS_ADMIN cannot create namespaces as root: the evaluator refuses to run
     unprotected, unless told to (QHE_ALLOW_UNSANDBOXED), or sandboxes in a user namespace (QHE_SANDBOX_USERNS)."""
-    env = {**os.environ, "QHE_ALLOW_UNSANDBOXED": "1" if mode == "allowed unsandboxed" else "",
-           "QHE_SANDBOX_USERNS": "1" if mode == "user namespace" else ""}
-    proc = subprocess.run([*WITHOUT_NAMESPACES, sys.executable, "-c", UNSANDBOXED_RUN], env=env, capture_output=True, text=True, timeout=60)
+    env = {
+        **os.environ,
+        "QHE_ALLOW_UNSANDBOXED": "1" if mode == "allowed unsandboxed" else "",
+        "QHE_SANDBOX_USERNS": "1" if mode == "user namespace" else "",
+    }
+    proc = subprocess.run(
+        [*WITHOUT_NAMESPACES, sys.executable, "-c", UNSANDBOXED_RUN],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     if mode == "refused":
         assert proc.returncode != 0 and "cannot sandbox evaluations here" in proc.stderr
     else:
@@ -266,7 +297,10 @@ def finder(head: str, tail: str) -> str:
 
 def test_honest_solution_passes_and_wrong_one_fails(pool):
     assert run(pool, judged(DOUBLE, SECRET_TEST))["result"] == "passed"
-    assert run(pool, judged("def f(x):\n    return x + 2\n", SECRET_TEST))["result"] == "failed: AssertionError: SECRET-7f3a"
+    assert (
+        run(pool, judged("def f(x):\n    return x + 2\n", SECRET_TEST))["result"]
+        == "failed: AssertionError: SECRET-7f3a"
+    )
 
 
 def test_candidate_cannot_find_the_hidden_tests_by_introspection(pool):
@@ -286,11 +320,21 @@ def plus_job(folder: Path, solution: str, inputs: list, outputs: list, times: li
     import marshal
 
     path = folder / f"expected-{len(list(folder.glob('expected-*')))}.marshal"
-    data = {"inputs": [marshal.dumps(i) for i in inputs], "outputs": [marshal.dumps(o) for o in outputs],
-            "times": times or [0.001] * len(inputs)}
+    data = {
+        "inputs": [marshal.dumps(i) for i in inputs],
+        "outputs": [marshal.dumps(o) for o in outputs],
+        "times": times or [0.001] * len(inputs),
+    }
     path.write_bytes(marshal.dumps(data))
-    return {"kind": "plus", "solution": solution, "entry_point": "f", "atol": 0.0, "expected_file": str(path),
-            "time_factor": 4.0, "min_time": 1.0}
+    return {
+        "kind": "plus",
+        "solution": solution,
+        "entry_point": "f",
+        "atol": 0.0,
+        "expected_file": str(path),
+        "time_factor": 4.0,
+        "min_time": 1.0,
+    }
 
 
 def test_candidate_cannot_find_the_expected_outputs(pool, tmp_path):
@@ -306,8 +350,12 @@ def test_reference_solution_runs_in_a_process_of_its_own(pool, tmp_path):
     """The reference's outputs come from an 'outputs' job; a later candidate finds no trace of them."""
     from qwen_humaneval.sandbox import wire
 
-    reference = {"kind": "outputs", "solution": "def f(x):\n    return 'REF-55d0-' + str(x)\n", "entry_point": "f",
-                 "inputs": wire.encode_value([[1], [2]])}
+    reference = {
+        "kind": "outputs",
+        "solution": "def f(x):\n    return 'REF-55d0-' + str(x)\n",
+        "entry_point": "f",
+        "inputs": wire.encode_value([[1], [2]]),
+    }
     verdict = run(pool, reference)
     outputs = [{"value": wire.decode_value(o["value"])} for o in verdict["outputs"]]
     assert outputs == [{"value": "REF-55d0-1"}, {"value": "REF-55d0-2"}] and len(verdict["times"]) == 2
@@ -323,11 +371,17 @@ def test_each_input_has_evalplus_time_limit(pool, tmp_path):
     start = time.monotonic()
     assert run(pool, job, timeout=20)["result"] == "timed out"
     assert time.monotonic() - start < 2 + 1.5  # the limit for input #1 is 4 x 0.5 s
-    job = plus_job(tmp_path, slow.replace("30", "0.4"), [[1], [2], [3]], [{"value": 1}, {"value": 2}, {"value": 3}], [0.001, 0.5, 0.001])
+    job = plus_job(
+        tmp_path,
+        slow.replace("30", "0.4"),
+        [[1], [2], [3]],
+        [{"value": 1}, {"value": 2}, {"value": 3}],
+        [0.001, 0.5, 0.001],
+    )
     assert run(pool, job, timeout=20)["result"] == "passed"
 
 
-FORGE_EVERY_FD = '''
+FORGE_EVERY_FD = """
 import json, os, struct
 
 def f(x):
@@ -348,7 +402,7 @@ def f(x):
         except OSError:
             pass
     {exit}
-'''
+"""
 
 
 @pytest.mark.parametrize("exit_how", ["return None", "os._exit(0)", "raise SystemExit(0)"])
@@ -357,12 +411,15 @@ def test_forged_verdicts_on_every_fd_are_not_a_pass(pool, exit_how):
     assert verdict["result"].startswith("failed: "), verdict  # how it fails depends on what garbage it sent
 
 
-@pytest.mark.parametrize("solution", [
-    "class Yes:\n    def __eq__(self, other):\n        return True\n\ndef f(x):\n    return Yes()\n",
-    "class Yes(int):\n    def __eq__(self, other):\n        return True\n    __hash__ = int.__hash__\n\ndef f(x):\n    return Yes(0)\n",
-    "class Yes(str):\n    def __eq__(self, other):\n        return True\n    __hash__ = str.__hash__\n\ndef f(x):\n    return Yes('no')\n",
-    "def f(x):\n    return float('nan')\n",
-])
+@pytest.mark.parametrize(
+    "solution",
+    [
+        "class Yes:\n    def __eq__(self, other):\n        return True\n\ndef f(x):\n    return Yes()\n",
+        "class Yes(int):\n    def __eq__(self, other):\n        return True\n    __hash__ = int.__hash__\n\ndef f(x):\n    return Yes(0)\n",
+        "class Yes(str):\n    def __eq__(self, other):\n        return True\n    __hash__ = str.__hash__\n\ndef f(x):\n    return Yes('no')\n",
+        "def f(x):\n    return float('nan')\n",
+    ],
+)
 def test_objects_that_equal_anything_arrive_as_plain_data(pool, solution):
     """The judge receives builtin values only: an __eq__ written by the candidate never runs in the judge."""
     assert run(pool, judged(solution, SECRET_TEST))["result"].startswith("failed:")
@@ -377,12 +434,16 @@ def test_candidate_exceptions_keep_their_class_name_and_message(pool):
 
 def test_types_survive_the_proxy(pool):
     """int vs float vs bool, tuple vs list, sets, dicts, None and big ints reach the tests as they were returned."""
-    solution = ("def f(kind):\n    return {'int': 1, 'float': 1.0, 'bool': True, 'tuple': (1, [2]), 'list': [1, (2,)], "
-                "'set': {1, 2}, 'dict': {(1, 2): None}, 'big': 3 ** 200, 'none': None, 'inf': float('-inf')}[kind]\n")
-    test = ("def check(c):\n    assert type(c('int')) is int and type(c('float')) is float and c('bool') is True\n"
-            "    assert c('tuple') == (1, [2]) and c('list') == [1, (2,)] and c('tuple') != [1, [2]]\n"
-            "    assert c('set') == {1, 2} and c('dict') == {(1, 2): None} and c('big') == 3 ** 200\n"
-            "    assert c('none') is None and c('inf') == float('-inf')\n\ncheck(f)\n")
+    solution = (
+        "def f(kind):\n    return {'int': 1, 'float': 1.0, 'bool': True, 'tuple': (1, [2]), 'list': [1, (2,)], "
+        "'set': {1, 2}, 'dict': {(1, 2): None}, 'big': 3 ** 200, 'none': None, 'inf': float('-inf')}[kind]\n"
+    )
+    test = (
+        "def check(c):\n    assert type(c('int')) is int and type(c('float')) is float and c('bool') is True\n"
+        "    assert c('tuple') == (1, [2]) and c('list') == [1, (2,)] and c('tuple') != [1, [2]]\n"
+        "    assert c('set') == {1, 2} and c('dict') == {(1, 2): None} and c('big') == 3 ** 200\n"
+        "    assert c('none') is None and c('inf') == float('-inf')\n\ncheck(f)\n"
+    )
     assert run(pool, judged(solution, test))["result"] == "passed"
 
 
@@ -393,7 +454,9 @@ def test_test_helpers_come_from_the_prompt_not_the_candidate(pool):
     honest = prompt + "    return s[::-1]\n"
     cheat = "def encode(s):\n    return s\n\ndef decode(s):\n    return s\n"
     assert run(pool, judged(honest, test, entry_point="decode", prompt=prompt))["result"] == "passed"
-    assert run(pool, judged(cheat, test, entry_point="decode", prompt=prompt))["result"].startswith("failed: AssertionError")
+    assert run(pool, judged(cheat, test, entry_point="decode", prompt=prompt))["result"].startswith(
+        "failed: AssertionError"
+    )
 
 
 # ----------------------------------------------------------------------------- nothing of the host in reach
@@ -429,59 +492,69 @@ def test_abstract_unix_socket_of_the_host_is_out_of_reach(pool):
 def test_no_host_tmp_run_shm_or_home(pool):
     """/tmp and /dev/shm are the candidate's own, fresh and empty: what it writes there never reaches the host's."""
     marker = Path(f"/dev/shm/qhe-{os.getpid()}")
-    program = ("import os\nassert not os.path.exists('/run') and not os.path.exists('/var') and not os.path.exists('/home')\n"
-               "assert not os.path.exists('/etc') and os.listdir('/dev/shm') == []\n"
-               f"assert sorted(os.listdir('/tmp')) == {fresh_tmp(pool)} and os.getcwd() == '/tmp'\n"
-               "assert sorted(os.listdir('/dev')) == ['fd', 'full', 'null', 'random', 'shm', 'stderr', 'stdin', 'stdout', "
-               "'urandom', 'zero']\n"
-               f"open({str(marker)!r}, 'w').write('x')\n")
+    program = (
+        "import os\nassert not os.path.exists('/run') and not os.path.exists('/var') and not os.path.exists('/home')\n"
+        "assert not os.path.exists('/etc') and os.listdir('/dev/shm') == []\n"
+        f"assert sorted(os.listdir('/tmp')) == {fresh_tmp(pool)} and os.getcwd() == '/tmp'\n"
+        "assert sorted(os.listdir('/dev')) == ['fd', 'full', 'null', 'random', 'shm', 'stderr', 'stdin', 'stdout', "
+        "'urandom', 'zero']\n"
+        f"open({str(marker)!r}, 'w').write('x')\n"
+    )
     assert run(pool, program)["result"] == "passed"
     assert not marker.exists()
 
 
 def test_private_proc_shows_only_the_candidates_own_processes(pool):
-    program = ("import os, subprocess\nchild = subprocess.Popen(['sleep', '5'])\n"
-               "pids = sorted(int(p) for p in os.listdir('/proc') if p.isdigit())\n"
-               "assert pids == [1, child.pid], pids\n"
-               "assert open('/proc/1/cmdline').read() != ''\n"
-               f"assert os.getuid() {'>=' if pool.layers['root'] else '=='} {1 << 30 if pool.layers['root'] else os.getuid()}\n"
-               "status = open('/proc/self/status').read()\n"
-               "assert 'CapEff:\\t0000000000000000' in status and 'CapBnd:\\t0000000000000000' in status, status\n"
-               "assert 'NoNewPrivs:\\t1' in status\n")
+    program = (
+        "import os, subprocess\nchild = subprocess.Popen(['sleep', '5'])\n"
+        "pids = sorted(int(p) for p in os.listdir('/proc') if p.isdigit())\n"
+        "assert pids == [1, child.pid], pids\n"
+        "assert open('/proc/1/cmdline').read() != ''\n"
+        f"assert os.getuid() {'>=' if pool.layers['root'] else '=='} {1 << 30 if pool.layers['root'] else os.getuid()}\n"
+        "status = open('/proc/self/status').read()\n"
+        "assert 'CapEff:\\t0000000000000000' in status and 'CapBnd:\\t0000000000000000' in status, status\n"
+        "assert 'NoNewPrivs:\\t1' in status\n"
+    )
     assert run(pool, program)["result"] == "passed"
 
 
 def test_no_privileges_left(pool):
     """No capabilities: mounting, chroot, chown and setuid all fail, in both modes."""
-    program = ("import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\n"
-               "assert libc.mount(b'tmpfs', b'/tmp', b'tmpfs', 0, None) != 0\n"
-               "for attempt in (lambda: os.chroot('/tmp'), lambda: os.chown('/tmp', 123, 123), lambda: os.setuid(123)):\n"
-               "    try:\n        attempt()\n    except OSError:\n        pass\n"
-               "    else:\n        raise AssertionError('a privileged call worked')\n")
+    program = (
+        "import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+        "assert libc.mount(b'tmpfs', b'/tmp', b'tmpfs', 0, None) != 0\n"
+        "for attempt in (lambda: os.chroot('/tmp'), lambda: os.chown('/tmp', 123, 123), lambda: os.setuid(123)):\n"
+        "    try:\n        attempt()\n    except OSError:\n        pass\n"
+        "    else:\n        raise AssertionError('a privileged call worked')\n"
+    )
     assert run(pool, program)["result"] == "passed"
 
 
 def test_no_new_namespaces_but_processes_and_threads_work(pool):
     """A seccomp filter: unshare, setns and clone with a namespace flag fail (so no user namespace of its
     own, with capabilities inside), while fork, threads and subprocesses still work."""
-    program = ("import ctypes, os, subprocess, threading\nlibc = ctypes.CDLL(None, use_errno=True)\n"
-               "for flags in (0x10000000, 0x00020000, 0x40000000, 0x20000000, 0x10000000 | 0x00020000, 0x00000080):\n"
-               "    assert libc.unshare(flags) != 0 and ctypes.get_errno() == 1, flags\n"
-               "assert libc.syscall(56, 0x10000000 | 17, 0, 0, 0, 0) == -1 and ctypes.get_errno() == 1\n"
-               "assert libc.setns(0, 0) == -1\n"
-               "done = []\nt = threading.Thread(target=lambda: done.append(1))\nt.start()\nt.join()\nassert done == [1]\n"
-               "assert subprocess.run(['true']).returncode == 0\n"
-               "pid = os.fork()\nif pid == 0:\n    os._exit(7)\n"
-               "assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 7\n")
+    program = (
+        "import ctypes, os, subprocess, threading\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+        "for flags in (0x10000000, 0x00020000, 0x40000000, 0x20000000, 0x10000000 | 0x00020000, 0x00000080):\n"
+        "    assert libc.unshare(flags) != 0 and ctypes.get_errno() == 1, flags\n"
+        "assert libc.syscall(56, 0x10000000 | 17, 0, 0, 0, 0) == -1 and ctypes.get_errno() == 1\n"
+        "assert libc.setns(0, 0) == -1\n"
+        "done = []\nt = threading.Thread(target=lambda: done.append(1))\nt.start()\nt.join()\nassert done == [1]\n"
+        "assert subprocess.run(['true']).returncode == 0\n"
+        "pid = os.fork()\nif pid == 0:\n    os._exit(7)\n"
+        "assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 7\n"
+    )
     assert run(pool, program)["result"] == "passed"
 
 
 def test_root_is_read_only_and_python_works(pool):
-    program = ("import os, sys, json, subprocess\n"
-               "for path in ('/usr/qhe', '/qhe', sys.prefix + '/qhe', '/dev/qhe'):\n"
-               "    try:\n        open(path, 'w')\n    except OSError:\n        pass\n"
-               "    else:\n        raise AssertionError(path + ' is writable')\n"
-               "assert subprocess.run([sys.executable, '-c', 'print(6 * 7)'], capture_output=True, text=True).stdout == '42\\n'\n")
+    program = (
+        "import os, sys, json, subprocess\n"
+        "for path in ('/usr/qhe', '/qhe', sys.prefix + '/qhe', '/dev/qhe'):\n"
+        "    try:\n        open(path, 'w')\n    except OSError:\n        pass\n"
+        "    else:\n        raise AssertionError(path + ' is writable')\n"
+        "assert subprocess.run([sys.executable, '-c', 'print(6 * 7)'], capture_output=True, text=True).stdout == '42\\n'\n"
+    )
     assert run(pool, program, timeout=10)["result"] == "passed"
 
 
@@ -493,8 +566,15 @@ def test_works_from_a_python_installed_under_tmp(tmp_path):
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     site = Path(sysconfig.get_path("purelib", vars={"base": str(venv), "platbase": str(venv)}))
     (site / "qhe.pth").write_text(str(Path(__file__).resolve().parent.parent) + "\n")
-    program = UNSANDBOXED_RUN.replace("\"assert 1 + 1 == 2\"", "\"import sys, json; assert sys.prefix.startswith('/tmp/')\"")
-    proc = subprocess.run([str(venv / "bin" / "python"), "-c", program], capture_output=True, text=True, timeout=60,
-                          env={**os.environ, "QHE_ALLOW_UNSANDBOXED": ""})
+    program = UNSANDBOXED_RUN.replace(
+        '"assert 1 + 1 == 2"', "\"import sys, json; assert sys.prefix.startswith('/tmp/')\""
+    )
+    proc = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", program],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "QHE_ALLOW_UNSANDBOXED": ""},
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split("\n")[:2] == ["passed", "failed: AssertionError"], proc.stdout + proc.stderr

@@ -4,6 +4,7 @@ The model is replaced by ScriptedClient, which answers each chat request with th
 text: the real model cannot be made to give the answers a selection test needs. Everything else is
 real: the sandbox runs the candidates, a real HTTP server on 127.0.0.1 answers the client, real files.
 """
+
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -42,8 +43,18 @@ class ScriptedClient:
         with self._lock:
             self.calls.append({"messages": messages, "prefill": prefill, "n": n, "one_prefill": one_prefill, **params})
             texts = [self.answers.pop(0) for _ in range(n)]
-        return [Completion(text=text, finish_reason="stop", prompt_tokens=10 if i == 0 else 0, completion_tokens=5,
-                           latency=0.0, base_url="scripted", first_of_request=i == 0) for i, text in enumerate(texts)]
+        return [
+            Completion(
+                text=text,
+                finish_reason="stop",
+                prompt_tokens=10 if i == 0 else 0,
+                completion_tokens=5,
+                latency=0.0,
+                base_url="scripted",
+                first_of_request=i == 0,
+            )
+            for i, text in enumerate(texts)
+        ]
 
 
 @pytest.fixture(scope="module")
@@ -104,8 +115,8 @@ def test_self_repair_leaves_a_passing_answer_alone(sandbox):
 
 
 # ----------------------------------------------------------------------------- mbr-exec: greedy + samples, examples, behaviour
-SWAPPED = "    return b + a\n```"          # RIGHT written otherwise: the same behaviour
-DOUBLED = "    return a + a\n```"          # passes add(1, 2)? no: 2. Fails the example.
+SWAPPED = "    return b + a\n```"  # RIGHT written otherwise: the same behaviour
+DOUBLED = "    return a + a\n```"  # passes add(1, 2)? no: 2. Fails the example.
 THREE_TOO = "    return 3 if a else 3\n```"  # ALWAYS_THREE written otherwise
 
 
@@ -124,7 +135,7 @@ def test_mbr_exec_keeps_the_behaviour_most_candidates_share(sandbox):
     assert record["mbr_examples"] == 1 and record["mbr_examples_passed"] == 1 and not record["mbr_example_fallback"]
     assert record["mbr_inputs"] > 1 and len(record["mbr_candidates"]) == 6
     greedy, sampled = client.calls
-    assert greedy["n"] == 1 and greedy["temperature"] == 0.0          # the greedy answer is always in the pool
+    assert greedy["n"] == 1 and greedy["temperature"] == 0.0  # the greedy answer is always in the pool
     assert sampled["n"] == 5 and sampled["temperature"] == 0.8 and sampled["one_prefill"]
     assert record["requests"] == 2
 
@@ -199,8 +210,17 @@ def test_a_candidate_that_does_not_load_never_counts_as_passing_an_example(sandb
     assert pick == 2 and info["examples_passed"] == 1
 
 
-@pytest.mark.parametrize("output", ["10 ** 5000", "{10 ** 5000: 1}", "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
-                                    "float('nan')", "'\\ud800'", "{frozenset({10 ** 5000}): (1j,)}"])
+@pytest.mark.parametrize(
+    "output",
+    [
+        "10 ** 5000",
+        "{10 ** 5000: 1}",
+        "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
+        "float('nan')",
+        "'\\ud800'",
+        "{frozenset({10 ** 5000}): (1j,)}",
+    ],
+)
 def test_huge_and_strange_outputs_are_a_behaviour_not_a_crash(sandbox, output):
     from qwen_humaneval.selection import choose
 
@@ -233,8 +253,19 @@ class Scripted(BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         Scripted.seen.append(body)
         status = Scripted.statuses.pop(0) if Scripted.statuses else 200
-        payload = {"choices": [{"message": {"content": body["messages"][-1]["content"] + "    return 1\n"}, "finish_reason": "stop"}],
-                   "usage": {"prompt_tokens": 7, "completion_tokens": 3}} if status == 200 else {"error": "scripted"}
+        payload = (
+            {
+                "choices": [
+                    {
+                        "message": {"content": body["messages"][-1]["content"] + "    return 1\n"},
+                        "finish_reason": "stop",
+                    }
+                ],
+                "usage": {"prompt_tokens": 7, "completion_tokens": 3},
+            }
+            if status == 200
+            else {"error": "scripted"}
+        )
         if status == 413:  # llama-server's answer to a prompt longer than a slot's context (it sends 400)
             status, payload = 400, {"error": {"code": 400, "type": "exceed_context_size_error", "n_ctx": 2048}}
         data = json.dumps(payload).encode()
@@ -260,7 +291,9 @@ def http_server():
 
 def test_client_retries_server_errors_then_succeeds(http_server):
     Scripted.statuses = [500, 429, 503]
-    answer = ChatClient([http_server], "m", retries=4, backoff=0).chat([{"role": "user", "content": "hi"}], prefill="def f():\n")
+    answer = ChatClient([http_server], "m", retries=4, backoff=0).chat(
+        [{"role": "user", "content": "hi"}], prefill="def f():\n"
+    )
     assert answer.text == "    return 1\n"  # the echoed prefill is cut off
     assert (answer.prompt_tokens, answer.completion_tokens) == (7, 3) and len(Scripted.seen) == 4
     assert Scripted.seen[0]["continue_final_message"] is True
@@ -291,7 +324,12 @@ def test_client_gives_up_after_its_retries(http_server):
 def test_generate_resumes_and_refuses_other_settings(tmp_path):
     problems = {f"Toy/{n}": {**PROBLEM, "task_id": f"Toy/{n}"} for n in range(3)}
     output = tmp_path / "solutions.jsonl"
-    settings = {"strategy": "baseline", "temperature": 0.0, "seed": 1, "stops": ("\n```", "\n#")}  # a tuple, as Sampling has
+    settings = {
+        "strategy": "baseline",
+        "temperature": 0.0,
+        "seed": 1,
+        "stops": ("\n```", "\n#"),
+    }  # a tuple, as Sampling has
     sampling = strategies.Sampling()
     first = ScriptedClient([RIGHT] * 3)
     generate(problems, first, output, strategy="baseline", sampling=sampling, concurrency=2, settings=settings)
@@ -303,8 +341,14 @@ def test_generate_resumes_and_refuses_other_settings(tmp_path):
     records = [json.loads(line) for line in output.read_text().splitlines()]
     assert [r["task_id"] for r in records] == ["Toy/0", "Toy/1", "Toy/2"]
     with pytest.raises(InputError, match="temperature: 0.0 -> 0.8"):
-        generate(problems, ScriptedClient([]), output, strategy="baseline", sampling=sampling,
-                 settings={**settings, "temperature": 0.8})
+        generate(
+            problems,
+            ScriptedClient([]),
+            output,
+            strategy="baseline",
+            sampling=sampling,
+            settings={**settings, "temperature": 0.8},
+        )
 
 
 class TooLongFor(ScriptedClient):
@@ -324,12 +368,24 @@ def test_an_unanswerable_prompt_is_kept_and_judged_as_infrastructure(tmp_path):
     """The run goes on; the task keeps a sample saying why, and the evaluation leaves it out of the score."""
     from qwen_humaneval.evaluation import evaluate
 
-    long_one = {**PROBLEM, "task_id": "Toy/1", "prompt": PROBLEM["prompt"].replace("Add two", "Add two long"),
-                "canonical_solution": "    return a + b\n", "test": "def check(candidate):\n    assert candidate(1, 2) == 3\n"}
+    long_one = {
+        **PROBLEM,
+        "task_id": "Toy/1",
+        "prompt": PROBLEM["prompt"].replace("Add two", "Add two long"),
+        "canonical_solution": "    return a + b\n",
+        "test": "def check(candidate):\n    assert candidate(1, 2) == 3\n",
+    }
     problems = {"Toy/0": {**long_one, "task_id": "Toy/0", "prompt": PROBLEM["prompt"]}, "Toy/1": long_one}
     output = tmp_path / "solutions.jsonl"
-    stats = generate(problems, TooLongFor([RIGHT], "two long"), output, strategy="baseline",
-                     sampling=strategies.Sampling(), concurrency=2, settings={"strategy": "baseline"})
+    stats = generate(
+        problems,
+        TooLongFor([RIGHT], "two long"),
+        output,
+        strategy="baseline",
+        sampling=strategies.Sampling(),
+        concurrency=2,
+        settings={"strategy": "baseline"},
+    )
     records = {r["task_id"]: r for r in map(json.loads, output.read_text().splitlines())}
     assert stats["samples"] == 2 and records["Toy/0"]["completion"].strip() == "return a + b"
     assert records["Toy/1"]["completion"] == "" and "context" in records["Toy/1"]["generation_error"]
@@ -342,16 +398,22 @@ def test_select_from_runs_chooses_over_a_greedy_and_a_sampled_run(tmp_path):
     from qwen_humaneval.manifest import write_manifest
     from qwen_humaneval.selection import select_from_runs
 
-    right = ("    for i, a in enumerate(numbers):\n        for b in numbers[i + 1:]:\n"
-             "            if abs(a - b) < threshold:\n                return True\n    return False\n")
+    right = (
+        "    for i, a in enumerate(numbers):\n        for b in numbers[i + 1:]:\n"
+        "            if abs(a - b) < threshold:\n                return True\n    return False\n"
+    )
     right_too = "    s = sorted(numbers)\n    return any(b - a < threshold for a, b in zip(s, s[1:]))\n"
     wrong = "    return len(numbers) > 1\n"
     never = "    return False\n"
     greedy, samples = tmp_path / "greedy.jsonl", tmp_path / "samples.jsonl"
     greedy.write_text(json.dumps({"task_id": "HumanEval/0", "sample": 0, "completion": never}) + "\n")
     write_manifest(greedy, "generate", {"temperature": 0.0, "dataset": "humaneval", "seed": 1})
-    samples.write_text("".join(json.dumps({"task_id": "HumanEval/0", "sample": s, "completion": c}) + "\n"
-                               for s, c in enumerate([right, wrong, right_too, never, right, never])))
+    samples.write_text(
+        "".join(
+            json.dumps({"task_id": "HumanEval/0", "sample": s, "completion": c}) + "\n"
+            for s, c in enumerate([right, wrong, right_too, never, right, never])
+        )
+    )
     write_manifest(samples, "generate", {"temperature": 0.8, "dataset": "humaneval", "seed": 1})
     out = tmp_path / "picked.jsonl"
     stats = select_from_runs(greedy, samples, out, candidates=5)

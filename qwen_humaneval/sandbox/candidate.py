@@ -5,6 +5,7 @@ reference solution, no verdict channel. Whatever it does, the most it can change
 sends back to the judge.
 Stdlib only: runs inside the sandbox worker (`python -I`).
 """
+
 import sys
 import time
 
@@ -18,7 +19,7 @@ def _exception(e: BaseException) -> dict:
         text = str(e)
     except BaseException:  # a __str__ that raises
         text = ""
-    return {"raised": type(e).__name__, "message": text[:wire.MAX_ERROR_CHARS]}
+    return {"raised": type(e).__name__, "message": text[: wire.MAX_ERROR_CHARS]}
 
 
 def _answer(function, args, kwargs) -> bytes:

@@ -17,6 +17,7 @@ Two levels:
   and install_syscall_filter(): seccomp, Docker's default denials and no new namespaces.
 Stdlib only: runs inside the sandbox worker (`python -I`).
 """
+
 import ctypes
 import glob
 import os
@@ -41,8 +42,13 @@ DEVICES = ("null", "zero", "full", "random", "urandom")
 HOSTNAME = b"sandbox"
 # Where an installation keeps third-party packages, below a tree bound into the root (/usr included:
 # Debian's dist-packages, /usr/local's site-packages in the python images).
-SITE_PACKAGES = ("lib*/python*/site-packages", "lib*/python*/dist-packages", "lib/python3/dist-packages",
-                 "local/lib*/python*/site-packages", "local/lib*/python*/dist-packages")
+SITE_PACKAGES = (
+    "lib*/python*/site-packages",
+    "lib*/python*/dist-packages",
+    "lib/python3/dist-packages",
+    "local/lib*/python*/site-packages",
+    "local/lib*/python*/dist-packages",
+)
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_void_p]
@@ -125,7 +131,7 @@ def _in_root(root: str, binds: list[tuple[str, str]], path: str) -> str | None:
     real = os.path.realpath(path)
     for host, inside in binds:
         if real == host or real.startswith(host + "/"):
-            return root + inside + real[len(host):]
+            return root + inside + real[len(host) :]
     return None
 
 
@@ -192,8 +198,11 @@ def build_root(root: str, packages: list[str] = (), hide: list[str] = ()) -> dic
         else:
             _bind_read_only(tree, root + tree)
             binds.append((tree, tree))
-    binds += [(os.path.realpath("/" + top), "/" + top) for top in ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
-              if os.path.isdir("/" + top) and not os.path.islink("/" + top)]
+    binds += [
+        (os.path.realpath("/" + top), "/" + top)
+        for top in ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
+        if os.path.isdir("/" + top) and not os.path.islink("/" + top)
+    ]
     open(os.path.join(root, EMPTY_FILE), "w").close()
     covered = _hide_site_packages(root, binds, [os.path.realpath(p) for p in packages])
     hidden = _hide(root, binds, list(hide))
@@ -203,8 +212,12 @@ def build_root(root: str, packages: list[str] = (), hide: list[str] = ()) -> dic
         target = os.path.join(dev, name)
         open(target, "a").close()
         mount("/dev/" + name, target, None, MS_BIND)
-    for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
-                         ("stderr", "/proc/self/fd/2")):
+    for name, target in (
+        ("fd", "/proc/self/fd"),
+        ("stdin", "/proc/self/fd/0"),
+        ("stdout", "/proc/self/fd/1"),
+        ("stderr", "/proc/self/fd/2"),
+    ):
         os.symlink(target, os.path.join(dev, name))
     for empty in ("proc", "tmp"):
         os.makedirs(os.path.join(root, empty), mode=0o755)
@@ -218,9 +231,18 @@ def isolate_worker(root: str, as_root: bool, packages: list[str] = (), hide: lis
 
     Returns which layers are active, so the evaluator can report them.
     """
-    layers = {"root": as_root, "user_namespace": False, "network": False, "ipc_namespace": False,
-              "uts_namespace": False, "read_only_mounts": False, "pid_namespace": False, "minimal_root": False,
-              "drop_privileges": False, "seccomp": False}
+    layers = {
+        "root": as_root,
+        "user_namespace": False,
+        "network": False,
+        "ipc_namespace": False,
+        "uts_namespace": False,
+        "read_only_mounts": False,
+        "pid_namespace": False,
+        "minimal_root": False,
+        "drop_privileges": False,
+        "seccomp": False,
+    }
     uid, gid = os.geteuid(), os.getegid()
     private = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
     try:
@@ -352,27 +374,78 @@ _NAMESPACE_FLAGS = 0x7E020080  # CLONE_NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER
 _DENIED_X86_64 = {
     "keyrings": {"add_key": 248, "request_key": 249, "keyctl": 250},
     "io_uring": {"io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427},
-    "tracing and other processes' memory": {"ptrace": 101, "process_vm_readv": 310, "process_vm_writev": 311,
-                                            "kcmp": 312, "pidfd_getfd": 438},
-    "kernel surface": {"userfaultfd": 323, "bpf": 321, "perf_event_open": 298, "personality": 135,
-                       "lookup_dcookie": 212, "fanotify_init": 300, "memfd_secret": 447},
-    "mounts and filesystems": {"mount": 165, "umount2": 166, "pivot_root": 155, "chroot": 161, "open_tree": 428,
-                               "move_mount": 429, "fsopen": 430, "fsconfig": 431, "fsmount": 432, "fspick": 433,
-                               "mount_setattr": 442, "open_by_handle_at": 304, "name_to_handle_at": 303,
-                               "quotactl": 179, "quotactl_fd": 443, "nfsservctl": 180, "swapon": 167,
-                               "swapoff": 168, "acct": 163, "sysfs": 139, "ustat": 136, "uselib": 134},
-    "the machine": {"kexec_load": 246, "kexec_file_load": 320, "reboot": 169, "init_module": 175,
-                    "finit_module": 313, "delete_module": 176, "create_module": 174, "get_kernel_syms": 177,
-                    "query_module": 178, "syslog": 103, "_sysctl": 156, "vhangup": 153, "iopl": 172, "ioperm": 173,
-                    "sethostname": 170, "setdomainname": 171, "settimeofday": 164, "clock_settime": 227,
-                    "clock_adjtime": 305, "adjtimex": 159},
+    "tracing and other processes' memory": {
+        "ptrace": 101,
+        "process_vm_readv": 310,
+        "process_vm_writev": 311,
+        "kcmp": 312,
+        "pidfd_getfd": 438,
+    },
+    "kernel surface": {
+        "userfaultfd": 323,
+        "bpf": 321,
+        "perf_event_open": 298,
+        "personality": 135,
+        "lookup_dcookie": 212,
+        "fanotify_init": 300,
+        "memfd_secret": 447,
+    },
+    "mounts and filesystems": {
+        "mount": 165,
+        "umount2": 166,
+        "pivot_root": 155,
+        "chroot": 161,
+        "open_tree": 428,
+        "move_mount": 429,
+        "fsopen": 430,
+        "fsconfig": 431,
+        "fsmount": 432,
+        "fspick": 433,
+        "mount_setattr": 442,
+        "open_by_handle_at": 304,
+        "name_to_handle_at": 303,
+        "quotactl": 179,
+        "quotactl_fd": 443,
+        "nfsservctl": 180,
+        "swapon": 167,
+        "swapoff": 168,
+        "acct": 163,
+        "sysfs": 139,
+        "ustat": 136,
+        "uselib": 134,
+    },
+    "the machine": {
+        "kexec_load": 246,
+        "kexec_file_load": 320,
+        "reboot": 169,
+        "init_module": 175,
+        "finit_module": 313,
+        "delete_module": 176,
+        "create_module": 174,
+        "get_kernel_syms": 177,
+        "query_module": 178,
+        "syslog": 103,
+        "_sysctl": 156,
+        "vhangup": 153,
+        "iopl": 172,
+        "ioperm": 173,
+        "sethostname": 170,
+        "setdomainname": 171,
+        "settimeofday": 164,
+        "clock_settime": 227,
+        "clock_adjtime": 305,
+        "adjtimex": 159,
+    },
     "memory policy": {"mbind": 237, "set_mempolicy": 238, "migrate_pages": 256, "move_pages": 279},
     "namespaces": {"unshare": 272, "setns": 308},
 }
 _LAST_KNOWN_X86_64 = 469  # file_setattr, Linux 6.17
 SYS_KEYCTL = 250 if platform.machine() == "x86_64" else 219
-SYSCALLS = ({name: nr for group in _DENIED_X86_64.values() for name, nr in group.items()}
-            if platform.machine() == "x86_64" else None)
+SYSCALLS = (
+    {name: nr for group in _DENIED_X86_64.values() for name, nr in group.items()}
+    if platform.machine() == "x86_64"
+    else None
+)
 
 
 class _SockFilter(ctypes.Structure):
@@ -392,17 +465,17 @@ def _syscall_filter() -> list[tuple[int, int, int, int]]:
     eperm, enosys = 0x00050000 | 1, 0x00050000 | 38
     denied = sorted(set(SYSCALLS.values()))
     head = [
-        (ld_abs, 0, 0, 4),                        # arch
+        (ld_abs, 0, 0, 4),  # arch
         (jeq, 1, 0, _AUDIT_ARCH_X86_64),
         (ret, 0, 0, kill),
-        (ld_abs, 0, 0, 0),                        # syscall number
-        (jge, 0, 1, 0x40000000),                  # x32 numbers
+        (ld_abs, 0, 0, 0),  # syscall number
+        (jge, 0, 1, 0x40000000),  # x32 numbers
         (ret, 0, 0, kill),
-        (jeq, 0, 1, 435),                         # clone3
+        (jeq, 0, 1, 435),  # clone3
         (ret, 0, 0, enosys),
-        (jge, 0, 1, _LAST_KNOWN_X86_64 + 1),      # not known yet
+        (jge, 0, 1, _LAST_KNOWN_X86_64 + 1),  # not known yet
         (ret, 0, 0, enosys),
-        (jeq, 0, 2, 56),                          # clone: its flags (low 32 bits of args[0])
+        (jeq, 0, 2, 56),  # clone: its flags (low 32 bits of args[0])
         (ld_abs, 0, 0, 16),
         (jset, len(denied) + 1, len(denied), _NAMESPACE_FLAGS),  # -> EPERM or allow, past the body
     ]
@@ -418,6 +491,14 @@ def install_syscall_filter() -> bool:
     program = _syscall_filter()
     filters = (_SockFilter * len(program))(*[_SockFilter(*instruction) for instruction in program])
     fprog = _SockFprog(len(program), filters)
-    _check(_libc.prctl(PR_SET_SECCOMP, ctypes.c_ulong(SECCOMP_MODE_FILTER), ctypes.byref(fprog),
-                       ctypes.c_ulong(0), ctypes.c_ulong(0)), "seccomp")
+    _check(
+        _libc.prctl(
+            PR_SET_SECCOMP,
+            ctypes.c_ulong(SECCOMP_MODE_FILTER),
+            ctypes.byref(fprog),
+            ctypes.c_ulong(0),
+            ctypes.c_ulong(0),
+        ),
+        "seccomp",
+    )
     return True

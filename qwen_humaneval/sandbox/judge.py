@@ -22,6 +22,7 @@ Every verdict carries facts the judge sets, never parsed from text the candidate
 - outputs: the candidate's outputs on given inputs (how those expected outputs are computed).
 Stdlib only: runs inside the sandbox worker (`python -I`).
 """
+
 import ast
 import builtins
 import marshal
@@ -173,7 +174,7 @@ def same(got, expected) -> bool:
         except TypeError:
             return False
     if isinstance(expected, (list, tuple)) and isinstance(got, (list, tuple)):
-        return type(got) == type(expected) and len(got) == len(expected) and all(map(same, got, expected))
+        return type(got) is type(expected) and len(got) == len(expected) and all(map(same, got, expected))
     return got == expected
 
 
@@ -196,13 +197,17 @@ def run_checks(candidate: Candidate, job: dict, facts: dict) -> dict:
             facts["checks_passed"].append(number)
         else:
             failed.append(number)
-            facts["check_failures"].append(f"{call} returned {wire.short_repr(got)}, expected {wire.short_repr(expected)}")
+            facts["check_failures"].append(
+                f"{call} returned {wire.short_repr(got)}, expected {wire.short_repr(expected)}"
+            )
     assert not failed, f"failed checks {failed} of {len(job['checks'])}"
     return {}
 
 
 def _is_floats(x) -> bool:
-    return isinstance(x, float) or (isinstance(x, (list, tuple)) and len(x) > 0 and all(isinstance(i, float) for i in x))
+    return isinstance(x, float) or (
+        isinstance(x, (list, tuple)) and len(x) > 0 and all(isinstance(i, float) for i in x)
+    )
 
 
 def close_enough(out, exp, atol: float) -> bool:
@@ -213,7 +218,8 @@ def close_enough(out, exp, atol: float) -> bool:
         exps = exp if isinstance(exp, (list, tuple)) else [exp]
         return len(outs) == len(exps) and all(
             isinstance(o, (int, float)) and (o == e or math.isclose(o, e, rel_tol=1e-7, abs_tol=tol))
-            for o, e in zip(outs, exps))
+            for o, e in zip(outs, exps)
+        )
     return out == exp
 
 
@@ -245,8 +251,9 @@ def run_plus(candidate: Candidate, job: dict, facts: dict) -> dict:
             value = sum(c * math.pow(got, i) for i, c in enumerate(args[0]))
             assert abs(value) <= (atol or 1e-6), f"input #{number}: poly(xs, {wire.short_repr(got)}) = {value!r}, not 0"
         else:
-            assert close_enough(got, exp["value"], atol), \
+            assert close_enough(got, exp["value"], atol), (
                 f"input #{number}: expected {wire.short_repr(exp['value'])}, got {wire.short_repr(got)}"
+            )
     return {}
 
 

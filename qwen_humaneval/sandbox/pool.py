@@ -1,4 +1,5 @@
 """The evaluator's side of the sandbox: N workers started once, fed jobs from as many threads."""
+
 import importlib.util
 import json
 import os
@@ -12,8 +13,16 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from .. import config
 from . import wire
 
-REQUIRED_LAYERS = ("network", "ipc_namespace", "uts_namespace", "read_only_mounts", "pid_namespace", "minimal_root",
-                   "drop_privileges", "seccomp")
+REQUIRED_LAYERS = (
+    "network",
+    "ipc_namespace",
+    "uts_namespace",
+    "read_only_mounts",
+    "pid_namespace",
+    "minimal_root",
+    "drop_privileges",
+    "seccomp",
+)
 RESULT_CHARS = 2 * wire.MAX_ERROR_CHARS
 # Where the datasets may lie outside the cache (the users' own copies): never shown in the jail.
 DATASET_PATH_VARIABLES = ("HUMANEVALPLUS_PATH", "MBPP_PATH", "MBPPPLUS_PATH")
@@ -50,8 +59,12 @@ class SandboxError(RuntimeError):
 class SandboxPool:
     """Run jobs (see judge.py for their kinds) in sandbox workers; execute() is thread-safe."""
 
-    def __init__(self, workers: int, memory_bytes: int = config.SANDBOX_MEMORY_BYTES,
-                 scratch_bytes: int = config.SANDBOX_SCRATCH_BYTES):
+    def __init__(
+        self,
+        workers: int,
+        memory_bytes: int = config.SANDBOX_MEMORY_BYTES,
+        scratch_bytes: int = config.SANDBOX_SCRATCH_BYTES,
+    ):
         self.memory_bytes = memory_bytes
         self.scratch_bytes = scratch_bytes
         self._base = tempfile.mkdtemp(prefix="qhe-sandbox-")
@@ -84,11 +97,30 @@ class SandboxPool:
         root = os.path.join(self._base, f"root{index}")
         os.makedirs(root, exist_ok=True)  # here: inside the worker every host mount is read-only
         proc = subprocess.Popen(
-            [sys.executable, "-I", "-m", "qwen_humaneval.sandbox.worker", "--root", root,
-             "--scratch", scratch, "--scratch-bytes", str(self.scratch_bytes), "--memory-bytes", str(self.memory_bytes),
-             "--index", str(slot), "--uid-base", str(config.SANDBOX_UID_BASE),
-             *[f"--package-dir={d}" for d in package_dirs()], *[f"--hide={p}" for p in answer_key_paths()]],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1,
+            [
+                sys.executable,
+                "-I",
+                "-m",
+                "qwen_humaneval.sandbox.worker",
+                "--root",
+                root,
+                "--scratch",
+                scratch,
+                "--scratch-bytes",
+                str(self.scratch_bytes),
+                "--memory-bytes",
+                str(self.memory_bytes),
+                "--index",
+                str(slot),
+                "--uid-base",
+                str(config.SANDBOX_UID_BASE),
+                *[f"--package-dir={d}" for d in package_dirs()],
+                *[f"--hide={p}" for p in answer_key_paths()],
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            bufsize=1,
         )
         hello = proc.stdout.readline()
         if not hello:
@@ -97,9 +129,10 @@ class SandboxPool:
         if "error" in layers and not os.environ.get("QHE_ALLOW_UNSANDBOXED"):
             proc.wait()
             raise SandboxError(
-                f"cannot sandbox evaluations here: {layers['error']}. Run as root with CAP_SYS_ADMIN (docker: --privileged), "
-                "or where user namespaces are enabled (QHE_SANDBOX_USERNS=1 uses them when root lacks CAP_SYS_ADMIN); "
-                "QHE_ALLOW_UNSANDBOXED=1 runs them with rlimits, the deadline and the judge/candidate split only (at your own risk)."
+                f"cannot sandbox evaluations here: {layers['error']}. Run as root with CAP_SYS_ADMIN "
+                "(docker: --privileged), or where user namespaces are enabled (QHE_SANDBOX_USERNS=1 uses them when "
+                "root lacks CAP_SYS_ADMIN); QHE_ALLOW_UNSANDBOXED=1 runs them with rlimits, the deadline and the "
+                "judge/candidate split only (at your own risk)."
             )
         return proc, layers
 
@@ -128,9 +161,12 @@ class SandboxPool:
         return len(self._procs)
 
     def run(self, jobs, timeout: float | None = None):
-        """jobs: iterable of (key, job) run with timeout, or (key, job, its own timeout). Yields (key, verdict) as verdicts arrive."""
+        """jobs: iterable of (key, job) run with timeout, or (key, job, its own timeout). Yields (key, verdict)
+        as verdicts arrive."""
         with ThreadPoolExecutor(max_workers=len(self._procs)) as threads:
-            futures = {threads.submit(self.execute, item[1], item[2] if len(item) > 2 else timeout): item[0] for item in jobs}
+            futures = {
+                threads.submit(self.execute, item[1], item[2] if len(item) > 2 else timeout): item[0] for item in jobs
+            }
             for future in as_completed(futures):
                 yield futures[future], future.result()
 

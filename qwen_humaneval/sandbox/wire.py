@@ -6,6 +6,7 @@ candidate cannot hand the judge an object whose __eq__ it wrote. JSON keeps None
 str/list apart by itself (nan and inf included); everything else is an object with a type tag.
 Stdlib only: this module runs inside the sandbox worker (`python -I`).
 """
+
 import json
 import os
 import reprlib
@@ -159,7 +160,7 @@ def write_frame(fd: int, payload: bytes) -> None:
         raise WireError(f"message of {len(payload)} bytes is over the {MAX_MESSAGE_BYTES} byte limit")
     data = memoryview(_HEADER.pack(len(payload)) + payload)
     while data:
-        data = data[os.write(fd, data):]
+        data = data[os.write(fd, data) :]
 
 
 def _read_exactly(fd: int, n: int) -> bytes:

@@ -13,6 +13,7 @@ The candidate's only link to anything is the pair of pipes to its judge: it neve
 the expected outputs or the verdict pipe, and it cannot see or signal the judge, the worker or the
 evaluator. Stdlib only; started as `python -I -m qwen_humaneval.sandbox.worker`.
 """
+
 import argparse
 import gc
 import itertools
@@ -31,8 +32,24 @@ from . import candidate, jail, judge, wire
 
 # Imported once in the worker so that each forked candidate finds them ready.
 PRELOADED_MODULES = (
-    "math", "re", "collections", "itertools", "functools", "heapq", "bisect", "string", "typing",
-    "hashlib", "random", "statistics", "fractions", "decimal", "copy", "operator", "datetime", "json",
+    "math",
+    "re",
+    "collections",
+    "itertools",
+    "functools",
+    "heapq",
+    "bisect",
+    "string",
+    "typing",
+    "hashlib",
+    "random",
+    "statistics",
+    "fractions",
+    "decimal",
+    "copy",
+    "operator",
+    "datetime",
+    "json",
 )
 # Candidates' uids (as root): uid_base + a range of UIDS_PER_WORKER for each of WORKER_SLOTS workers.
 UIDS_PER_WORKER, WORKER_SLOTS = 1 << 16, 1 << 15
@@ -225,7 +242,7 @@ class Judge:
         poller = select.poll()
         poller.register(self.sock, select.POLLIN)
         data = bytearray()
-        while len(data) < _LENGTH.size or len(data) < _LENGTH.size + _LENGTH.unpack(data[:_LENGTH.size])[0]:
+        while len(data) < _LENGTH.size or len(data) < _LENGTH.size + _LENGTH.unpack(data[: _LENGTH.size])[0]:
             remaining = deadline - time.monotonic()
             if remaining <= 0 or not poller.poll(remaining * 1000):
                 return None
@@ -233,7 +250,7 @@ class Judge:
             if not chunk:
                 raise OSError("the judge died without a verdict")
             data += chunk
-        return json.loads(data[_LENGTH.size:])
+        return json.loads(data[_LENGTH.size :])
 
     def kill(self) -> None:
         os.kill(self.pid, signal.SIGKILL)
@@ -251,8 +268,9 @@ def describe_exit(status: int) -> str:
     return f"failed: exited with code {os.WEXITSTATUS(status)} before the tests finished"
 
 
-def run_job(job: dict, timeout: float, candidate: tuple[int, int, int], zygote: Zygote,
-            judge_process: Judge) -> tuple[dict, bool]:
+def run_job(
+    job: dict, timeout: float, candidate: tuple[int, int, int], zygote: Zygote, judge_process: Judge
+) -> tuple[dict, bool]:
     """One job on a fresh candidate (from zygote.spawn), judged from outside; the deadline is enforced
     here. Returns ({'result', 'duration', ...}, whether the judge must be replaced)."""
     start = time.monotonic()
@@ -290,8 +308,12 @@ def main() -> None:
     args = ap.parse_args()
     unsandboxed_allowed = bool(os.environ.get("QHE_ALLOW_UNSANDBOXED"))  # read before the environment is cleared
     # QHE_SANDBOX_USERNS=1: the user-namespace mode of a non-root evaluator, also when run as root (for tests)
-    layers = jail.isolate_worker(args.root, as_root=os.geteuid() == 0 and not os.environ.get("QHE_SANDBOX_USERNS"),
-                                 packages=args.package_dir, hide=args.hide)
+    layers = jail.isolate_worker(
+        args.root,
+        as_root=os.geteuid() == 0 and not os.environ.get("QHE_SANDBOX_USERNS"),
+        packages=args.package_dir,
+        hide=args.hide,
+    )
     for name in PRELOADED_MODULES:
         __import__(name)
     os.environ.clear()
@@ -302,8 +324,15 @@ def main() -> None:
     out.flush()
     if "error" in layers and not unsandboxed_allowed:
         return
-    settings = {"layers": layers, "root": args.root, "scratch": args.scratch, "scratch_bytes": args.scratch_bytes,
-                "memory_bytes": args.memory_bytes, "index": args.index, "uid_base": args.uid_base}
+    settings = {
+        "layers": layers,
+        "root": args.root,
+        "scratch": args.scratch,
+        "scratch_bytes": args.scratch_bytes,
+        "memory_bytes": args.memory_bytes,
+        "index": args.index,
+        "uid_base": args.uid_base,
+    }
     zygote = Zygote(settings)  # before the first job is read: no candidate ever inherits a test
     judge_process = Judge(settings)
     candidate = zygote.spawn()  # made ready while the evaluator sends the next job
@@ -312,7 +341,10 @@ def main() -> None:
         try:
             verdict, replace_judge = run_job(request["job"], request["timeout"], candidate, zygote, judge_process)
         except OSError as e:
-            verdict, replace_judge = {"result": f"failed: sandbox error: {e}", "duration": 0.0, "infrastructure": True}, True
+            verdict, replace_judge = (
+                {"result": f"failed: sandbox error: {e}", "duration": 0.0, "infrastructure": True},
+                True,
+            )
         out.write(json.dumps(verdict) + "\n")
         out.flush()
         if replace_judge:
