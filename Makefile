@@ -40,6 +40,7 @@ SPEC ?=
 FLASH_ATTN ?=
 LLAMA_ARGS ?=
 VERBOSE ?=
+STRICT ?=
 STUDENT ?=
 TEACHER ?=
 TEACHER_URL ?=
@@ -96,10 +97,10 @@ endif
 stop: ## stop the server that `make serve` started
 	@$(PY) scripts/stop_server.py
 
-generate: venv ## generate solutions -> output/solutions.jsonl (LIMIT, SAMPLES, TEMPERATURE, STRATEGY, CANDIDATES, BASE_URL, DATASET=mbpp)
+generate: venv ## generate solutions -> output/solutions.jsonl (LIMIT, SAMPLES, TEMPERATURE, STRATEGY, CANDIDATES, BASE_URL, DATASET=mbpp, STRICT=1)
 	$(PY) scripts/generate.py --dataset $(if $(filter mbpp%,$(DATASET)),$(DATASET),humaneval) $(call opt,--base-url,$(BASE_URL)) $(call opt,--model,$(MODEL)) $(call opt,--output,$(SOLUTIONS)) \
 		$(call opt,--strategy,$(STRATEGY)) $(call opt,--style,$(STYLE)) $(call opt,--limit,$(LIMIT)) $(call opt,--samples,$(SAMPLES)) \
-		$(call opt,--seed,$(SEED)) $(call opt,--concurrency,$(CONCURRENCY)) $(call opt,--temperature,$(TEMPERATURE)) $(call opt,--candidates,$(CANDIDATES)) $(if $(VERBOSE),--verbose)
+		$(call opt,--seed,$(SEED)) $(call opt,--concurrency,$(CONCURRENCY)) $(call opt,--temperature,$(TEMPERATURE)) $(call opt,--candidates,$(CANDIDATES)) $(if $(VERBOSE),--verbose) $(if $(STRICT),--strict)
 
 eval: venv ## run the solutions against the hidden tests in the sandbox -> output/results*.jsonl (DATASET=humanevalplus too)
 	$(PY) scripts/evaluate.py $(call opt,--solutions,$(SOLUTIONS)) $(call opt,--results,$(RESULTS)) --dataset $(DATASET) \

@@ -1,11 +1,26 @@
-"""A small OpenAI-compatible HTTP client: chat completions with retries, spread over several servers."""
+"""A small OpenAI-compatible HTTP client: chat completions with retries, spread over several servers.
 
+How long a request is waited for follows the work, not a fixed number: each request has a deadline of
+max(floor, safety x n x max_tokens / the decode rate measured on that server), and while it is pending the
+client watches the server's counters (llama.cpp's and vLLM's /metrics). A server whose counters move is
+waited for past the deadline (a slow machine is not a failure); one whose counters stand still for
+stall_seconds, or that has no counters and passed the deadline, has the request cancelled (its connection
+closed: llama.cpp and vLLM drop the work) before it is sent again, so a retry never doubles the work.
+"""
+
+import http.client
 import itertools
+import json
+import re
+import socket
 import threading
 import time
+import urllib.parse
 from dataclasses import dataclass
 
 import requests
+
+from . import config
 
 
 class ServerError(RuntimeError):
@@ -17,6 +32,63 @@ class PromptTooLong(ServerError):
 
 
 CONTEXT_ERRORS = ("exceed_context_size_error", "maximum context length")  # llama.cpp's, vLLM's
+# Counters that move while a server works: llama.cpp's decode calls and tokens, vLLM's tokens.
+PROGRESS_COUNTERS = re.compile(
+    r"^(llamacpp:n_decode_total|llamacpp:prompt_tokens_total|llamacpp:tokens_predicted_total"
+    r"|vllm:generation_tokens_total|vllm:prompt_tokens_total)(?:\{[^}]*\})?\s+([0-9.eE+-]+)$",
+    re.M,
+)
+
+
+def server_progress(base_url: str, timeout: float = 5.0) -> float | None:
+    """The sum of the server's work counters, or None when it shows none (no /metrics, or unreachable)."""
+    try:
+        response = requests.get(f"{base_url}/metrics", timeout=timeout)
+    except requests.RequestException:
+        return None
+    found = PROGRESS_COUNTERS.findall(response.text) if response.ok else []
+    return sum(float(value) for _, value in found) if found else None
+
+
+class _Cancelled(Exception):
+    """The client gave up on a request and closed its connection (the reason is the message)."""
+
+
+class _WatchedPost:
+    """One POST on a connection of its own, waited for while the server shows progress, and cancellable
+    by closing that connection (which is also how the server learns to drop the work)."""
+
+    def __init__(self, url: str, body: bytes, connect_timeout: float = 30.0):
+        parts = urllib.parse.urlsplit(url)
+        kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+        self.connection = kind(parts.hostname, parts.port, timeout=connect_timeout)
+        self.path = parts.path + (f"?{parts.query}" if parts.query else "")
+        self.body = body
+        self.done = threading.Event()
+        self.status, self.text, self.error = None, "", None
+        threading.Thread(target=self._send, daemon=True).start()
+
+    def _send(self) -> None:
+        try:
+            self.connection.connect()
+            self.connection.sock.settimeout(None)  # the watcher decides how long to wait, not the socket
+            self.connection.request("POST", self.path, body=self.body, headers={"Content-Type": "application/json"})
+            response = self.connection.getresponse()
+            self.status, self.text = response.status, response.read().decode("utf-8", "replace")
+        except (OSError, http.client.HTTPException) as e:
+            self.error = e
+        finally:
+            self.connection.close()
+            self.done.set()
+
+    def cancel(self) -> None:
+        sock = self.connection.sock
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self.done.wait(5.0)
 
 
 @dataclass
@@ -38,24 +110,39 @@ class ChatClient:
         base_urls: list[str],
         model: str,
         *,
-        timeout: float = 600.0,
+        timeout: float = config.REQUEST_FLOOR_SECONDS,
         retries: int = 4,
         backoff: float = 2.0,
         max_n: int = 1,
+        stall_seconds: float = config.REQUEST_STALL_SECONDS,
+        poll_seconds: float = config.REQUEST_POLL_SECONDS,
+        safety: float = config.REQUEST_SAFETY,
     ):
         if not base_urls:
             raise ValueError("at least one base URL is needed")
         self.base_urls = [u.rstrip("/") for u in base_urls]
         self.model = model
-        self.timeout = timeout
+        self.timeout = timeout  # the floor of every request's deadline
         self.retries = retries
         self.backoff = backoff
+        self.stall_seconds, self.poll_seconds, self.safety = stall_seconds, poll_seconds, safety
+        self.decode_rates: dict[str, float] = {}  # tokens/s of one request, as measured on each server
         self._local = threading.local()
         self._next_url = itertools.cycle(self.base_urls)
         self._lock = threading.Lock()
         self.requests_sent: list[dict] = []  # every payload, for audits such as the no-leak test
         self.record_payloads = False
         self.max_n = max_n  # most completions one request may ask for (llama.cpp: its slot count)
+
+    def alive(self) -> bool:
+        """Whether any of the servers answers at all (a task failing on a live server is that task's failure)."""
+        for base_url in self.base_urls:
+            try:
+                if requests.get(f"{base_url}/v1/models", timeout=10).ok:
+                    return True
+            except requests.RequestException:
+                pass
+        return False
 
     def _session(self) -> requests.Session:
         if not hasattr(self._local, "session"):
@@ -104,20 +191,66 @@ class ChatClient:
             base_url = self._pick_url()
             start = time.monotonic()
             try:
-                response = self._session().post(f"{base_url}/v1/chat/completions", json=payload, timeout=self.timeout)
-                if response.status_code >= 500 or response.status_code == 429:
-                    last_error = f"HTTP {response.status_code} from {base_url}: {response.text[:200]}"
-                elif response.status_code == 400 and any(m in response.text for m in CONTEXT_ERRORS):
-                    raise PromptTooLong(f"the prompt does not fit the server's context: {response.text[:300]}")
-                elif response.status_code >= 400:
-                    raise ServerError(f"HTTP {response.status_code} from {base_url}: {response.text[:500]}")
+                status, text = self._post_watched(base_url, payload)
+                if status >= 500 or status == 429:
+                    last_error = f"HTTP {status} from {base_url}: {text[:200]}"
+                elif status == 400 and any(m in text for m in CONTEXT_ERRORS):
+                    raise PromptTooLong(f"the prompt does not fit the server's context: {text[:300]}")
+                elif status >= 400:
+                    raise ServerError(f"HTTP {status} from {base_url}: {text[:500]}")
                 else:
-                    return self._completions(response.json(), prefill, time.monotonic() - start, base_url)
-            except requests.RequestException as e:
+                    completions = self._completions(json.loads(text), prefill, time.monotonic() - start, base_url)
+                    self._measure(base_url, completions)
+                    return completions
+            except (OSError, http.client.HTTPException, ValueError) as e:
                 last_error = f"{base_url}: {type(e).__name__}: {e}"
+            except _Cancelled as e:
+                last_error = f"{base_url}: {e}"
             if attempt < self.retries:
                 time.sleep(self.backoff * (2**attempt))
         raise ServerError(f"giving up after {self.retries + 1} attempts: {last_error}")
+
+    def deadline_seconds(self, base_url: str, n: int, max_tokens: int) -> float:
+        """How long a request for n completions of up to max_tokens may take before its server must show
+        progress to be waited for: the floor, or more at the decode rate measured on that server."""
+        rate = self.decode_rates.get(base_url)
+        needed = self.safety * n * max_tokens / rate if rate else 0.0
+        return max(self.timeout, needed)
+
+    def _measure(self, base_url: str, completions: list["Completion"]) -> None:
+        """The decode rate of one request (its tokens over its latency), averaged over the last few."""
+        latency = completions[0].latency
+        tokens = sum(c.completion_tokens for c in completions)
+        if latency > 0 and tokens > 0:
+            with self._lock:
+                old = self.decode_rates.get(base_url)
+                rate = tokens / latency
+                self.decode_rates[base_url] = rate if old is None else 0.7 * old + 0.3 * rate
+
+    def _post_watched(self, base_url: str, payload: dict) -> tuple[int, str]:
+        """(status, body) of the chat request, waited for as the module docstring says; _Cancelled when given up."""
+        n, max_tokens = int(payload.get("n") or 1), int(payload.get("max_tokens") or config.MAX_TOKENS)
+        deadline = time.monotonic() + self.deadline_seconds(base_url, n, max_tokens)
+        post = _WatchedPost(f"{base_url}/v1/chat/completions", json.dumps(payload).encode())
+        last_counter, last_move = None, time.monotonic()
+        while not post.done.wait(self.poll_seconds):
+            now = time.monotonic()
+            counter = server_progress(base_url, timeout=max(1.0, self.poll_seconds))
+            if counter is not None and counter != last_counter:
+                last_counter, last_move = counter, now
+                continue
+            if counter is not None and now - last_move >= self.stall_seconds:
+                post.cancel()
+                raise _Cancelled(f"the server shows no progress for {now - last_move:.0f} s (stuck); request cancelled")
+            if counter is None and now >= deadline:
+                post.cancel()
+                raise _Cancelled(
+                    f"no answer within {self.deadline_seconds(base_url, n, max_tokens):.0f} s and the server shows no "
+                    "progress counters (/metrics) to wait on; request cancelled"
+                )
+        if post.error is not None:
+            raise post.error
+        return post.status, post.text
 
     def _completions(self, body: dict, prefill: str | None, latency: float, base_url: str) -> list[Completion]:
         usage = body.get("usage") or {}

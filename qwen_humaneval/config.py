@@ -119,6 +119,14 @@ UBATCH_SIZE = 512  # llama.cpp's own default
 SPEC = "none"
 SPEC_TYPES = ("none", "draft", "ngram-simple", "ngram-mod")
 BASE_URL = f"http://{HOST}:{PORT}"
+# How long the client waits for an answer (client.py): a request gets REQUEST_FLOOR_SECONDS, or more where
+# the decode rate measured on this server says its n x max_tokens need more (x REQUEST_SAFETY). A server whose
+# counters (/metrics) move is waited for past that; one whose counters stand still for REQUEST_STALL_SECONDS
+# (or, without counters, one past its deadline) has the request cancelled and sent again.
+REQUEST_FLOOR_SECONDS = 600.0
+REQUEST_SAFETY = 3.0
+REQUEST_STALL_SECONDS = 120.0
+REQUEST_POLL_SECONDS = 5.0
 
 # Generation (make generate): sampling and strategy defaults, recorded in every manifest.
 STRATEGY = "baseline"

@@ -124,11 +124,12 @@ def evaluate(
                 "calibration_seconds": check.calibration_seconds,
                 "raised": {t: v for t, v in timeouts.items() if v != base_timeout},
             }
-            unanswered = {(s["task_id"], s["completion_id"]) for s in pending if s.get("generation_error")}
-            for task_id, completion_id in sorted(unanswered):
+            unanswered = {
+                (s["task_id"], s["completion_id"]): s["generation_error"] for s in pending if s.get("generation_error")
+            }
+            for (task_id, completion_id), why in sorted(unanswered.items()):
                 print(
-                    f"INFRASTRUCTURE FAILURE: {task_id} sample {completion_id} was never answered "
-                    "(its prompt did not fit the server's context; see its generation_error)",
+                    f"INFRASTRUCTURE FAILURE: {task_id} sample {completion_id} was never answered: {why[:300]}",
                     file=sys.stderr,
                 )
             jobs = (

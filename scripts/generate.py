@@ -61,6 +61,12 @@ def main() -> int:
     ap.add_argument(
         "--verbose", action="store_true", help="print each task as it finishes, as the original run_inference.sh did"
     )
+    ap.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit non-zero when a task could not be generated after every retry (default: it is named, left out "
+        "of the score as infrastructure, and asked again by the next run)",
+    )
     args = ap.parse_args()
     several = args.samples > 1
     temperature = (
@@ -100,6 +106,9 @@ def main() -> int:
         return 130
     except OSError as e:
         print(f"error: writing {args.output}: {e.strerror or e}", file=sys.stderr)
+        return 1
+    if args.strict and stats.get("generation_failures"):
+        print(f"error: --strict: {len(stats['generation_failures'])} tasks could not be generated", file=sys.stderr)
         return 1
     rate = stats["completion_tokens"] / stats["wall_seconds"] if stats["wall_seconds"] else 0
     print(

@@ -111,6 +111,8 @@ def test_interrupted_run_keeps_its_time_for_the_resumed_total(server):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # A suite started in the background inherits SIGINT ignored, and so would the child: Ctrl-C as a terminal sends it.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.time() + 120
     while time.time() < deadline and not (solutions.exists() and solutions.read_text().count("\n") >= 1):

@@ -38,6 +38,9 @@ class ScriptedClient:
     def chat(self, messages, *, prefill=None, **params) -> Completion:
         return self.chat_n(messages, 1, prefill=prefill, **params)[0]
 
+    def alive(self) -> bool:
+        return True
+
     def chat_n(self, messages, n, *, prefill=None, one_prefill=True, **params) -> list[Completion]:
         """One call for n answers, as ChatClient sends one request with `n` (one_prefill) or n requests."""
         with self._lock:
@@ -391,6 +394,52 @@ def test_an_unanswerable_prompt_is_kept_and_judged_as_infrastructure(tmp_path):
     assert records["Toy/1"]["completion"] == "" and "context" in records["Toy/1"]["generation_error"]
     results = evaluate(output, tmp_path / "results.jsonl", problems=problems, selfcheck_cache=tmp_path / "selfcheck")
     assert [(r["task_id"], r["category"]) for r in results] == [("Toy/0", "passed"), ("Toy/1", "infrastructure")]
+
+
+class FailsFor(ScriptedClient):
+    """A live server on which one task's requests fail every retry (or, dead=True, a server that is gone)."""
+
+    def __init__(self, answers, failing: str, dead: bool = False):
+        super().__init__(answers)
+        self.failing, self.dead = failing, dead
+
+    def chat_n(self, messages, n, **params):
+        if self.failing in messages[-1]["content"]:
+            raise ServerError("giving up after 5 attempts: scripted")
+        return super().chat_n(messages, n, **params)
+
+    def alive(self) -> bool:
+        return not self.dead
+
+
+def test_a_task_failing_every_retry_on_a_live_server_is_named_left_out_and_asked_again(tmp_path):
+    """make all ends with a report: the task is an infrastructure failure; the next run generates it."""
+    from qwen_humaneval.evaluation import evaluate
+
+    problems = {
+        f"Toy/{n}": {
+            **PROBLEM,
+            "task_id": f"Toy/{n}",
+            "prompt": PROBLEM["prompt"].replace("Add", f"Add{n}"),
+            "canonical_solution": "    return a + b\n",
+            "test": "def check(candidate):\n    assert candidate(1, 2) == 3\n",
+        }
+        for n in range(3)
+    }
+    output, settings = tmp_path / "solutions.jsonl", {"strategy": "baseline"}
+    run = dict(strategy="baseline", sampling=strategies.Sampling(), concurrency=2, settings=settings)
+    stats = generate(problems, FailsFor([RIGHT, RIGHT], "Add1"), output, **run)
+    assert stats["generation_failures"] == ["Toy/1"] and stats["samples"] == 3
+    records = {r["task_id"]: r for r in map(json.loads, output.read_text().splitlines())}
+    assert records["Toy/1"]["retryable"] and "giving up" in records["Toy/1"]["generation_error"]
+    results = evaluate(output, tmp_path / "results.jsonl", problems=problems, selfcheck_cache=tmp_path / "selfcheck")
+    assert [r["category"] for r in results] == ["passed", "infrastructure", "passed"]
+    again = ScriptedClient([RIGHT])
+    stats = generate(problems, again, output, **run)
+    assert len(again.calls) == 1 and stats["generated_now"] == 1 and "generation_failures" not in stats
+    assert [r.get("retryable") for r in map(json.loads, output.read_text().splitlines())] == [None] * 3
+    with pytest.raises(ServerError):  # a dead server stops the run (resumable), it does not mark tasks
+        generate(problems, FailsFor([RIGHT], "Add", dead=True), tmp_path / "other.jsonl", **run)
 
 
 def test_select_from_runs_chooses_over_a_greedy_and_a_sampled_run(tmp_path):
