@@ -11,7 +11,7 @@ import html
 import json
 from pathlib import Path
 
-from .reporting import failure_kind
+from .failures import failure_kind
 
 PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">

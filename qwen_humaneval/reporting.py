@@ -1,38 +1,16 @@
 """Summaries of a results file: success rate, pass@k, failure kinds, cost."""
 
 import json
-import re
 from collections import Counter
 from pathlib import Path
 
+from .datasets import load_problems
+from .failures import failure_kind
+from .html_report import write_html
 from .jsonl_io import read_jsonl, sample_keys
 from .manifest import read_manifest, write_manifest
 from .paired import compare_runs, describe, task_scores
 from .passk import mean_pass_at_k
-
-
-def failure_kind(result: str, solution: dict | None, category: str | None = None) -> str:
-    if category == "infrastructure":
-        return "infrastructure (not judged)"
-    if result == "passed":
-        return "passed"
-    if solution is not None and not solution.get("completion", "").strip() and not solution.get("solution"):
-        return "empty answer"
-    if solution is not None and solution.get("finish_reason") == "length":
-        return "truncated answer"
-    if result == "timed out":
-        return "timeout"
-    if "killed by signal" in result or "exited with code" in result:
-        return "crash / exit"
-    match = re.match(r"failed: (\w+)", result)
-    if not match:
-        return "other"
-    name = match.group(1)
-    if name == "AssertionError":
-        return "wrong answer (assertion)"
-    if name in ("SyntaxError", "IndentationError", "TabError"):
-        return "syntax error"
-    return f"exception: {name}"
 
 
 def summarize(results: list[dict], solutions: dict[tuple, dict] | None = None) -> dict:
@@ -128,9 +106,6 @@ def write_report(
     """Summarize an evaluated run; write <out>.md, <out>.json and <out>.html (default: report next to the
     results). baseline: another run's results on the same tasks, compared task by task (paired.compare_runs)
     and shown beside this run in the HTML page, flipped tasks first."""
-    from .datasets import load_problems
-    from .html_report import write_html
-
     results = load_results(results_path)
     solutions = load_solutions(solutions_path)
     summary = summarize(results, solutions)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from qwen_humaneval import config
 from qwen_humaneval.jsonl_io import InputError
-from qwen_humaneval.selection import select_from_runs
+from qwen_humaneval.select_runs import select_from_runs
 
 
 def main() -> int:

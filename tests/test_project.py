@@ -126,3 +126,51 @@ def test_no_script_shadows_a_standard_module():
     import sys
 
     assert [p.stem for p in (ROOT / "scripts").glob("*.py") if p.stem in sys.stdlib_module_names] == []
+
+
+def package_imports() -> dict[str, set[str]]:
+    """Each module of the package and the package modules it imports, wherever the import statement stands
+    (inside a function too: an import hidden there is still a cycle)."""
+    import ast
+
+    package = ROOT / "qwen_humaneval"
+    modules = {".".join(p.relative_to(ROOT).with_suffix("").parts): p for p in package.rglob("*.py")}
+    graph = {}
+    for name, path in modules.items():
+        parent = name.rsplit(".", 1)[0] if not name.endswith("__init__") else name.rsplit(".", 1)[0]
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    anchor = parent.split(".")[: len(parent.split(".")) - node.level + 1]
+                    base = ".".join(anchor + ([node.module] if node.module else []))
+                for alias in node.names:
+                    for candidate in (f"{base}.{alias.name}", base):
+                        if candidate in modules:
+                            found.add(candidate)
+                            break
+            elif isinstance(node, ast.Import):
+                found |= {a.name for a in node.names if a.name in modules}
+        graph[name] = found - {name}
+    return graph
+
+
+def test_the_package_has_no_import_cycle():
+    graph = package_imports()
+    assert graph["qwen_humaneval.reporting"] >= {"qwen_humaneval.html_report"}  # the walk sees imports at all
+    done, path = set(), []
+
+    def visit(module: str) -> None:
+        if module in path:
+            raise AssertionError("import cycle: " + " -> ".join(path[path.index(module) :] + [module]))
+        if module in done:
+            return
+        path.append(module)
+        for imported in sorted(graph[module]):
+            visit(imported)
+        path.pop()
+        done.add(module)
+
+    for module in sorted(graph):
+        visit(module)

@@ -445,7 +445,7 @@ def test_a_task_failing_every_retry_on_a_live_server_is_named_left_out_and_asked
 def test_select_from_runs_chooses_over_a_greedy_and_a_sampled_run(tmp_path):
     """make select: the real HumanEval/0 prompt, the real sandbox, answers written here."""
     from qwen_humaneval.manifest import write_manifest
-    from qwen_humaneval.selection import select_from_runs
+    from qwen_humaneval.select_runs import select_from_runs
 
     right = (
         "    for i, a in enumerate(numbers):\n        for b in numbers[i + 1:]:\n"
