@@ -127,6 +127,7 @@ class ChatClient:
         self.backoff = backoff
         self.stall_seconds, self.poll_seconds, self.safety = stall_seconds, poll_seconds, safety
         self.decode_rates: dict[str, float] = {}  # tokens/s of one request, as measured on each server
+        self.failed_attempts: list[str] = []  # why each attempt that was retried or given up on failed
         self._local = threading.local()
         self._next_url = itertools.cycle(self.base_urls)
         self._lock = threading.Lock()
@@ -206,6 +207,8 @@ class ChatClient:
                 last_error = f"{base_url}: {type(e).__name__}: {e}"
             except _Cancelled as e:
                 last_error = f"{base_url}: {e}"
+            with self._lock:
+                self.failed_attempts.append(last_error)
             if attempt < self.retries:
                 time.sleep(self.backoff * (2**attempt))
         raise ServerError(f"giving up after {self.retries + 1} attempts: {last_error}")

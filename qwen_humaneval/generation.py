@@ -226,6 +226,7 @@ def generate(
     ordered = sorted(done.values(), key=lambda r: (task_index[r["task_id"]], r["sample"]))
     write_jsonl_atomic(output, ordered)
     stats = _stats(ordered, len(todo), clock)
+    stats["failed_requests"] = len(getattr(client, "failed_attempts", []))  # retried, cancelled or given up
     failed = sorted({r["task_id"] for r in ordered if r.get("retryable")}, key=task_index.get)
     if failed:
         stats["generation_failures"] = failed

@@ -104,8 +104,10 @@ def test_without_progress_to_see_a_fixed_deadline_fails_and_cancels_before_each_
 def test_a_stuck_server_is_given_up_on_with_a_clear_message(slow_server):
     Slow.delay, Slow.moving = 60.0, False
     start = time.monotonic()
+    stuck = client(slow_server, retries=1)
     with pytest.raises(ServerError, match=r"giving up after 2 attempts: .*no progress for \d+ s \(stuck\)"):
-        client(slow_server, retries=1).chat(ASK)
+        stuck.chat(ASK)
+    assert len(stuck.failed_attempts) == 2 and all("stuck" in why for why in stuck.failed_attempts)
     assert time.monotonic() - start < 10
     time.sleep(0.2)
     assert (Slow.posts, Slow.cancelled) == (2, 2)
