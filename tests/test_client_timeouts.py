@@ -10,14 +10,14 @@ import select
 import socket
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from http_helpers import JsonHandler, serving
 
 from qwen_humaneval.client import ChatClient, ServerError, server_progress
 
 
-class Slow(BaseHTTPRequestHandler):
+class Slow(JsonHandler):
     delay = 0.0  # seconds of work per request
     moving = True  # whether the counters move while it works
     metrics = True  # whether it has /metrics at all
@@ -29,11 +29,11 @@ class Slow(BaseHTTPRequestHandler):
     def do_GET(self):
         if self.path == "/metrics" and Slow.metrics:
             counter = int((time.monotonic() - Slow.started) * 100) if Slow.moving else 7
-            self._send(200, f"# TYPE llamacpp:n_decode_total counter\nllamacpp:n_decode_total {counter}\n".encode())
+            self.send_json(200, f"# TYPE llamacpp:n_decode_total counter\nllamacpp:n_decode_total {counter}\n".encode())
         elif self.path == "/v1/models":
-            self._send(200, b'{"data": [{"id": "m"}]}')
+            self.send_json(200, b'{"data": [{"id": "m"}]}')
         else:
-            self._send(404, b"{}")
+            self.send_json(404, b"{}")
 
     def do_POST(self):
         self.rfile.read(int(self.headers["Content-Length"]))
@@ -50,27 +50,15 @@ class Slow(BaseHTTPRequestHandler):
             "choices": [{"message": {"content": "    return 1\n"}, "finish_reason": "stop"}],
             "usage": {"prompt_tokens": 5, "completion_tokens": 40},
         }
-        self._send(200, json.dumps(body).encode())
-
-    def _send(self, status: int, data: bytes):
-        self.send_response(status)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
+        self.send_json(200, json.dumps(body).encode())
 
 
 @pytest.fixture
 def slow_server():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Slow)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     Slow.delay, Slow.moving, Slow.metrics, Slow.posts, Slow.cancelled = 0.0, True, True, 0, 0
     Slow.started = time.monotonic()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with serving(Slow) as url:
+        yield url
 
 
 def client(url: str, **kwargs) -> ChatClient:

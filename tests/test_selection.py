@@ -7,9 +7,9 @@ real: the sandbox runs the candidates, a real HTTP server on 127.0.0.1 answers t
 
 import json
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from http_helpers import JsonHandler, serving
 
 from qwen_humaneval import strategies
 from qwen_humaneval.client import ChatClient, Completion, PromptTooLong, ServerError
@@ -248,7 +248,7 @@ def test_behaviour_inputs_are_the_examples_then_seeded_mutations():
 
 
 # ----------------------------------------------------------------------------- the HTTP client, against a real server
-class Scripted(BaseHTTPRequestHandler):
+class Scripted(JsonHandler):
     statuses: list[int] = []
     seen: list[dict] = []
 
@@ -271,25 +271,14 @@ class Scripted(BaseHTTPRequestHandler):
         )
         if status == 413:  # llama-server's answer to a prompt longer than a slot's context (it sends 400)
             status, payload = 400, {"error": {"code": 400, "type": "exceed_context_size_error", "n_ctx": 2048}}
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
+        self.send_json(status, json.dumps(payload).encode())
 
 
 @pytest.fixture
 def http_server():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Scripted)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     Scripted.statuses, Scripted.seen = [], []
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with serving(Scripted) as url:
+        yield url
 
 
 def test_client_retries_server_errors_then_succeeds(http_server):
