@@ -341,7 +341,7 @@ def bench_eval(per_task: int = 10, workers: int | None = None, solutions: Path |
 
     Returns whether every verdict agreed.
     """
-    workers = workers or os.cpu_count() or 2
+    workers = workers or config.cores()
     if solutions is not None:  # a real run's answers instead of the mixed variants
         samples = [json.loads(line) for line in solutions.read_text().splitlines() if line.strip()]
         per_task = 1
@@ -384,7 +384,7 @@ class CpuHog:
     """Busy processes (per_core on each core) for as long as the with-block runs: a machine made slower on purpose."""
 
     def __init__(self, per_core: int = 4):
-        self.count = per_core * (os.cpu_count() or 2)
+        self.count = per_core * (config.cores())
 
     def __enter__(self):
         self.procs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(self.count)]
@@ -400,7 +400,7 @@ class CpuHog:
 def bench_timeouts(solutions: Path, workers: int | None = None) -> bool:
     """Verdicts idle and beside a CPU hog (four busy processes per core), with adaptive and with fixed
     timeouts, on HumanEval and HumanEval+: the adaptive ones must not move. Returns whether they did not."""
-    workers = workers or os.cpu_count() or 2
+    workers = workers or config.cores()
     rows, verdicts = [], {}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -589,7 +589,7 @@ def bench_plus(solutions: Path, workers: int | None = None) -> bool:
     Both run twice, alternating: cold (expected outputs computed from the canonical solutions) and
     warm (taken from each one's cache). Verdicts must agree task by task. Returns whether they did.
     """
-    workers = workers or os.cpu_count() or 2
+    workers = workers or config.cores()
     python = ensure_evalplus()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

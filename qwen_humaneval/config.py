@@ -158,6 +158,11 @@ def hf_model_dir(name: str) -> Path:
     return CACHE_DIR / "hf" / f"{name}-bf16"
 
 
+def cores() -> int:
+    """This machine's cores: the default number of sandbox workers, server threads and build jobs."""
+    return os.cpu_count() or 1
+
+
 # The sandbox: caps per candidate process, and the per-sample timeouts of each dataset.
 SANDBOX_MEMORY_BYTES = 4 << 30
 SANDBOX_SCRATCH_BYTES = 64 << 20

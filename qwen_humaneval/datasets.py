@@ -15,6 +15,7 @@ from pathlib import Path
 
 from . import config
 from .artifacts import ArtifactError, sha256_file
+from .jsonl_io import write_atomic
 
 HUMANEVAL_SHA256 = "b796127e635a67f93fb35c04f4cb03cf06f38c8072ee7cee8833d7bee06979ef"
 HUMANEVALPLUS_VERSION = "v0.1.10"
@@ -47,15 +48,12 @@ def _override_or_download(variable: str, url: str, filename: str, what: str) -> 
     if not path.exists():
         import requests
 
-        path.parent.mkdir(parents=True, exist_ok=True)
         try:
             response = requests.get(url, timeout=60)
             response.raise_for_status()
         except requests.RequestException as e:
             raise ArtifactError(f"cannot download {what} ({e}); set {variable} to a local copy of {filename}") from None
-        tmp = path.with_suffix(".partial")
-        tmp.write_bytes(response.content)
-        tmp.rename(path)
+        write_atomic(path, response.content)
     return path
 
 

@@ -1,6 +1,5 @@
 """Evaluate a solutions file against a dataset's hidden tests in the sandbox pool, resumably."""
 
-import os
 import sys
 import time
 from pathlib import Path
@@ -78,7 +77,7 @@ def evaluate(
     pending = [s for s in samples if (s["task_id"], s["completion_id"]) not in done]
     if done:
         print(f"{results}: {len(done)} results already there, {len(pending)} samples to go")
-    workers = workers or os.cpu_count() or 1
+    workers = workers or config.cores()
     adaptive = timeout is None
     base_timeout = timeout or config.EVAL_TIMEOUTS[dataset]
     start = time.time()

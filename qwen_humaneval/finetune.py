@@ -14,7 +14,6 @@ Stages 3 and 4 run in .venv-finetune (torch, transformers, peft), built from req
 """
 
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -155,7 +154,7 @@ def to_gguf(hf_dir: Path, gguf: Path, quantization: str = "Q4_K_M") -> Path:
     converter = source_dir() / "convert_hf_to_gguf.py"
     quantize = binary_path("llama-quantize")
     if not quantize.exists():
-        build(os.cpu_count() or 2, "llama-quantize")
+        build(config.cores(), "llama-quantize")
     partial = gguf.with_suffix(".partial")
     log = gguf.with_name(gguf.name + ".log")
     log.unlink(missing_ok=True)

@@ -1,7 +1,6 @@
 """Generate solutions for every (task, sample) over HTTP, many requests in flight, resumably."""
 
 import json
-import os
 import sys
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
@@ -177,7 +176,7 @@ def generate(
         print(f"{output}: {len(done)} samples already there, {len(todo)} to go")
     clock = _Clock(output, settings, ((previous or {}).get("stats") or {}).get("wall_seconds_total", 0.0))
     clock.mark("running", len(done))
-    sandbox = SandboxPool(os.cpu_count() or 2) if chosen.needs_sandbox and todo else None
+    sandbox = SandboxPool(config.cores()) if chosen.needs_sandbox and todo else None
 
     def work(task_id: str, group: tuple[int, ...]) -> list[dict]:
         """The records of samples `group` of one task: one request with `n` when the strategy allows it.

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from . import config
 from .datasets import HUMANEVALPLUS_SHA256
+from .jsonl_io import write_atomic
 from .sandbox import wire
 
 
@@ -98,10 +99,7 @@ class ExpectedOutputs:
                 "outputs": [marshal.dumps(_decoded(out)) for out in verdict["outputs"]],
                 "times": verdict["times"],
             }
-            self.cache_dir.mkdir(parents=True, exist_ok=True)
-            tmp = self.path(task_id).with_suffix(".partial")
-            tmp.write_bytes(marshal.dumps(data))
-            tmp.replace(self.path(task_id))
+            write_atomic(self.path(task_id), marshal.dumps(data))
 
 
 def job_for(

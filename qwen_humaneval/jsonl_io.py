@@ -134,9 +134,16 @@ class JsonlAppender:
         self.close()
 
 
-def write_jsonl_atomic(path: Path, records) -> None:
-    tmp = path.with_name(path.name + ".tmp")
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Write path whole or not at all: a reader (or a resumed run) never sees half of it."""
+    tmp = path.with_name(path.name + ".partial")
     tmp.parent.mkdir(parents=True, exist_ok=True)
-    with open(tmp, "w", encoding="utf-8") as f, jsonlines.Writer(f, compact=True, dumps=_dumps) as writer:
-        writer.write_all(records)
+    if isinstance(data, str):
+        tmp.write_text(data, encoding="utf-8")
+    else:
+        tmp.write_bytes(data)
     os.replace(tmp, path)
+
+
+def write_jsonl_atomic(path: Path, records) -> None:
+    write_atomic(path, "".join(_dumps(record) + "\n" for record in records))

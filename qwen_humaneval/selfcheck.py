@@ -21,6 +21,7 @@ import statistics
 from pathlib import Path
 
 from . import config
+from .jsonl_io import write_atomic
 from .sandbox import wire
 
 CALIBRATION = "total = 0\nfor i in range(600_000):\n    total += i * i % 7\n"  # about 60 ms here
@@ -72,7 +73,4 @@ class SelfCheck:
         return {t: known.get(t) or fresh[t] for t in task_ids}
 
     def _save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".partial")
-        tmp.write_text(json.dumps(self.cached, indent=1, sort_keys=True) + "\n")
-        tmp.replace(self.path)
+        write_atomic(self.path, json.dumps(self.cached, indent=1, sort_keys=True) + "\n")

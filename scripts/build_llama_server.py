@@ -3,17 +3,17 @@
 (see llama_build.py)."""
 
 import argparse
-import os
 import subprocess
 import sys
 
+from qwen_humaneval import config
 from qwen_humaneval.artifacts import ArtifactError
 from qwen_humaneval.llama_build import binary_path, build
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--jobs", type=int, default=config.cores())
     ap.add_argument("--target", default="llama-server", choices=["llama-server", "llama-quantize"])
     ap.add_argument("--print-path", action="store_true", help="print where the binary lives and exit")
     args = ap.parse_args()

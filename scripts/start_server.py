@@ -2,7 +2,6 @@
 """Start llama.cpp's llama-server with the verified Qwen GGUF on 127.0.0.1, in the background, and wait until ready."""
 
 import argparse
-import os
 import shlex
 import sys
 
@@ -17,7 +16,7 @@ def main() -> int:
     ap.add_argument("--host", default=config.HOST)
     ap.add_argument("--port", type=int, default=config.PORT)
     ap.add_argument("--slots", type=int, default=config.SLOTS, help="parallel sequences (requests batched together)")
-    ap.add_argument("--threads", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--threads", type=int, default=config.cores())
     ap.add_argument("--ctx-per-slot", type=int, default=config.CTX_PER_SLOT, help="context tokens per slot")
     ap.add_argument("--flash-attn", choices=("on", "off", "auto"), default=config.FLASH_ATTN)
     ap.add_argument(
@@ -35,7 +34,7 @@ def main() -> int:
     try:
         model, sha256 = resolve()
         draft = resolve(config.DRAFT_MODEL)[0] if args.spec == "draft" else None
-        binary = build(jobs=os.cpu_count() or 2)
+        binary = build(jobs=config.cores())
     except (ArtifactError, OSError) as e:
         return server.fail(e)
     command = server.llama_command(
