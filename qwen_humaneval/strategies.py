@@ -14,6 +14,11 @@ from .extract import extract_completion, is_stub
 from .selection import choose, code_of, record_fields, run_checks
 
 
+def candidates_seed(seed: int) -> int:
+    """The first seed of a task's sampled candidates (codet, mbr-exec): apart from its greedy request's seed."""
+    return seed * 7
+
+
 @dataclass
 class Sampling:
     temperature: float = config.TEMPERATURE_ONE_SAMPLE
@@ -197,7 +202,13 @@ def codet(problem: dict, client: ChatClient, sampling: Sampling, seed: int, sand
     (number of candidates) x (number of tests passed)."""
     usage = Usage()
     sampled = _direct_many(
-        problem, client, sampling, seed * 7, usage, sampling.candidates, temperature=sampling.candidate_temperature
+        problem,
+        client,
+        sampling,
+        candidates_seed(seed),
+        usage,
+        sampling.candidates,
+        temperature=sampling.candidate_temperature,
     )
     candidates = [completion for completion, _ in sampled]
     messages, prefill = prompts.write_tests(problem["prompt"], problem["entry_point"], sampling.codet_tests)
@@ -273,7 +284,13 @@ def _mbr_choice(
 ) -> dict:
     """The greedy answer plus k samples at the candidate temperature -> the record of mbr-exec's choice."""
     pool = greedy + _direct_many(
-        problem, client, sampling, seed * 7, usage, sampling.candidates, temperature=sampling.candidate_temperature
+        problem,
+        client,
+        sampling,
+        candidates_seed(seed),
+        usage,
+        sampling.candidates,
+        temperature=sampling.candidate_temperature,
     )
     candidates = [completion for completion, _ in pool]
     index, info = choose(problem, candidates, sandbox, inputs=sampling.mbr_inputs, seed=seed)
