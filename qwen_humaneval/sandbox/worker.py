@@ -28,7 +28,7 @@ import sys
 import time
 import traceback
 
-from . import candidate, jail, judge, wire
+from . import candidate, jail, judge, kernel, seccomp, wire
 
 # Imported once in the worker so that each forked candidate finds them ready.
 PRELOADED_MODULES = (
@@ -65,7 +65,7 @@ def _fork(body, *args) -> int:
         return pid
     code = 0
     try:
-        jail.prctl(jail.PR_SET_PDEATHSIG, signal.SIGKILL)
+        kernel.prctl(kernel.PR_SET_PDEATHSIG, signal.SIGKILL)
         body(*args)
     except BaseException:
         code = 70
@@ -104,7 +104,7 @@ def _candidate_process(fds: list[int], settings: dict, uid: int) -> None:
         if layers.get("drop_privileges"):
             jail.limit(resource.RLIMIT_NPROC, 256)
             jail.drop_privileges(as_root=layers["root"], uid=uid)
-            jail.install_syscall_filter()
+            seccomp.install_syscall_filter()
     except BaseException as e:  # never run the code unprotected
         wire.send(candidate.ANSWERS_FD, {"setup_failed": repr(e)})
         return
