@@ -1,8 +1,9 @@
 """A sandbox worker: one JSON job per stdin line in, one JSON verdict per stdout line out.
 
-    evaluator --stdin/stdout--> worker (trusted; own mount + network namespaces; see jail.py)
+    evaluator --stdin/stdout--> worker (trusted; own mount, network, IPC, UTS namespaces; see jail.py)
         zygote: forked before the worker reads any job, so it never holds a test; forks each
-                candidate, PID 1 of a fresh PID namespace, jailed in the minimal root, a uid of its own
+                candidate, PID 1 of fresh PID, mount, IPC, UTS, cgroup namespaces, jailed in the minimal
+                root (rootfs.py), a uid of its own, seccomp (seccomp.py)
         judge:  forked once (again after a timeout); for each job it receives the pipes to a fresh
                 candidate, runs the tests with the candidate behind a proxy (judge.py) and sends the
                 verdict back on a socket only the worker holds
