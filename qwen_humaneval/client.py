@@ -128,6 +128,7 @@ class ChatClient:
         self.stall_seconds, self.poll_seconds, self.safety = stall_seconds, poll_seconds, safety
         self.decode_rates: dict[str, float] = {}  # tokens/s of one request, as measured on each server
         self.failed_attempts: list[str] = []  # why each attempt that was retried or given up on failed
+        self.counting_servers: set[str] = set()  # servers whose /metrics counters this client has seen
         self._local = threading.local()
         self._next_url = itertools.cycle(self.base_urls)
         self._lock = threading.Lock()
@@ -238,14 +239,21 @@ class ChatClient:
         last_counter, last_move = None, time.monotonic()
         while not post.done.wait(self.poll_seconds):
             now = time.monotonic()
-            counter = server_progress(base_url, timeout=max(1.0, self.poll_seconds))
-            if counter is not None and counter != last_counter:
-                last_counter, last_move = counter, now
-                continue
-            if counter is not None and now - last_move >= self.stall_seconds:
-                post.cancel()
-                raise _Cancelled(f"the server shows no progress for {now - last_move:.0f} s (stuck); request cancelled")
-            if counter is None and now >= deadline:
+            # A busy server may answer /metrics late (it waits for the batch in hand): no answer is no news,
+            # and a server that has shown counters is judged by them alone, a stuck one by their standing still.
+            counter = server_progress(base_url, timeout=max(1.0, 2 * self.poll_seconds))
+            if counter is not None:
+                self.counting_servers.add(base_url)
+                if counter != last_counter:
+                    last_counter, last_move = counter, now
+                    continue
+            if base_url in self.counting_servers:
+                if now - last_move >= self.stall_seconds:
+                    post.cancel()
+                    raise _Cancelled(
+                        f"the server shows no progress for {now - last_move:.0f} s (stuck); request cancelled"
+                    )
+            elif now >= deadline:
                 post.cancel()
                 raise _Cancelled(
                     f"no answer within {self.deadline_seconds(base_url, n, max_tokens):.0f} s and the server shows no "

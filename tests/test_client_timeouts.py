@@ -21,6 +21,8 @@ class Slow(JsonHandler):
     delay = 0.0  # seconds of work per request
     moving = True  # whether the counters move while it works
     metrics = True  # whether it has /metrics at all
+    metrics_late_after = None  # /metrics answers this many times on time, then only after 2 s (a busy server)
+    metrics_answered = 0
     posts = 0
     cancelled = 0
     started = 0.0
@@ -28,6 +30,9 @@ class Slow(JsonHandler):
 
     def do_GET(self):
         if self.path == "/metrics" and Slow.metrics:
+            Slow.metrics_answered += 1
+            if Slow.metrics_late_after is not None and Slow.metrics_answered > Slow.metrics_late_after:
+                time.sleep(2.0)
             counter = int((time.monotonic() - Slow.started) * 100) if Slow.moving else 7
             self.send_json(200, f"# TYPE llamacpp:n_decode_total counter\nllamacpp:n_decode_total {counter}\n".encode())
         elif self.path == "/v1/models":
@@ -56,6 +61,7 @@ class Slow(JsonHandler):
 @pytest.fixture
 def slow_server():
     Slow.delay, Slow.moving, Slow.metrics, Slow.posts, Slow.cancelled = 0.0, True, True, 0, 0
+    Slow.metrics_late_after, Slow.metrics_answered = None, 0
     Slow.started = time.monotonic()
     with serving(Slow) as url:
         yield url
@@ -77,6 +83,14 @@ def test_a_slow_server_that_shows_progress_is_waited_for(slow_server):
     answer = client(slow_server, retries=2).chat(ASK)
     assert answer.text == "    return 1\n" and answer.latency >= 3.0
     assert (Slow.posts, Slow.cancelled) == (1, 0)  # no work repeated, none thrown away
+
+
+def test_a_server_too_busy_to_answer_metrics_in_time_is_still_waited_for(slow_server):
+    """Counters seen once, then /metrics answers late (llama-server answers it between batches): no answer is
+    no news, so the request is neither cancelled at its deadline nor sent twice."""
+    Slow.delay, Slow.metrics_late_after = 3.0, 1
+    answer = client(slow_server, retries=2, stall_seconds=10.0).chat(ASK)
+    assert answer.text == "    return 1\n" and (Slow.posts, Slow.cancelled) == (1, 0)
 
 
 def test_without_progress_to_see_a_fixed_deadline_fails_and_cancels_before_each_retry(slow_server):
