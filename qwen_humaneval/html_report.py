@@ -1,7 +1,9 @@
 """output/report.html: one self-contained page to browse a run (or two runs side by side).
 
 Every task with its prompt, the model's raw answer, the extracted completion, the verdict and its
-error; filters for failed tasks, flipped tasks and failure kinds. No network: the data is embedded
+error; above them what a reader wants first (model, strategy, dataset, date; pass@1 with its 95% interval,
+HumanEval beside HumanEval+ when both were judged; the failure kinds as a bar chart drawn in inline SVG);
+filters for failed tasks, flipped tasks and failure kinds. No network: the data is embedded
 as JSON, the script and style are inline, and the page counts the resources it loaded (0) in its
 <body data-resources> for the browser test. The page reads its initial filter from the URL
 fragment (#failed, #flipped, #kind=<kind>), so a filtered view can be linked.
@@ -27,9 +29,15 @@ details.task > summary { cursor: pointer; }
 .flip { background: #fff4d6; } .runs { display: grid; grid-template-columns: repeat(var(--runs), 1fr); gap: 1em; }
 pre { background: #f6f8fa; padding: .5em; overflow-x: auto; white-space: pre-wrap; font-size: 12px; }
 .label { font-size: 12px; color: #555; margin-top: .4em; }
+#overview { display: flex; flex-wrap: wrap; gap: 1.5em; align-items: flex-start; margin-bottom: 1em; }
+#overview .meta { width: 100%; color: #555; }
+.score { border: 1px solid #ddd; border-radius: 6px; padding: .5em 1em; min-width: 9em; }
+.score .value { font-size: 1.8em; font-weight: 600; } .score .ci { font-size: 12px; color: #555; }
+.kind { font-size: 12px; color: #555; }
 </style></head>
 <body data-resources="-1">
 <h1>__TITLE__</h1>
+<section id="overview"></section>
 <div class="summary" id="summary"></div>
 <div class="controls">
  <label>Show <select id="filter">
@@ -56,6 +64,35 @@ const verdictText = v => v.category === "infrastructure" ? "not judged" : (v.pas
 document.getElementById("summary").textContent = runs.map(r => `${r.name}: ${r.passed}/${r.judged} tasks passed` +
   (r.unjudged ? `, ${r.unjudged} not judged (infrastructure)` : "")).join(" | ") +
   (runs.length > 1 ? ` | ${tasks.filter(t => t.flipped).length} flipped` : "");
+const overview = data.overview;
+if (overview) {
+  const box = document.getElementById("overview");
+  box.append(el("div", {class: "meta"}, `${overview.model} · ${overview.strategy} · ${overview.dataset}` +
+    (overview.date ? ` · ${overview.date}` : "")));
+  for (const s of overview.scores) box.append(el("div", {class: "score", "data-label": s.label},
+    el("div", {class: "label"}, `${s.label} pass@1`), el("div", {class: "value"}, `${s.pass_at_1.toFixed(2)}%`),
+    el("div", {class: "ci"}, `95% CI ${s.ci95[0].toFixed(1)}-${s.ci95[1].toFixed(1)}% over ${s.tasks} tasks`)));
+  const failures = Object.entries(overview.failure_kinds);
+  if (failures.length) {  // failure kinds as bars, drawn here: the page loads nothing
+    const ns = "http://www.w3.org/2000/svg", row = 18, width = 420, most = Math.max(...failures.map(f => f[1]));
+    const svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("id", "kinds-chart");
+    svg.setAttribute("width", width);
+    svg.setAttribute("height", row * failures.length);
+    svg.setAttribute("role", "img");
+    svg.setAttribute("aria-label", "failure kinds");
+    failures.forEach(([kind, n], i) => {
+      const bar = document.createElementNS(ns, "rect");
+      for (const [k, v] of Object.entries({x: 200, y: i * row + 3, height: row - 6, width: Math.max(1, 180 * n / most),
+        fill: "#b3261e", "data-kind": kind})) bar.setAttribute(k, v);
+      const text = document.createElementNS(ns, "text");
+      for (const [k, v] of Object.entries({x: 0, y: i * row + row - 5, "font-size": 12})) text.setAttribute(k, v);
+      text.textContent = `${kind}: ${n}`;
+      svg.append(text, bar);
+    });
+    box.append(el("div", {}, el("div", {class: "label"}, "failure kinds"), svg));
+  }
+}
 const kinds = [...new Set(tasks.flatMap(t => t.runs.map(v => v.kind)))].sort();
 for (const k of kinds) document.getElementById("kind").append(el("option", {value: k}, k));
 if (runs.length < 2) document.querySelector('#filter option[value="flipped"]').remove();
@@ -63,6 +100,8 @@ const list = document.getElementById("tasks");
 for (const t of tasks) {
   const head = el("summary", {}, t.task_id + " ");
   t.runs.forEach((v, i) => head.append(el("span", {class: verdictClass(v)}, (runs.length > 1 ? runs[i].name + ": " : "") + verdictText(v) + " ")));
+  const failedKinds = [...new Set(t.runs.filter(v => !v.passed).map(v => v.kind))];
+  if (failedKinds.length) head.append(el("span", {class: "kind"}, `(${failedKinds.join(", ")})`));
   const columns = el("div", {class: "runs"});
   t.runs.forEach((v, i) => columns.append(el("div", {},
     el("div", {class: "label"}, `${runs[i].name}: ${verdictText(v)} (${v.kind})`),
@@ -123,8 +162,11 @@ def _run_view(results: list[dict], solutions: dict[tuple, dict]) -> dict[str, di
     return view
 
 
-def write_html(path: Path, title: str, problems: dict, runs: list[tuple[str, list[dict], dict]]) -> Path:
-    """runs: (name, results, solutions keyed by (task_id, sample)); with two runs, flipped tasks come first."""
+def write_html(
+    path: Path, title: str, problems: dict, runs: list[tuple[str, list[dict], dict]], overview: dict | None = None
+) -> Path:
+    """runs: (name, results, solutions keyed by (task_id, sample)); with two runs, flipped tasks come first.
+    overview: what the page shows above the tasks (reporting.overview)."""
     views = [(name, _run_view(results, solutions)) for name, results, solutions in runs]
     missing = {
         "passed": False,
@@ -151,6 +193,6 @@ def write_html(path: Path, title: str, problems: dict, runs: list[tuple[str, lis
         }
         for name, view in views
     ]
-    data = json.dumps({"runs": summary, "tasks": tasks}).replace("</", "<\\/")
+    data = json.dumps({"runs": summary, "tasks": tasks, "overview": overview}).replace("</", "<\\/")
     path.write_text(PAGE.replace("__TITLE__", html.escape(title)).replace("__DATA__", data))
     return path

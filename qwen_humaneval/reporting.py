@@ -9,7 +9,7 @@ from .failures import failure_kind
 from .html_report import write_html
 from .jsonl_io import read_jsonl, sample_keys
 from .manifest import read_manifest, write_manifest
-from .paired import compare_runs, describe, task_scores
+from .paired import bootstrap_interval, compare_runs, describe, task_scores
 from .passk import mean_pass_at_k
 
 
@@ -100,6 +100,43 @@ def load_solutions(path: Path) -> dict[tuple, dict]:
     return dict(zip(sample_keys(records), records))
 
 
+# HumanEval's base tests and HumanEval+'s extended ones judge the same solutions: each report shows both.
+BASE_PLUS = {"results.jsonl": "HumanEval", "results_humanevalplus.jsonl": "HumanEval+"}
+
+
+def score_with_interval(results: list[dict]) -> dict:
+    """pass@1 over the judged tasks, in percent, with its 95% bootstrap interval over tasks."""
+    scores = list(task_scores(results).values())
+    low, high = bootstrap_interval(scores)
+    mean = sum(scores) / len(scores) if scores else 0.0
+    return {
+        "pass_at_1": round(100 * mean, 2),
+        "ci95": [round(100 * low, 2), round(100 * high, 2)],
+        "tasks": len(scores),
+    }
+
+
+def overview(
+    results_path: Path, results: list[dict], summary: dict, generate_manifest: dict | None, dataset: str
+) -> dict:
+    """What a reader wants first: which model, strategy, dataset and when; pass@1 with its interval, beside
+    the paired base/plus score when both were judged; the failure kinds."""
+    settings = (generate_manifest or {}).get("settings", {})
+    scores = []
+    for name in list(BASE_PLUS) if results_path.name in BASE_PLUS else [results_path.name]:
+        if name == results_path.name or results_path.with_name(name).exists():
+            judged = results if name == results_path.name else load_results(results_path.with_name(name))
+            scores.append({"label": BASE_PLUS.get(name, dataset), **score_with_interval(judged)})
+    return {
+        "model": settings.get("model", "unknown model"),
+        "strategy": settings.get("strategy", "unknown strategy"),
+        "dataset": dataset,
+        "date": (generate_manifest or {}).get("written_at", ""),
+        "scores": scores,
+        "failure_kinds": {k: n for k, n in summary["failure_kinds"].items() if k != "passed"},
+    }
+
+
 def write_report(
     results_path: Path, solutions_path: Path, dataset: str, out: Path | None = None, baseline: Path | None = None
 ) -> tuple[dict, Path]:
@@ -132,6 +169,12 @@ def write_report(
         "evaluate": read_manifest(results_path),
     }
     base.with_suffix(".json").write_text(json.dumps(report, indent=2, default=str) + "\n")
-    write_html(base.with_suffix(".html"), f"{dataset}: {results_path}", load_problems(dataset), runs)
+    write_html(
+        base.with_suffix(".html"),
+        f"{dataset}: {results_path}",
+        load_problems(dataset),
+        runs,
+        overview(results_path, results, summary, generate_manifest, dataset),
+    )
     write_manifest(base.with_suffix(".json"), "report", {"dataset": dataset, "results": str(results_path)})
     return summary, base.with_suffix(".md")

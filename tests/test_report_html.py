@@ -4,6 +4,7 @@ import json
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +12,7 @@ from qwen_humaneval.datasets import load_problems
 from qwen_humaneval.evaluation import evaluate
 from qwen_humaneval.reporting import write_report
 
+PLUS = Path(__file__).resolve().parents[2] / "shared" / "data" / "humanevalplus" / "HumanEvalPlus-v0.1.10.jsonl.gz"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no Chromium here: `make browser` installs Debian's package")
 
@@ -66,6 +68,13 @@ def report(tmp_path_factory):
         (folder / "solutions.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
         evaluate(folder / "solutions.jsonl", folder / "results.jsonl")
         runs[name] = folder
+    if PLUS.exists():  # the same answers judged by HumanEval+: the report shows both scores side by side
+        mp = pytest.MonkeyPatch()
+        mp.setenv("HUMANEVALPLUS_PATH", str(PLUS))
+        evaluate(
+            runs["after"] / "solutions.jsonl", runs["after"] / "results_humanevalplus.jsonl", dataset="humanevalplus"
+        )
+        mp.undo()
     write_report(
         runs["after"] / "results.jsonl",
         runs["after"] / "solutions.jsonl",
@@ -97,3 +106,20 @@ def test_report_filters_work_in_the_browser(report):
     wrong = shown(dump_dom(page, "#kind=wrong answer (assertion)", profile))
     assert wrong and set(wrong) <= set(failed)
     assert body(dump_dom(page, "#kind=no such kind", profile))["shown"] == "0"
+
+
+def test_the_overview_comes_first_with_scores_interval_and_failure_chart(report):
+    """Above the fold: model, strategy, dataset; pass@1 with its 95% interval (HumanEval beside HumanEval+
+    when both were judged); the failure kinds drawn as SVG bars. Each collapsed row names its failure kind."""
+    page, profile = report
+    dom = dump_dom(page, "", profile)
+    overview = dom[dom.index('<section id="overview"') : dom.index("</section>")]
+    assert dom.index('<section id="overview"') < dom.index("<details")
+    assert "unknown model" in overview  # these solutions were written by hand, with no generation manifest
+    assert 'data-label="HumanEval"' in overview and "93.90%" in overview and "95% CI" in overview
+    bars = re.findall(r'<rect[^>]*data-kind="([^"]+)"', overview)
+    assert bars and "wrong answer (assertion)" in bars and "passed" not in bars
+    assert re.search(r'data-task="HumanEval/5".*?<span class="kind">\(wrong answer \(assertion\)\)</span>', dom)
+    if not PLUS.exists():
+        pytest.skip("../shared/data/humanevalplus is not beside this checkout: the HumanEval+ score is not shown")
+    assert overview.index('data-label="HumanEval"') < overview.index('data-label="HumanEval+"')
