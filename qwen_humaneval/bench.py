@@ -17,7 +17,7 @@ from pathlib import Path
 
 from . import config
 from .artifacts import ArtifactError
-from .client import ChatClient
+from .client import ChatClient, ServerError, server_metrics
 from .datasets import load_problems
 from .evaluation import evaluate
 from .generation import generate
@@ -171,13 +171,9 @@ LEVERS = {
 def processed_tokens(base_url: str) -> tuple[int, int]:
     """(prompt tokens processed, tokens generated) so far, from llama-server's /metrics: cached prompt tokens
     are not counted."""
-    import requests
-
-    values = {}
-    for line in requests.get(f"{base_url}/metrics", timeout=10).text.splitlines():
-        if line.startswith("llamacpp:") and " " in line:
-            name, value = line.split(" ", 1)
-            values[name] = float(value)
+    values = server_metrics(base_url, timeout=10)
+    if values is None:
+        raise ServerError(f"{base_url}/metrics did not answer (llama-server runs with --metrics)")
     return int(values.get("llamacpp:prompt_tokens_total", 0)), int(values.get("llamacpp:tokens_predicted_total", 0))
 
 

@@ -14,11 +14,6 @@ from .extract import extract_completion, is_stub
 from .selection import choose, code_of, record_fields, run_checks
 
 
-def candidates_seed(seed: int) -> int:
-    """The first seed of a task's sampled candidates (codet, mbr-exec): apart from its greedy request's seed."""
-    return seed * 7
-
-
 @dataclass
 class Sampling:
     temperature: float = config.TEMPERATURE_ONE_SAMPLE
@@ -96,6 +91,16 @@ def _direct_many(
             )[0]
         results.append((completion, answer))
     return results
+
+
+def _sampled_candidates(
+    problem: dict, client: ChatClient, sampling: Sampling, seed: int, usage: Usage
+) -> list[tuple[str, Completion]]:
+    """A task's sampled candidates (codet, mbr-exec): k at the candidate temperature from one prefill, their
+    first seed apart from the greedy request's."""
+    return _direct_many(
+        problem, client, sampling, seed * 7, usage, sampling.candidates, temperature=sampling.candidate_temperature
+    )
 
 
 def _direct(
@@ -201,15 +206,7 @@ def codet(problem: dict, client: ChatClient, sampling: Sampling, seed: int, sand
     candidate from the largest consensus: candidates passing the same tests, scored by
     (number of candidates) x (number of tests passed)."""
     usage = Usage()
-    sampled = _direct_many(
-        problem,
-        client,
-        sampling,
-        candidates_seed(seed),
-        usage,
-        sampling.candidates,
-        temperature=sampling.candidate_temperature,
-    )
+    sampled = _sampled_candidates(problem, client, sampling, seed, usage)
     candidates = [completion for completion, _ in sampled]
     messages, prefill = prompts.write_tests(problem["prompt"], problem["entry_point"], sampling.codet_tests)
     test_answer = usage.add(
@@ -283,15 +280,7 @@ def _mbr_choice(
     greedy: list[tuple[str, Completion]],
 ) -> dict:
     """The greedy answer plus k samples at the candidate temperature -> the record of mbr-exec's choice."""
-    pool = greedy + _direct_many(
-        problem,
-        client,
-        sampling,
-        candidates_seed(seed),
-        usage,
-        sampling.candidates,
-        temperature=sampling.candidate_temperature,
-    )
+    pool = greedy + _sampled_candidates(problem, client, sampling, seed, usage)
     candidates = [completion for completion, _ in pool]
     index, info = choose(problem, candidates, sandbox, inputs=sampling.mbr_inputs, seed=seed)
     return _record(candidates[index], pool[index][1], usage, **record_fields(index, candidates, info))
