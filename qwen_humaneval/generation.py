@@ -10,7 +10,7 @@ from tqdm import tqdm
 
 from . import config, strategies
 from .client import ChatClient, PromptTooLong, ServerError, server_info
-from .datasets import load_problems
+from .datasets import DEFAULT, REGISTRY, load_problems
 from .jsonl_io import InputError, JsonlAppender, load_finished, write_jsonl_atomic
 from .manifest import read_manifest, write_manifest
 from .sandbox.pool import SandboxPool
@@ -237,7 +237,24 @@ def generate(
     return stats
 
 
-GENERATION_DATASETS = ("humaneval", "mbpp", "mbpp-train")  # HumanEval+ has HumanEval's prompts
+def unseen_problems(problems: dict, launch: dict | None) -> tuple[dict, dict | None]:
+    """The contamination guard: a served model with a fine-tuning record (finetune.py writes it beside the
+    GGUF) is never asked the tasks it was trained on (same task ids: MBPP+ shares MBPP's). Returns the
+    problems left, and what was left out and why (None when nothing was)."""
+    record = read_manifest(Path(launch["model_file"])) if launch and launch.get("model_file") else None
+    trained_on = ((record or {}).get("settings") or {}).get("train_dataset")
+    if not trained_on:
+        return problems, None
+    training = load_problems(trained_on)
+    seen = [task_id for task_id in problems if task_id in training]
+    if not seen:
+        return problems, None
+    why = f"the model was fine-tuned on {trained_on}, which holds them"
+    print(f"contamination guard: {len(seen)} of {len(problems)} tasks left out: {why}", file=sys.stderr)
+    return {t: p for t, p in problems.items() if t not in seen}, {"tasks": seen, "why": why}
+
+
+GENERATION_DATASETS = tuple(name for name, d in REGISTRY.items() if d.generated)  # HumanEval+ judges HumanEval's
 
 
 def run_generation(
@@ -251,7 +268,7 @@ def run_generation(
     limit: int = 0,
     concurrency: int = 0,
     verbose: bool = False,
-    dataset: str = "humaneval",
+    dataset: str = DEFAULT,
 ) -> dict:
     """`make generate`: ask the servers, generate every (task, sample) of dataset into output, write the manifest."""
     try:
@@ -259,7 +276,11 @@ def run_generation(
     except ServerError as e:
         raise ServerError(f"{e} (start one with `make serve`, or set BASE_URL)") from None
     concurrency = concurrency or sum(s.get("total_slots") or config.SLOTS for s in servers)
-    problems = load_problems(dataset)
+    facts = {"servers": servers}
+    launch = config.OUTPUT_DIR / "server.json"
+    if launch.exists():
+        facts["server_launch"] = json.loads(launch.read_text())
+    problems, left_out = unseen_problems(load_problems(dataset), facts.get("server_launch"))
     if limit:
         problems = dict(list(problems.items())[:limit])
     settings = {
@@ -271,11 +292,8 @@ def run_generation(
         "concurrency": concurrency,
         "base_urls": base_urls,
         **vars(sampling),
+        **({"left_out": left_out} if left_out else {}),
     }
-    facts = {"servers": servers}
-    launch = config.OUTPUT_DIR / "server.json"
-    if launch.exists():
-        facts["server_launch"] = json.loads(launch.read_text())
     max_n = min((s["total_slots"] for s in servers if s.get("total_slots")), default=samples)
     stats = generate(
         problems,

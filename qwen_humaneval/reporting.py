@@ -4,7 +4,8 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from .datasets import load_problems
+from .datasets import REGISTRY
+from .datasets import dataset as get_dataset
 from .failures import failure_kind
 from .html_report import write_html
 from .jsonl_io import read_jsonl, sample_keys
@@ -65,6 +66,12 @@ def markdown(summary: dict, dataset: str, generate_manifest: dict | None) -> str
         f"- Success rate: {summary['success_rate']:.2f}%",
     ]
     lines += [f"- {k}: {v:.2f}%" for k, v in summary.items() if k.startswith("pass@")]
+    if "base" in summary:
+        base = summary["base"]
+        lines += [f"- {base['title']}: {base['solved_tasks']}/{base['tasks']} ({base['success_rate']:.2f}%)"]
+    if generate_manifest and generate_manifest.get("settings", {}).get("left_out"):
+        left_out = generate_manifest["settings"]["left_out"]
+        lines += [f"- Left out: {len(left_out['tasks'])} tasks ({left_out['why']})"]
     lines += [
         f"- Tokens: {summary['prompt_tokens']} prompt, {summary['completion_tokens']} completion, "
         f"{summary['requests']} requests"
@@ -100,8 +107,9 @@ def load_solutions(path: Path) -> dict[tuple, dict]:
     return dict(zip(sample_keys(records), records))
 
 
-# HumanEval's base tests and HumanEval+'s extended ones judge the same solutions: each report shows both.
-BASE_PLUS = {"results.jsonl": "HumanEval", "results_humanevalplus.jsonl": "HumanEval+"}
+def base_results(results: list[dict]) -> list[dict]:
+    """The verdicts on the base inputs alone, from a differential dataset's results (its 'base_passed' facts)."""
+    return [{**r, "passed": bool(r.get("base_passed"))} for r in results]
 
 
 def score_with_interval(results: list[dict]) -> dict:
@@ -122,11 +130,18 @@ def overview(
     """What a reader wants first: which model, strategy, dataset and when; pass@1 with its interval, beside
     the paired base/plus score when both were judged; the failure kinds."""
     settings = (generate_manifest or {}).get("settings", {})
+    spec = get_dataset(dataset)
     scores = []
-    for name in list(BASE_PLUS) if results_path.name in BASE_PLUS else [results_path.name]:
-        if name == results_path.name or results_path.with_name(name).exists():
-            judged = results if name == results_path.name else load_results(results_path.with_name(name))
-            scores.append({"label": BASE_PLUS.get(name, dataset), **score_with_interval(judged)})
+    # the datasets that judge the same solutions (HumanEval and HumanEval+), each from its own results file
+    for other in REGISTRY.values():
+        if (other.prompts_from or other.name) != (spec.prompts_from or spec.name):
+            continue
+        path = results_path if other is spec else results_path.with_name(other.results_name)
+        if other is spec or path.exists():
+            judged = results if other is spec else load_results(path)
+            if other.base_title:
+                scores.append({"label": other.base_title, **score_with_interval(base_results(judged))})
+            scores.append({"label": other.title, **score_with_interval(judged)})
     return {
         "model": settings.get("model", "unknown model"),
         "strategy": settings.get("strategy", "unknown strategy"),
@@ -160,7 +175,10 @@ def write_report(
             ),
         )
     generate_manifest = read_manifest(solutions_path)
-    base = out or results_path.with_name("report" if dataset == "humaneval" else f"report_{dataset}")
+    spec = get_dataset(dataset)
+    if spec.base_title:
+        summary["base"] = {"title": spec.base_title, **summarize(base_results(results), solutions)}
+    base = out or results_path.with_name(spec.report_name)
     base.with_suffix(".md").write_text(markdown(summary, dataset, generate_manifest))
     report = {
         "dataset": dataset,
@@ -172,7 +190,7 @@ def write_report(
     write_html(
         base.with_suffix(".html"),
         f"{dataset}: {results_path}",
-        load_problems(dataset),
+        spec.load(),
         runs,
         overview(results_path, results, summary, generate_manifest, dataset),
     )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from qwen_humaneval import config
 from qwen_humaneval.artifacts import ArtifactError
-from qwen_humaneval.datasets import DATASETS
+from qwen_humaneval.datasets import DATASETS, DEFAULT, dataset
 from qwen_humaneval.evaluation import evaluate
 from qwen_humaneval.jsonl_io import InputError
 from qwen_humaneval.sandbox.pool import SandboxError
@@ -22,15 +22,15 @@ def main() -> int:
         default=None,
         help="default: output/results.jsonl (results_humanevalplus.jsonl for HumanEval+)",
     )
-    ap.add_argument("--dataset", default="humaneval", choices=DATASETS)
-    ap.add_argument("--timeout", type=float, default=None, help=f"seconds per sample (default: {config.EVAL_TIMEOUTS})")
+    ap.add_argument("--dataset", default=DEFAULT, choices=DATASETS)
+    ap.add_argument("--timeout", type=float, default=None, help="seconds per sample (default: adaptive)")
     ap.add_argument("--workers", type=int, default=None, help="sandbox workers (default: number of cores)")
     ap.add_argument(
         "--memory-gb", type=float, default=config.SANDBOX_MEMORY_BYTES / (1 << 30), help="address-space cap per sample"
     )
     ap.add_argument("--verbose", action="store_true", help="print a line per sample, as the original run_eval.sh did")
     args = ap.parse_args()
-    results = args.results or config.results_path(args.dataset)
+    results = args.results or config.OUTPUT_DIR / dataset(args.dataset).results_name
     timeout = args.timeout
     if not args.solutions.exists():
         print(f"error: {args.solutions}: no such file (run `make generate` first)", file=sys.stderr)

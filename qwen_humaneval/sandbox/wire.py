@@ -7,6 +7,7 @@ str/list apart by itself (nan and inf included); everything else is an object wi
 Stdlib only: this module runs inside the sandbox worker (`python -I`).
 """
 
+import hashlib
 import json
 import os
 import reprlib
@@ -115,6 +116,38 @@ def _value(data):
     except (TypeError, ValueError) as e:  # an unhashable key or member, a bad pair, bad hex
         raise WireError(f"malformed {tag}: {e}") from None
     raise WireError(f"malformed value with tag {tag!r}")
+
+
+LARGE_NODES = 1_000_000  # a value with more parts than this travels as its digest, where digests are asked for
+
+
+def is_large(value, limit: int = LARGE_NODES) -> bool:
+    """Whether value has more than limit parts (containers and their items), counted no further than that."""
+    stack, seen = [value], 0
+    while stack:
+        item = stack.pop()
+        seen += 1
+        if seen > limit:
+            return True
+        if isinstance(item, (list, tuple, set, frozenset)):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+    return False
+
+
+def digest(value) -> str:
+    """sha256 of the value's repr, taken a slice at a time for a list or tuple (fast, and no giant string):
+    how an output too large to travel is compared. repr keeps 1, 1.0 and True, and a tuple and a list, apart;
+    a set's or dict's order counts, unlike for ==."""
+    h = hashlib.sha256(type(value).__name__.encode())
+    if isinstance(value, (list, tuple)):
+        for start in range(0, len(value), 4096):
+            h.update(repr(value[start : start + 4096]).encode("utf-8", "backslashreplace"))
+    else:
+        h.update(repr(value).encode("utf-8", "backslashreplace"))
+    return h.hexdigest()
 
 
 def encode_value(value):
