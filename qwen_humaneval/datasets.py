@@ -186,10 +186,25 @@ REGISTRY = {
 DATASETS = tuple(REGISTRY)
 
 
+TRAINING_DATASET = "mbpp-train"  # what fine-tuning may learn from: never a benchmark's test tasks
+
+
 def dataset(name: str) -> Dataset:
     if name not in REGISTRY:
         raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(REGISTRY)}")
     return REGISTRY[name]
+
+
+def score_columns(name: str) -> list[tuple[str, Dataset, bool]]:
+    """The scores reported for one generated dataset's solutions, as (title, dataset, base only): every dataset
+    that judges them (HumanEval's: HumanEval and HumanEval+), with its base verdicts first where it has them."""
+    root = dataset(name).prompts_from or name
+    columns = []
+    for other in REGISTRY.values():
+        if (other.prompts_from or other.name) == root:
+            columns += [(other.base_title, other, True)] if other.base_title else []
+            columns.append((other.title, other, False))
+    return columns
 
 
 def load_problems(name: str = DEFAULT) -> dict[str, dict]:

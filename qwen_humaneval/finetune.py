@@ -18,13 +18,11 @@ import sys
 from pathlib import Path
 
 from . import config, prompts
-from .datasets import load_problems
+from .datasets import TRAINING_DATASET, load_problems
 from .extract import normalized
 from .jsonl_io import InputError, read_jsonl, sample_keys, write_jsonl_atomic
 from .manifest import read_manifest, write_manifest
 from .scripts import run_script
-
-TRAIN_DATASET = "mbpp-train"
 
 
 def finetune_python() -> str:
@@ -71,11 +69,11 @@ def teacher_stage(
 
     solutions = teacher_dir / "solutions.jsonl"
     manifest = read_manifest(solutions)
-    wanted = min(limit, len(load_problems(TRAIN_DATASET))) if limit else len(load_problems(TRAIN_DATASET))
+    wanted = min(limit, len(load_problems(TRAINING_DATASET))) if limit else len(load_problems(TRAINING_DATASET))
     if manifest and manifest.get("status") == "complete" and manifest["settings"].get("tasks") == wanted:
         print(f"teacher: {solutions} is complete")
         return solutions  # else generation resumes: a larger LIMIT only adds the problems not sampled yet
-    sampling = Sampling(temperature=temperature, stops=prompts.stops_for(TRAIN_DATASET))
+    sampling = Sampling(temperature=temperature, stops=prompts.stops_for(TRAINING_DATASET))
     run_generation(
         teacher_urls,
         teacher_model,
@@ -84,7 +82,7 @@ def teacher_stage(
         sampling=sampling,
         samples=samples,
         limit=limit,
-        dataset=TRAIN_DATASET,
+        dataset=TRAINING_DATASET,
     )
     return solutions
 
@@ -98,9 +96,9 @@ def filter_stage(out: Path, solutions: Path, per_task: int) -> tuple[Path, dict]
             f"{solutions}: the teacher's samples are not complete; run the teacher stage first "
             "(`make finetune`, or scripts/finetune.py --stage teacher)"
         )
-    problems = load_problems(TRAIN_DATASET)
+    problems = load_problems(TRAINING_DATASET)
     results = evaluate(
-        solutions, solutions.with_name(f"results_{TRAIN_DATASET}.jsonl"), dataset=TRAIN_DATASET, problems=problems
+        solutions, solutions.with_name(f"results_{TRAINING_DATASET}.jsonl"), dataset=TRAINING_DATASET, problems=problems
     )
     samples = [record for _, record in read_jsonl(solutions)]
     examples = select_examples(problems, samples, results, per_task)
@@ -191,7 +189,7 @@ def run_finetune(
         "per_task": per_task,
         "limit": limit,
         "train": train_settings,
-        "train_dataset": TRAIN_DATASET,
+        "train_dataset": TRAINING_DATASET,
     }
     solutions = teacher_dir / "solutions.jsonl"
     if stage in ("teacher", "all"):

@@ -4,6 +4,7 @@ import json
 import sys
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from pathlib import Path
 
 from tqdm import tqdm
@@ -142,6 +143,68 @@ def _stats(ordered: list[dict], generated_now: int, clock: _Clock) -> dict:
     }
 
 
+@dataclass
+class TaskSolver:
+    """Solves the samples of one task at a time, for the thread pool: one request with `n` when the strategy
+    allows it. Sample s is always drawn with seed request_seed(s), so a resumed run asks for the same samples."""
+
+    problems: dict
+    client: ChatClient
+    strategy: str
+    sampling: strategies.Sampling
+    together: bool
+    sandbox: SandboxPool | None = None
+
+    def __post_init__(self):
+        self.chosen = strategies.get(self.strategy)
+        self.task_index = {task_id: n for n, task_id in enumerate(self.problems)}
+
+    def __call__(self, task_id: str, group: tuple[int, ...]) -> list[dict]:
+        seeds = [request_seed(self.sampling.seed, self.task_index[task_id], s) for s in group]
+        problem = visible_part(self.problems[task_id])
+        try:
+            records = self.solve(problem, group, seeds)
+        except PromptTooLong as e:  # kept, with its reason: evaluation counts it as infrastructure, not the model
+            records = [{"completion": "", "generation_error": str(e)} for _ in group]
+        except ServerError as e:
+            if not self.client.alive():
+                raise  # the server is gone: stop, keep what is done, resume later
+            # The server lives but this task failed every retry: an infrastructure failure of its own, named,
+            # out of the score, and generated again by the next run (retryable).
+            records = [{"completion": "", "generation_error": str(e), "retryable": True} for _ in group]
+        return [
+            {"task_id": task_id, "sample": s, "seed": seed, "strategy": self.strategy, **record}
+            for s, seed, record in zip(group, seeds, records)
+        ]
+
+    def solve(self, problem: dict, group: tuple[int, ...], seeds: list[int]) -> list[dict]:
+        chosen, client, sampling = self.chosen, self.client, self.sampling
+        if len(group) > 1 and group == tuple(range(group[0], group[0] + len(group))):
+            return chosen.solve_samples(problem, client, sampling, seeds[0], len(group))
+        if self.together:
+            return [chosen.solve_samples(problem, client, sampling, seed, 1)[0] for seed in seeds]
+        return [chosen.solve(problem, client, sampling, seed, self.sandbox) for seed in seeds]
+
+
+def pending_samples(output: Path, problems: dict, samples: int, together: bool) -> tuple[dict, list]:
+    """What an earlier run left (samples that failed on a live server are taken out, to be asked again), and
+    the (task, samples) groups still to generate: one group per task when they go out in one request."""
+    done = read_finished(output, problems, samples)
+    retry = [k for k, r in done.items() if r.get("retryable")]
+    if retry:
+        for k in retry:
+            del done[k]
+        write_jsonl_atomic(output, sorted(done.values(), key=lambda r: (r["task_id"], r["sample"])))
+        print(f"{output}: {len(retry)} samples that failed on the server last time are asked again")
+    missing = {t: tuple(s for s in range(samples) if (t, s) not in done) for t in problems}
+    todo = [
+        (t, group) for t, left in missing.items() if left for group in ([left] if together else [(s,) for s in left])
+    ]
+    if done:
+        print(f"{output}: {len(done)} samples already there, {len(todo)} to go")
+    return done, todo
+
+
 def generate(
     problems: dict,
     client: ChatClient,
@@ -158,75 +221,30 @@ def generate(
     settings = dict(settings or {})
     previous = read_manifest(output) if output.exists() else None
     check_resumable(output, previous, settings)
-    chosen = strategies.get(strategy)
-    done = read_finished(output, problems, samples)
-    retry = [k for k, r in done.items() if r.get("retryable")]
-    if retry:  # tasks an earlier run could not generate: out of the file, to be asked again
-        for k in retry:
-            del done[k]
-        write_jsonl_atomic(output, sorted(done.values(), key=lambda r: (r["task_id"], r["sample"])))
-        print(f"{output}: {len(retry)} samples that failed on the server last time are asked again")
-    task_index = {task_id: n for n, task_id in enumerate(problems)}
-    missing = {t: tuple(s for s in range(samples) if (t, s) not in done) for t in problems}
-    together = chosen.solve_samples is not None and sampling.one_prefill
-    todo = [
-        (t, group) for t, left in missing.items() if left for group in ([left] if together else [(s,) for s in left])
-    ]
-    if done:
-        print(f"{output}: {len(done)} samples already there, {len(todo)} to go")
+    together = strategies.get(strategy).solve_samples is not None and sampling.one_prefill
+    done, todo = pending_samples(output, problems, samples, together)
     clock = _Clock(output, settings, ((previous or {}).get("stats") or {}).get("wall_seconds_total", 0.0))
     clock.mark("running", len(done))
-    sandbox = SandboxPool(config.cores()) if chosen.needs_sandbox and todo else None
-
-    def work(task_id: str, group: tuple[int, ...]) -> list[dict]:
-        """The records of samples `group` of one task: one request with `n` when the strategy allows it.
-        Sample s is always drawn with seed request_seed(s), so a resumed run asks for the same samples."""
-        seeds = [request_seed(sampling.seed, task_index[task_id], s) for s in group]
-        problem = visible_part(problems[task_id])
-        try:
-            records = solve(problem, group, seeds)
-        except PromptTooLong as e:  # kept, with its reason: evaluation counts it as infrastructure, not the model
-            records = [{"completion": "", "generation_error": str(e)} for _ in group]
-        except ServerError as e:
-            if not client.alive():
-                raise  # the server is gone: stop, keep what is done, resume later
-            # The server lives but this task failed every retry: an infrastructure failure of its own, named,
-            # out of the score, and generated again by the next run (retryable).
-            records = [{"completion": "", "generation_error": str(e), "retryable": True} for _ in group]
-        return [
-            {"task_id": task_id, "sample": s, "seed": seed, "strategy": strategy, **record}
-            for s, seed, record in zip(group, seeds, records)
-        ]
-
-    def solve(problem: dict, group: tuple[int, ...], seeds: list[int]) -> list[dict]:
-        if len(group) > 1 and group == tuple(range(group[0], group[0] + len(group))):
-            return chosen.solve_samples(problem, client, sampling, seeds[0], len(group))
-        return [
-            (
-                chosen.solve_samples(problem, client, sampling, seed, 1)[0]
-                if together
-                else chosen.solve(problem, client, sampling, seed, sandbox)
-            )
-            for seed in seeds
-        ]
-
+    solver = TaskSolver(problems, client, strategy, sampling, together)
+    if solver.chosen.needs_sandbox and todo:
+        solver.sandbox = SandboxPool(config.cores())
     try:
-        error = _run_all(todo, work, concurrency, output, done, verbose=verbose, desc=f"generate {strategy}")
+        error = _run_all(todo, solver, concurrency, output, done, verbose=verbose, desc=f"generate {strategy}")
     except KeyboardInterrupt:
         clock.mark("interrupted", len(done))  # so that the resumed run's wall_seconds_total counts this part
         print(f"\ninterrupted: {len(done)} samples kept in {output}; run again to resume", file=sys.stderr)
         raise
     finally:
-        if sandbox is not None:
-            sandbox.close()
+        if solver.sandbox is not None:
+            solver.sandbox.close()
     if error is not None:
         clock.mark("failed", len(done))
         raise ServerError(f"{error}. {len(done)} samples kept in {output}; run again to resume")
-    ordered = sorted(done.values(), key=lambda r: (task_index[r["task_id"]], r["sample"]))
+    ordered = sorted(done.values(), key=lambda r: (solver.task_index[r["task_id"]], r["sample"]))
     write_jsonl_atomic(output, ordered)
     stats = _stats(ordered, len(todo), clock)
     stats["failed_requests"] = len(getattr(client, "failed_attempts", []))  # retried, cancelled or given up
-    failed = sorted({r["task_id"] for r in ordered if r.get("retryable")}, key=task_index.get)
+    failed = sorted({r["task_id"] for r in ordered if r.get("retryable")}, key=solver.task_index.get)
     if failed:
         stats["generation_failures"] = failed
         print(

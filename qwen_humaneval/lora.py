@@ -60,11 +60,8 @@ def read_examples(path: Path) -> list[dict]:
     return examples
 
 
-def train(base: Path, data: Path, out: Path, settings: TrainSettings) -> dict:
-    """Train a LoRA adapter on data, merge it into base's weights, save the merged model (bf16) and its
-    tokenizer into out (written as out.partial, renamed when complete). Returns the training record."""
-    torch.manual_seed(settings.seed)
-    random.seed(settings.seed)
+def lora_model(base: Path, settings: TrainSettings):
+    """The base model with LoRA adapters on TARGET_MODULES (only they train), and its tokenizer."""
     tokenizer = AutoTokenizer.from_pretrained(base)
     model = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)
     model.config.use_cache = False
@@ -75,26 +72,22 @@ def train(base: Path, data: Path, out: Path, settings: TrainSettings) -> dict:
         target_modules=TARGET_MODULES,
         task_type="CAUSAL_LM",
     )
-    model = get_peft_model(model, lora)
-    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    encoded = [encode(tokenizer, e, settings.max_length) for e in read_examples(data)]
-    encoded = [(ids, labels) for ids, labels in encoded if any(x != -100 for x in labels)]
-    if not encoded:
-        raise ValueError(f"{data}: no example with a target inside max_length {settings.max_length}")
-    steps = math.ceil(len(encoded) * settings.epochs / settings.accumulation)
-    if settings.max_steps:
-        steps = min(steps, settings.max_steps)
+    return get_peft_model(model, lora), tokenizer
+
+
+def run_steps(model, encoded: list, steps: int, settings: TrainSettings) -> tuple[list[float], int]:
+    """AdamW with warm-up then linear decay, gradient accumulation, bf16 autocast: (loss per step, tokens)."""
     optimizer = torch.optim.AdamW(
         [p for p in model.parameters() if p.requires_grad], lr=settings.learning_rate, weight_decay=0.0
     )
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: min(1.0, (s + 1) / max(1, steps // 10)) * max(0.0, 1 - s / steps)
-    )  # warm-up, then linear decay
+    )
     order: list[int] = []
-    losses, tokens, start = [], 0, time.time()
+    losses, tokens = [], 0
     model.train()
     bar = tqdm(range(steps), desc="lora", unit="step")
-    for step in bar:
+    for _ in bar:
         total = 0.0
         for _ in range(settings.accumulation):
             if not order:
@@ -111,6 +104,25 @@ def train(base: Path, data: Path, out: Path, settings: TrainSettings) -> dict:
         optimizer.zero_grad()
         losses.append(round(total, 4))
         bar.set_postfix(loss=f"{total:.3f}")
+    return losses, tokens
+
+
+def train(base: Path, data: Path, out: Path, settings: TrainSettings) -> dict:
+    """Train a LoRA adapter on data, merge it into base's weights, save the merged model (bf16) and its
+    tokenizer into out (written as out.partial, renamed when complete). Returns the training record."""
+    torch.manual_seed(settings.seed)
+    random.seed(settings.seed)
+    model, tokenizer = lora_model(base, settings)
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    encoded = [encode(tokenizer, e, settings.max_length) for e in read_examples(data)]
+    encoded = [(ids, labels) for ids, labels in encoded if any(x != -100 for x in labels)]
+    if not encoded:
+        raise ValueError(f"{data}: no example with a target inside max_length {settings.max_length}")
+    steps = math.ceil(len(encoded) * settings.epochs / settings.accumulation)
+    if settings.max_steps:
+        steps = min(steps, settings.max_steps)
+    start = time.time()
+    losses, tokens = run_steps(model, encoded, steps, settings)
     seconds = time.time() - start
     merged = model.merge_and_unload()
     merged.config.use_cache = True

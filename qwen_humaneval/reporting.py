@@ -4,8 +4,8 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from .datasets import REGISTRY
 from .datasets import dataset as get_dataset
+from .datasets import score_columns
 from .failures import failure_kind
 from .html_report import write_html
 from .jsonl_io import read_jsonl, sample_keys
@@ -130,18 +130,12 @@ def overview(
     """What a reader wants first: which model, strategy, dataset and when; pass@1 with its interval, beside
     the paired base/plus score when both were judged; the failure kinds."""
     settings = (generate_manifest or {}).get("settings", {})
-    spec = get_dataset(dataset)
     scores = []
-    # the datasets that judge the same solutions (HumanEval and HumanEval+), each from its own results file
-    for other in REGISTRY.values():
-        if (other.prompts_from or other.name) != (spec.prompts_from or spec.name):
-            continue
-        path = results_path if other is spec else results_path.with_name(other.results_name)
-        if other is spec or path.exists():
-            judged = results if other is spec else load_results(path)
-            if other.base_title:
-                scores.append({"label": other.base_title, **score_with_interval(base_results(judged))})
-            scores.append({"label": other.title, **score_with_interval(judged)})
+    for title, other, base_only in score_columns(dataset):  # each from its own results file, when judged
+        path = results_path if other.name == dataset else results_path.with_name(other.results_name)
+        if other.name == dataset or path.exists():
+            judged = results if other.name == dataset else load_results(path)
+            scores.append({"label": title, **score_with_interval(base_results(judged) if base_only else judged)})
     return {
         "model": settings.get("model", "unknown model"),
         "strategy": settings.get("strategy", "unknown strategy"),

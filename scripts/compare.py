@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Run every strategy on the full HumanEval, evaluate each on HumanEval and HumanEval+, and compare (resumable)."""
+"""Run every strategy on a full dataset (HumanEval, or MBPP+), evaluate each on every dataset that judges it,
+and compare (resumable)."""
 
 import argparse
 import subprocess
@@ -8,6 +9,8 @@ from pathlib import Path
 
 from qwen_humaneval import config
 from qwen_humaneval.compare import compare, compare_folders
+from qwen_humaneval.datasets import DEFAULT
+from qwen_humaneval.generation import GENERATION_DATASETS
 from qwen_humaneval.strategies import STRATEGIES
 
 
@@ -16,6 +19,7 @@ def main() -> int:
     ap.add_argument("--base-url", default=config.BASE_URL)
     ap.add_argument("--strategies", default=",".join(STRATEGIES))
     ap.add_argument("--limit", type=int, default=0)
+    ap.add_argument("--dataset", default=DEFAULT, choices=GENERATION_DATASETS)
     ap.add_argument(
         "--candidates",
         "--codet-candidates",
@@ -33,7 +37,7 @@ def main() -> int:
     if args.runs:
         compare_folders([Path(f.strip()) for f in args.runs.split(",") if f.strip()])
         return 0
-    compare(args.base_url, tuple(args.strategies.split(",")), args.limit, args.candidates)
+    compare(args.base_url, tuple(args.strategies.split(",")), args.limit, args.candidates, args.dataset)
     return 0
 
 

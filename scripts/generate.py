@@ -7,6 +7,7 @@ from pathlib import Path
 
 from qwen_humaneval import config
 from qwen_humaneval.client import ServerError
+from qwen_humaneval.datasets import DEFAULT
 from qwen_humaneval.generation import GENERATION_DATASETS, run_generation
 from qwen_humaneval.jsonl_io import InputError
 from qwen_humaneval.prompts import STYLES, stops_for
@@ -24,9 +25,9 @@ def main() -> int:
     ap.add_argument("--output", type=Path, default=config.OUTPUT_DIR / "solutions.jsonl")
     ap.add_argument(
         "--dataset",
-        default="humaneval",
+        default=DEFAULT,
         choices=GENERATION_DATASETS,
-        help="humaneval (HumanEval+ shares its prompts), mbpp (test split) or mbpp-train",
+        help="the dataset whose prompts to answer (HumanEval+ judges HumanEval's answers)",
     )
     ap.add_argument("--strategy", default=config.STRATEGY, choices=list(STRATEGIES))
     ap.add_argument("--style", default=config.STYLE, choices=STYLES, help="prompt style for direct answers")

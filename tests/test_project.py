@@ -177,3 +177,37 @@ def test_the_package_has_no_import_cycle():
 
     for module in sorted(graph):
         visit(module)
+
+
+def test_only_the_registry_names_a_dataset():
+    """Adding a dataset is one registry entry: no other module of the package, and no script, compares or
+    passes a dataset's name (they ask the registry: datasets.dataset(name), DEFAULT, score_columns)."""
+    import ast
+
+    from qwen_humaneval.datasets import REGISTRY
+
+    registry = {ROOT / "qwen_humaneval" / "datasets.py", ROOT / "qwen_humaneval" / "mbppplus.py"}
+    sources = [p for p in (ROOT / "qwen_humaneval").rglob("*.py") if p not in registry]
+    sources += list((ROOT / "scripts").glob("*.py"))
+    named = [
+        (p.relative_to(ROOT).as_posix(), node.lineno, node.value)
+        for p in sources
+        for node in ast.walk(ast.parse(p.read_text()))
+        if isinstance(node, ast.Constant) and node.value in REGISTRY
+    ]
+    assert named == []
+
+
+def test_modules_and_functions_stay_small():
+    """House rules a test keeps: no module of the package over 350 lines, no function over 60."""
+    import ast
+
+    too_long = []
+    for path in (ROOT / "qwen_humaneval").rglob("*.py"):
+        source = path.read_text()
+        if len(source.splitlines()) > 350:
+            too_long.append((path.name, len(source.splitlines())))
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno - node.lineno >= 60:
+                too_long.append((f"{path.name}:{node.name}", node.end_lineno - node.lineno + 1))
+    assert too_long == []

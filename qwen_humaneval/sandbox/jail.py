@@ -101,16 +101,7 @@ def isolate_worker(root: str, as_root: bool, packages: list[str] = (), hide: lis
     except OSError as e:
         layers["error"] = f"namespaces unavailable: {e}"
         return layers
-    mount(None, "/", None, MS_REC | MS_PRIVATE)
-    failures = []
-    for point in sorted(set(mount_points()), key=len):
-        try:
-            remount_read_only(point)
-        except OSError:
-            failures.append(point)
-    if failures:
-        layers["writable_mounts"] = failures
-    layers["read_only_mounts"] = True
+    layers.update(host_mounts_read_only())
     try:
         layers.update(build_root(root, packages, hide))
     except OSError as e:
@@ -121,6 +112,18 @@ def isolate_worker(root: str, as_root: bool, packages: list[str] = (), hide: lis
     layers["seccomp"] = seccomp.SYSCALLS is not None
     layers["uid_per_candidate"] = as_root
     return layers
+
+
+def host_mounts_read_only() -> dict:
+    """Every mount this worker sees, made private and read-only (those that refuse are named)."""
+    mount(None, "/", None, MS_REC | MS_PRIVATE)
+    failures = []
+    for point in sorted(set(mount_points()), key=len):
+        try:
+            remount_read_only(point)
+        except OSError:
+            failures.append(point)
+    return {"read_only_mounts": True, **({"writable_mounts": failures} if failures else {})}
 
 
 def _can_unshare(flag: int) -> bool:

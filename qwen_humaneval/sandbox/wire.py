@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import reprlib
+import socket
 import struct
 
 FORMAT = "wire2"  # bump when the encoding changes: cached expected outputs are keyed by it
@@ -213,3 +214,26 @@ def receive(fd: int, values: bool = True) -> dict:
     if size > MAX_MESSAGE_BYTES:
         raise WireError(f"message of {size} bytes is over the {MAX_MESSAGE_BYTES} byte limit")
     return decode(_read_exactly(fd, size), values)
+
+
+# Between the worker and its judge process: a job (with the candidate's descriptors) out, the verdict back.
+SOCKET_LENGTH = struct.Struct("!Q")
+
+
+def send_on_socket(sock: socket.socket, payload: bytes, fds: list[int] = ()) -> None:
+    header = SOCKET_LENGTH.pack(len(payload))
+    if fds:
+        socket.send_fds(sock, [header], list(fds))
+    else:
+        sock.sendall(header)
+    sock.sendall(payload)
+
+
+def receive_from_socket(sock: socket.socket, n: int) -> bytes:
+    data = bytearray()
+    while len(data) < n:
+        chunk = sock.recv(min(n - len(data), 1 << 20))
+        if not chunk:
+            raise EOFError("the other side closed the channel")
+        data += chunk
+    return bytes(data)

@@ -55,7 +55,6 @@ PRELOADED_MODULES = (
 # Candidates' uids (as root): uid_base + a range of UIDS_PER_WORKER for each of WORKER_SLOTS workers.
 UIDS_PER_WORKER, WORKER_SLOTS = 1 << 16, 1 << 15
 _STATUS = struct.Struct("!i")
-_LENGTH = struct.Struct("!Q")
 
 
 def _fork(body, *args) -> int:
@@ -169,25 +168,6 @@ class Zygote:
         return _STATUS.unpack(data)[0]
 
 
-def _send_frame(sock: socket.socket, payload: bytes, fds: list[int] = ()) -> None:
-    header = _LENGTH.pack(len(payload))
-    if fds:
-        socket.send_fds(sock, [header], list(fds))
-    else:
-        sock.sendall(header)
-    sock.sendall(payload)
-
-
-def _receive_exactly(sock: socket.socket, n: int) -> bytes:
-    data = bytearray()
-    while len(data) < n:
-        chunk = sock.recv(min(n - len(data), 1 << 20))
-        if not chunk:
-            raise EOFError("the other side closed the channel")
-        data += chunk
-    return bytes(data)
-
-
 def _judge_loop(sock: socket.socket, settings: dict) -> None:
     """The judge process: for each job, its fds to a fresh candidate arrive with it; the verdict goes
     back on the same socket, which no candidate can reach."""
@@ -198,10 +178,10 @@ def _judge_loop(sock: socket.socket, settings: dict) -> None:
         jail.drop_privileges(as_root=settings["layers"]["root"])
     while True:
         try:
-            header, fds, _, _ = socket.recv_fds(sock, _LENGTH.size, 3)
-            if len(header) < _LENGTH.size:
-                header += _receive_exactly(sock, _LENGTH.size - len(header))
-            job = json.loads(_receive_exactly(sock, _LENGTH.unpack(header)[0]))
+            header, fds, _, _ = socket.recv_fds(sock, wire.SOCKET_LENGTH.size, 3)
+            if len(header) < wire.SOCKET_LENGTH.size:
+                header += wire.receive_from_socket(sock, wire.SOCKET_LENGTH.size - len(header))
+            job = json.loads(wire.receive_from_socket(sock, wire.SOCKET_LENGTH.unpack(header)[0]))
         except (EOFError, ConnectionError):
             return
         requests_w, answers_r, *data = fds
@@ -214,7 +194,7 @@ def _judge_loop(sock: socket.socket, settings: dict) -> None:
             os.close(answers_r)
             if "data_fd" in job:
                 os.close(job["data_fd"])
-        _send_frame(sock, json.dumps(verdict).encode())
+        wire.send_on_socket(sock, json.dumps(verdict).encode())
 
 
 class Judge:
@@ -233,7 +213,7 @@ class Judge:
         if "expected_file" in job:
             fds.append(os.open(job["expected_file"], os.O_RDONLY | os.O_CLOEXEC))
         try:
-            _send_frame(self.sock, json.dumps(job).encode(), fds)
+            wire.send_on_socket(self.sock, json.dumps(job).encode(), fds)
         finally:
             if len(fds) == 3:
                 os.close(fds[2])
@@ -243,7 +223,10 @@ class Judge:
         poller = select.poll()
         poller.register(self.sock, select.POLLIN)
         data = bytearray()
-        while len(data) < _LENGTH.size or len(data) < _LENGTH.size + _LENGTH.unpack(data[: _LENGTH.size])[0]:
+        while (
+            len(data) < wire.SOCKET_LENGTH.size
+            or len(data) < wire.SOCKET_LENGTH.size + wire.SOCKET_LENGTH.unpack(data[: wire.SOCKET_LENGTH.size])[0]
+        ):
             remaining = deadline - time.monotonic()
             if remaining <= 0 or not poller.poll(remaining * 1000):
                 return None
@@ -251,7 +234,7 @@ class Judge:
             if not chunk:
                 raise OSError("the judge died without a verdict")
             data += chunk
-        return json.loads(data[_LENGTH.size :])
+        return json.loads(data[wire.SOCKET_LENGTH.size :])
 
     def kill(self) -> None:
         os.kill(self.pid, signal.SIGKILL)
