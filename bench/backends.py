@@ -6,14 +6,13 @@ import os
 import subprocess
 import sys
 
-from bench.common import PeakMemory, free_port, group_rss_bytes, load_average, publish
+from bench.common import PeakMemory, free_port, group_rss_bytes, load_average, publish, run_script, script_command
 from bench.throughput import measure
 from qwen_humaneval import config
 from qwen_humaneval.client import ChatClient
 from qwen_humaneval.datasets import load_problems
 from qwen_humaneval.evaluation import evaluate
 from qwen_humaneval.generation import generate
-from qwen_humaneval.scripts import run_script, script_command
 from qwen_humaneval.strategies import Sampling
 
 START_SERVER = {

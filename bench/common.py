@@ -1,8 +1,11 @@
-"""What every benchmark shares: a free port, the load average, publishing a table, a server's memory."""
+"""What every benchmark (and test) shares: running scripts/, a free port, the load average, publishing a table,
+a server's memory."""
 
 import json
 import os
 import socket
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -56,3 +59,13 @@ class PeakMemory:
     def __exit__(self, *exc):
         self._stop.set()
         self._thread.join()
+
+
+def script_command(name: str, *args, python: str | None = None) -> list[str]:
+    """The command line that runs scripts/<name>, as the Makefile does."""
+    return [python or sys.executable, str(config.REPO_ROOT / "scripts" / name), *map(str, args)]
+
+
+def run_script(name: str, *args, env: dict | None = None, check: bool = True):
+    """Run scripts/<name> with this interpreter; raises CalledProcessError when check and it fails."""
+    return subprocess.run(script_command(name, *args), env=env, check=check)

@@ -7,7 +7,7 @@ import sys
 import time
 from dataclasses import dataclass
 
-from bench.common import PeakMemory, free_port, load_average, publish
+from bench.common import PeakMemory, free_port, load_average, publish, run_script
 from bench.throughput import measure
 from qwen_humaneval import config
 from qwen_humaneval.artifacts import ArtifactError
@@ -16,7 +16,6 @@ from qwen_humaneval.datasets import load_problems
 from qwen_humaneval.evaluation import evaluate
 from qwen_humaneval.generation import generate
 from qwen_humaneval.prompts import CONTINUATION_STOPS
-from qwen_humaneval.scripts import run_script
 from qwen_humaneval.strategies import Sampling
 
 

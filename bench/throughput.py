@@ -8,11 +8,10 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from bench.common import free_port, load_average
+from bench.common import free_port, load_average, run_script
 from qwen_humaneval import config
 from qwen_humaneval.client import ChatClient
 from qwen_humaneval.datasets import load_problems
-from qwen_humaneval.scripts import run_script
 from qwen_humaneval.strategies import Sampling, baseline
 
 

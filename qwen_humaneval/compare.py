@@ -11,12 +11,13 @@ from pathlib import Path
 
 from . import config
 from .datasets import DEFAULT, score_columns
+from .evaluation import evaluate
+from .generation import run_generation
 from .jsonl_io import read_jsonl, sample_keys
 from .manifest import read_manifest
 from .paired import compare_runs, task_scores
 from .reporting import base_results, summarize
-from .scripts import run_script
-from .strategies import STRATEGIES
+from .strategies import STRATEGIES, sampling_for
 
 
 def column_results(folder: Path, dataset: str) -> dict[str, list[dict]]:
@@ -142,14 +143,12 @@ def compare(
         folder.mkdir(parents=True, exist_ok=True)
         solutions = folder / "solutions.jsonl"
         print(f"== {strategy}", flush=True)
-        extra = ("--candidates", candidates) if candidates else ()
-        run_script(
-            "generate.py", "--base-url", base_url, "--dataset", dataset, "--strategy", strategy,
-            "--output", solutions, "--limit", limit, *extra,
-        )  # fmt: skip
+        sampling = sampling_for(strategy, dataset, candidates=candidates)
+        run_generation(
+            [base_url], config.MODEL_NAME, solutions, strategy=strategy, sampling=sampling, limit=limit, dataset=dataset
+        )
         for judge in judges:
-            results = folder / judge.results_name
-            run_script("evaluate.py", "--solutions", solutions, "--results", results, "--dataset", judge.name)
+            evaluate(solutions, folder / judge.results_name, dataset=judge.name)
         rows.append(run_row(strategy, folder, rows[0]["scores"] if rows else None, dataset))
         md = write_outputs(rows, titles)  # after every strategy, so a stopped run still leaves its table
     print(md)

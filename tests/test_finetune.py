@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 import requests
 
+from bench.common import script_command
 from qwen_humaneval import config, prompts
 from qwen_humaneval.evaluation import evaluate
 from qwen_humaneval.finetune import finetune_python, select_examples, to_gguf, training_example
-from qwen_humaneval.scripts import script_command
 
 ROOT = Path(__file__).resolve().parent.parent
 

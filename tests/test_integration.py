@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from qwen_humaneval.scripts import script_command
+from bench.common import script_command
 from qwen_humaneval.strategies import STRATEGIES
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from bench.common import script_command
 from qwen_humaneval.jsonl_io import InputError, JsonlAppender, read_jsonl, repair_tail
 from qwen_humaneval.passk import pass_at_k
-from qwen_humaneval.scripts import script_command
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -58,7 +58,7 @@ def test_report_with_a_baseline_prints_the_paired_comparison(tmp_path):
     import json
     import subprocess
 
-    from qwen_humaneval.scripts import script_command
+    from bench.common import script_command
 
     def results(path, passed):
         path.write_text(

@@ -211,3 +211,19 @@ def test_modules_and_functions_stay_small():
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno - node.lineno >= 60:
                 too_long.append((f"{path.name}:{node.name}", node.end_lineno - node.lineno + 1))
     assert too_long == []
+
+
+def test_the_package_never_runs_its_scripts():
+    """scripts/ sit on top of the package: the package calls its own functions, never a script (a module that
+    needs another interpreter runs as `python -m qwen_humaneval.<module>`, interpreters.run_module)."""
+    import ast
+
+    scripts = {p.name for p in (ROOT / "scripts").glob("*.py")} | {"scripts"}
+    named = [
+        (p.name, node.lineno, node.value)
+        for p in (ROOT / "qwen_humaneval").rglob("*.py")
+        for node in ast.walk(ast.parse(p.read_text()))
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in scripts
+    ]
+    assert named == []
+    assert not (ROOT / "qwen_humaneval" / "scripts.py").exists()

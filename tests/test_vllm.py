@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from qwen_humaneval.scripts import script_command
+from bench.common import script_command
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.vllm
