@@ -2,31 +2,9 @@
 """Build a llama.cpp tool (llama-server by default) from the pinned source release and cache the binary
 (see llama_build.py)."""
 
-import argparse
-import subprocess
 import sys
 
-from qwen_humaneval import config
-from qwen_humaneval.artifacts import ArtifactError
-from qwen_humaneval.llama_build import binary_path, build
-
-
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--jobs", type=int, default=config.cores())
-    ap.add_argument("--target", default="llama-server", choices=["llama-server", "llama-quantize"])
-    ap.add_argument("--print-path", action="store_true", help="print where the binary lives and exit")
-    args = ap.parse_args()
-    if args.print_path:
-        print(binary_path(args.target))
-        return 0
-    try:
-        build(args.jobs, args.target)
-    except (ArtifactError, subprocess.CalledProcessError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    return 0
-
+from qwen_humaneval.cli.build_llama_server import main
 
 if __name__ == "__main__":
     sys.exit(main())

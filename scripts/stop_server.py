@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Stop the server that `make serve` started (exactly that process, from its pid file)."""
 
-from qwen_humaneval import server
+import sys
+
+from qwen_humaneval.cli.stop_server import main
 
 if __name__ == "__main__":
-    print("server stopped" if server.stop() else "no server running (nothing to stop)")
+    sys.exit(main())

@@ -227,3 +227,20 @@ def test_the_package_never_runs_its_scripts():
     ]
     assert named == []
     assert not (ROOT / "qwen_humaneval" / "scripts.py").exists()
+
+
+def test_every_script_is_a_console_script_of_the_same_main():
+    """scripts/<name>.py and `pip install`'s console scripts run the same main (qwen_humaneval.cli.<name>)."""
+    import ast
+    import importlib
+    import tomllib
+
+    entries = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    targets = {value.split(":")[0].rsplit(".", 1)[1] for value in entries.values()}
+    thin = {"train_lora", "convert_gguf_to_hf"}  # run by other interpreters: lora.py and hf_convert.py hold them
+    assert targets == {p.stem for p in (ROOT / "scripts").glob("*.py")} - thin
+    for value in entries.values():
+        module, function = value.split(":")
+        assert callable(getattr(importlib.import_module(module), function))
+    for path in (ROOT / "scripts").glob("*.py"):  # a script only calls its main: docstring, 2 imports, the call
+        assert len(ast.parse(path.read_text()).body) <= 4, path

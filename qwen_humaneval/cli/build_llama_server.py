@@ -1,0 +1,29 @@
+"""Build a llama.cpp tool (llama-server by default) from the pinned source release and cache the binary
+(see llama_build.py)."""
+
+import argparse
+import subprocess
+import sys
+
+from .. import config
+from ..artifacts import ArtifactError
+from ..llama_build import binary_path, build
+from . import handled
+
+
+@handled
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--jobs", type=int, default=config.cores())
+    ap.add_argument("--target", default="llama-server", choices=["llama-server", "llama-quantize"])
+    ap.add_argument("--print-path", action="store_true", help="print where the binary lives and exit")
+    args = ap.parse_args()
+    if args.print_path:
+        print(binary_path(args.target))
+        return 0
+    try:
+        build(args.jobs, args.target)
+    except (ArtifactError, subprocess.CalledProcessError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    return 0
