@@ -233,6 +233,7 @@ def test_every_script_is_a_console_script_of_the_same_main():
     """scripts/<name>.py and `pip install`'s console scripts run the same main (qwen_humaneval.cli.<name>)."""
     import ast
     import importlib
+
     import tomllib
 
     entries = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]

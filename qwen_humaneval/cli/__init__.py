@@ -8,11 +8,12 @@ import sys
 from ..artifacts import ArtifactError
 from ..client import ServerError
 from ..jsonl_io import InputError
+from ..sandbox.pool import SandboxError
 
 
 def handled(main):
-    """The one error handler: an expected failure (bad input, a server gone, a missing or wrong file) is a
-    line on stderr and exit code 1; Ctrl-C is 130 (every stage resumes where it stopped)."""
+    """The one error handler: an expected failure (bad input, a server gone, a missing or wrong file, a sandbox
+    that cannot run) is a line on stderr and exit code 1; Ctrl-C is 130 (every stage resumes where it stopped)."""
 
     @functools.wraps(main)
     def wrapper(*args, **kwargs) -> int:
@@ -21,7 +22,7 @@ def handled(main):
         except KeyboardInterrupt:
             print("\ninterrupted: run it again to continue where it stopped", file=sys.stderr)
             return 130
-        except (InputError, ServerError, ArtifactError, FileNotFoundError) as e:
+        except (InputError, ServerError, ArtifactError, SandboxError, FileNotFoundError) as e:
             print(f"error: {e}", file=sys.stderr)
             return 1
         except subprocess.CalledProcessError as e:

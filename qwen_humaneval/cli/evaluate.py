@@ -5,11 +5,8 @@ import sys
 from pathlib import Path
 
 from .. import config
-from ..artifacts import ArtifactError
 from ..datasets import DATASETS, DEFAULT, dataset
 from ..evaluation import evaluate
-from ..jsonl_io import InputError
-from ..sandbox.pool import SandboxError
 from . import handled
 
 
@@ -46,9 +43,6 @@ def main() -> int:
             memory_bytes=int(args.memory_gb * (1 << 30)),
             verbose=args.verbose,
         )
-    except (InputError, ArtifactError, SandboxError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
     except OSError as e:
         print(f"error: writing {results}: {e.strerror or e}", file=sys.stderr)
         return 1

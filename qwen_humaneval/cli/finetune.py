@@ -1,15 +1,10 @@
 """Distil a teacher into a student on MBPP's training split: rejection sampling, LoRA, GGUF (see finetune.py)."""
 
 import argparse
-import subprocess
-import sys
 from pathlib import Path
 
 from .. import config
-from ..artifacts import ArtifactError
-from ..client import ServerError
 from ..finetune import run_finetune
-from ..jsonl_io import InputError
 from . import handled
 
 
@@ -54,21 +49,17 @@ def main() -> int:
         "learning_rate": args.learning_rate,
         "max_steps": args.max_steps,
     }
-    try:
-        run_finetune(
-            out,
-            teacher_out,
-            student=args.student,
-            teacher_urls=[u.strip() for u in args.teacher_url.split(",") if u.strip()],
-            teacher_model=args.teacher_model,
-            samples=args.samples,
-            temperature=args.temperature,
-            per_task=args.per_task,
-            limit=args.limit,
-            train_settings=train_settings,
-            stage=args.stage,
-        )
-    except (ServerError, InputError, ArtifactError, FileNotFoundError, subprocess.CalledProcessError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
+    run_finetune(
+        out,
+        teacher_out,
+        student=args.student,
+        teacher_urls=[u.strip() for u in args.teacher_url.split(",") if u.strip()],
+        teacher_model=args.teacher_model,
+        samples=args.samples,
+        temperature=args.temperature,
+        per_task=args.per_task,
+        limit=args.limit,
+        train_settings=train_settings,
+        stage=args.stage,
+    )
     return 0

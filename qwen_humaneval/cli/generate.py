@@ -5,10 +5,8 @@ import sys
 from pathlib import Path
 
 from .. import config
-from ..client import ServerError
 from ..datasets import DEFAULT
 from ..generation import GENERATION_DATASETS, run_generation
-from ..jsonl_io import InputError
 from ..prompts import STYLES
 from ..strategies import STRATEGIES, sampling_for
 from . import handled
@@ -101,9 +99,6 @@ def main() -> int:
             verbose=args.verbose,
             dataset=args.dataset,
         )
-    except (ServerError, InputError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         return 130
     except OSError as e:

@@ -6,7 +6,6 @@ from pathlib import Path
 
 from .. import config
 from ..datasets import DATASETS, DEFAULT, dataset
-from ..jsonl_io import InputError
 from ..paired import describe
 from ..reporting import write_report
 from . import handled
@@ -32,17 +31,13 @@ def main() -> int:
     if not args.results.exists():
         print(f"error: {args.results}: no such file (run `make eval` first)", file=sys.stderr)
         return 1
-    try:
-        summary, path = write_report(
-            args.results,
-            args.solutions or args.results.with_name("solutions.jsonl"),
-            args.dataset,
-            args.out,
-            baseline=args.baseline,
-        )
-    except InputError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
+    summary, path = write_report(
+        args.results,
+        args.solutions or args.results.with_name("solutions.jsonl"),
+        args.dataset,
+        args.out,
+        baseline=args.baseline,
+    )
     unjudged = summary["infrastructure_tasks"]
     if unjudged:
         print(

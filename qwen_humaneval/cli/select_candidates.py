@@ -1,11 +1,9 @@
 """mbr-exec's choice over runs already generated: a greedy run and a sampled run -> one solution per task."""
 
 import argparse
-import sys
 from pathlib import Path
 
 from .. import config
-from ..jsonl_io import InputError
 from ..select_runs import select_from_runs
 from . import handled
 
@@ -21,9 +19,5 @@ def main() -> int:
     ap.add_argument("--candidates", type=int, default=config.CANDIDATES, help="samples per task taken from --samples")
     ap.add_argument("--inputs", type=int, default=config.MBR_INPUTS, help="mutated inputs besides the docstring's")
     args = ap.parse_args()
-    try:
-        select_from_runs(args.greedy, args.samples, args.output, args.candidates, args.inputs)
-    except InputError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
+    select_from_runs(args.greedy, args.samples, args.output, args.candidates, args.inputs)
     return 0
