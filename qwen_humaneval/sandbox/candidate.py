@@ -33,14 +33,20 @@ def _exception(e: BaseException) -> dict:
 
 
 def _answer(function, args, kwargs, project=None) -> bytes:
-    """One call's answer as a frame: its value (or project(value)) or exception, and the seconds it took."""
+    """One call's answer as a frame: its value (or project(value)) or exception, and the seconds the call took
+    (a digest's time counted with it, as the candidate's time limit will count the candidate's digest)."""
     start = time.perf_counter()
     try:
         value = function(*args, **kwargs)
+        seconds = time.perf_counter() - start
         answer = {"value": value}
-        if project is not None:
-            answer = project(value) if project is PROJECTIONS["digest_if_large"] else {"value": project(value)}
-        answer["seconds"] = time.perf_counter() - start
+        if project is PROJECTIONS["digest_if_large"]:
+            answer = project(value)
+            if "digest" in answer:
+                seconds = time.perf_counter() - start
+        elif project is not None:
+            answer = {"value": project(value)}
+        answer["seconds"] = seconds
     except BaseException as e:
         answer = {**_exception(e), "seconds": time.perf_counter() - start}
     try:
