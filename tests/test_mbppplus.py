@@ -197,3 +197,16 @@ def test_a_fine_tuned_model_is_never_asked_the_tasks_it_trained_on(data, tmp_pat
     assert len(left_out["tasks"]) == 111 and len(kept) == 288 and "mbpp-train" in left_out["why"]
     assert all(601 <= int(t.split("/")[1]) <= 974 for t in left_out["tasks"])
     assert generation.unseen_problems(load_problems("humaneval"), {"model_file": str(tuned)})[1] is None
+
+
+def test_the_digest_of_a_large_output_tells_values_and_types_apart():
+    from qwen_humaneval.sandbox import wire
+
+    built_one_way = [(i, "ab") for i in range(10_000)]
+    built_another = [(int(str(i)), "a" + "b") for i in range(10_000)]  # equal, made of other objects
+    assert wire.digest(built_one_way) == wire.digest(built_another)
+    assert wire.digest(built_one_way) != wire.digest(tuple(built_one_way))
+    assert wire.digest([1, 2]) != wire.digest([1.0, 2]) != wire.digest([True, 2])
+    assert wire.digest(built_one_way) != wire.digest(built_one_way[:-1])
+    assert not wire.is_large(built_one_way) and wire.is_large(built_one_way, limit=20_000)
+    assert wire.is_large([[0] * 1000] * 2000)  # counted no further than the limit: fast on 1.1 GB too

@@ -364,6 +364,29 @@ def test_reference_solution_runs_in_a_process_of_its_own(pool, tmp_path):
     assert run(pool, job, timeout=10)["result"].startswith("failed: AssertionError: input #0")
 
 
+def test_an_output_too_large_to_travel_is_compared_by_its_digest(pool, tmp_path):
+    """Mbpp/255's shape: an output of more than a million parts comes back as a digest, from the reference and
+    from the candidate; the same output passes, a different one or another type fails, and base_passed says
+    how far it got."""
+    from qwen_humaneval.sandbox import wire
+
+    big = "def f(n):\n    return [(i, 'x') for i in range(n)]\n"
+    reference = {"kind": "outputs", "solution": big, "entry_point": "f", "inputs": wire.encode_value([[3], [600_000]])}
+    reference["project"] = "digest_if_large"
+    verdict = run(pool, reference, timeout=60)
+    assert "value" in verdict["outputs"][0] and set(verdict["outputs"][1]) == {"digest"}
+    outputs = [{"value": wire.decode_value(verdict["outputs"][0]["value"])}, verdict["outputs"][1]]
+    job = {**plus_job(tmp_path, big, [[3], [600_000]], outputs, [0.5, 0.5]), "base_count": 1}
+    passed = run(pool, job, timeout=60)
+    assert passed["result"] == "passed" and passed["base_passed"]
+    off_by_one = {**job, "solution": big.replace("range(n)", "range(n - 1 if n > 10 else n)")}
+    failed = run(pool, off_by_one, timeout=60)
+    assert failed["result"] == "failed: AssertionError: input #1: a different output (compared by digest)"
+    assert failed["base_passed"]
+    as_tuples = {**job, "solution": big.replace("[(i, 'x') for i in range(n)]", "tuple((i, 'x') for i in range(n))")}
+    assert not run(pool, as_tuples, timeout=60)["base_passed"]  # a tuple is not the list: fails at input #0
+
+
 def test_each_input_has_evalplus_time_limit(pool, tmp_path):
     """max(min_time, factor x the reference's time) per input: a slow answer times out long before the deadline."""
     slow = "import time\ndef f(x):\n    if x == 2:\n        time.sleep(30)\n    return x\n"
