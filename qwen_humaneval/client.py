@@ -149,6 +149,18 @@ class ChatClient:
         self.requests_sent: list[dict] = []  # every payload, for audits such as the no-leak test
         self.record_payloads = False
         self.max_n = max_n  # most completions one request may ask for (llama.cpp: its slot count)
+        self._stopping = threading.Event()
+        self._in_flight: set[_WatchedPost] = set()
+
+    def cancel_all(self) -> None:
+        """Stop: every request in flight is cancelled now (its connection closed, so the server drops the work)
+        and none is sent or retried after this; their callers get ServerError. For Ctrl-C, which would
+        otherwise wait for every answer in flight."""
+        self._stopping.set()
+        with self._lock:
+            posts = list(self._in_flight)
+        for post in posts:
+            post.cancel()
 
     def alive(self) -> bool:
         """Whether any of the servers answers at all (a task failing on a live server is that task's failure)."""
@@ -204,6 +216,8 @@ class ChatClient:
                 self.requests_sent.append(payload)
         last_error = None
         for attempt in range(self.retries + 1):
+            if self._stopping.is_set():
+                raise ServerError("stopped: the run was interrupted")
             base_url = self._pick_url()
             start = time.monotonic()
             try:
@@ -250,8 +264,19 @@ class ChatClient:
         n, max_tokens = int(payload.get("n") or 1), int(payload.get("max_tokens") or config.MAX_TOKENS)
         deadline = time.monotonic() + self.deadline_seconds(base_url, n, max_tokens)
         post = _WatchedPost(f"{base_url}/v1/chat/completions", json.dumps(payload).encode())
+        with self._lock:
+            self._in_flight.add(post)
+        try:
+            return self._wait_for(post, base_url, n, max_tokens, deadline)
+        finally:
+            with self._lock:
+                self._in_flight.discard(post)
+
+    def _wait_for(self, post: _WatchedPost, base_url: str, n: int, max_tokens: int, deadline: float) -> tuple:
         last_counter, last_move = None, time.monotonic()
         while not post.done.wait(self.poll_seconds):
+            if self._stopping.is_set():
+                raise _Cancelled("stopped: the run was interrupted")
             now = time.monotonic()
             # A busy server may answer /metrics late (it waits for the batch in hand): no answer is no news,
             # and a server that has shown counters is judged by them alone, a stuck one by their standing still.

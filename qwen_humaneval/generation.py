@@ -85,9 +85,12 @@ class _Clock:
         write_manifest(self.output, "generate", self.settings, status=status, stats=spent)
 
 
-def _run_all(todo: list[tuple], work, concurrency: int, output: Path, done: dict, *, verbose: bool, desc: str):
+def _run_all(
+    todo: list[tuple], work, concurrency: int, output: Path, done: dict, *, verbose: bool, desc: str, stop=None
+):
     """Keep `concurrency` items (task_id, samples) in flight and append each finished record. Returns the
-    first server error (after which nothing new starts and the items in flight finish), or None."""
+    first server error (after which nothing new starts and the items in flight finish), or None. On Ctrl-C,
+    stop() cancels the requests in flight, so the run ends now rather than when their answers come."""
     error = None
     with (
         JsonlAppender(output) as out,
@@ -126,6 +129,8 @@ def _run_all(todo: list[tuple], work, concurrency: int, output: Path, done: dict
         except KeyboardInterrupt:
             for future in running:
                 future.cancel()
+            if stop is not None:
+                stop()
             raise
     return error
 
@@ -229,7 +234,16 @@ def generate(
     if solver.chosen.needs_sandbox and todo:
         solver.sandbox = SandboxPool(config.cores())
     try:
-        error = _run_all(todo, solver, concurrency, output, done, verbose=verbose, desc=f"generate {strategy}")
+        error = _run_all(
+            todo,
+            solver,
+            concurrency,
+            output,
+            done,
+            verbose=verbose,
+            desc=f"generate {strategy}",
+            stop=client.cancel_all,
+        )
     except KeyboardInterrupt:
         clock.mark("interrupted", len(done))  # so that the resumed run's wall_seconds_total counts this part
         print(f"\ninterrupted: {len(done)} samples kept in {output}; run again to resume", file=sys.stderr)

@@ -139,3 +139,28 @@ def test_progress_counters_are_read_from_metrics(slow_server):
     assert server_progress(slow_server) is not None
     Slow.metrics = False
     assert server_progress(slow_server) is None
+
+
+def test_ctrl_c_cancels_the_requests_in_flight_at_once(slow_server):
+    """cancel_all (what generation calls on Ctrl-C): a request the server is still working on, and showing
+    progress for, is given up now, its connection closed so the server drops it, and nothing is retried."""
+    Slow.delay = 30.0
+    chat = client(slow_server)
+    outcome = {}
+
+    def ask():
+        try:
+            chat.chat(ASK, max_tokens=10)
+        except ServerError as e:
+            outcome["error"] = str(e)
+
+    worker = threading.Thread(target=ask)
+    worker.start()
+    time.sleep(1.5)  # past the 1 s floor: it is waited for only because the counters move
+    start = time.monotonic()
+    chat.cancel_all()
+    worker.join(10)
+    assert not worker.is_alive() and time.monotonic() - start < 3
+    assert "interrupted" in outcome["error"]
+    time.sleep(0.3)
+    assert Slow.posts == 1 and Slow.cancelled == 1
