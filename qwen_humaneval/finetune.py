@@ -18,11 +18,17 @@ import sys
 from pathlib import Path
 
 from . import config, prompts
+from .artifacts import sha256_file
 from .datasets import TRAINING_DATASET, load_problems
+from .evaluation import evaluate
 from .extract import normalized
+from .generation import run_generation
 from .interpreters import run_module
 from .jsonl_io import InputError, read_jsonl, sample_keys, write_jsonl_atomic
+from .llama_build import binary_path, build, run_logged, source_dir
 from .manifest import read_manifest, write_manifest
+from .model_fetch import ensure_model
+from .strategies import Sampling
 
 
 def finetune_python() -> str:
@@ -64,8 +70,6 @@ def select_examples(problems: dict, solutions: list[dict], results: list[dict], 
 def teacher_stage(
     teacher_dir: Path, teacher_urls: list[str], teacher_model: str, samples: int, temperature: float, limit: int
 ) -> Path:
-    from .generation import run_generation
-    from .strategies import Sampling
 
     solutions = teacher_dir / "solutions.jsonl"
     manifest = read_manifest(solutions)
@@ -88,7 +92,6 @@ def teacher_stage(
 
 
 def filter_stage(out: Path, solutions: Path, per_task: int) -> tuple[Path, dict]:
-    from .evaluation import evaluate
 
     manifest = read_manifest(solutions)
     if not manifest or manifest.get("status") != "complete":
@@ -120,7 +123,6 @@ def filter_stage(out: Path, solutions: Path, per_task: int) -> tuple[Path, dict]
 
 def student_weights(student: str) -> Path:
     """The student's verified GGUF as a bf16 Hugging Face directory (converted once, cached)."""
-    from .model_fetch import ensure_model
 
     pin = config.MODELS[student]
     gguf = ensure_model(pin)
@@ -141,7 +143,6 @@ def train_stage(out: Path, base: Path, train: Path, settings: dict) -> Path:
 
 def to_gguf(hf_dir: Path, gguf: Path, quantization: str = "Q4_K_M") -> Path:
     """llama.cpp's converter (f16 GGUF), then its quantizer; the f16 intermediate is deleted."""
-    from .llama_build import binary_path, build, run_logged, source_dir
 
     if gguf.exists():
         print(f"gguf: {gguf} is complete")
@@ -198,7 +199,6 @@ def run_finetune(
     merged = train_stage(out, student_weights(student), train, train_settings)
     training = json.loads((merged / "training.json").read_text())
     gguf = to_gguf(merged, out / f"{out.name}-q4_k_m.gguf")
-    from .artifacts import sha256_file
 
     stats = {
         **stats,

@@ -245,3 +245,18 @@ def test_every_script_is_a_console_script_of_the_same_main():
         assert callable(getattr(importlib.import_module(module), function))
     for path in (ROOT / "scripts").glob("*.py"):  # a script only calls its main: docstring, 2 imports, the call
         assert len(ast.parse(path.read_text()).body) <= 4, path
+
+
+def test_no_package_import_hides_inside_a_function():
+    """Imports between the package's modules stand at the top of the module, where a cycle would show."""
+    import ast
+
+    hidden = []
+    for path in (ROOT / "qwen_humaneval").rglob("*.py"):
+        for function in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for node in ast.walk(function):
+                if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith("qwen_humaneval")):
+                    hidden.append((path.name, function.name, node.module))
+    assert hidden == []
