@@ -11,10 +11,11 @@ from bench.common import PeakMemory, free_port, load_average, publish, run_scrip
 from bench.throughput import measure
 from qwen_humaneval import config
 from qwen_humaneval.artifacts import ArtifactError
-from qwen_humaneval.client import ChatClient, ServerError, server_metrics
+from qwen_humaneval.client import ChatClient, ServerError
 from qwen_humaneval.datasets import load_problems
 from qwen_humaneval.evaluation import evaluate
 from qwen_humaneval.generation import generate
+from qwen_humaneval.metrics import server_metrics
 from qwen_humaneval.prompts import CONTINUATION_STOPS
 from qwen_humaneval.strategies import Sampling
 

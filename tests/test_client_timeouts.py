@@ -14,7 +14,8 @@ import time
 import pytest
 from http_helpers import JsonHandler, serving
 
-from qwen_humaneval.client import ChatClient, ServerError, server_progress
+from qwen_humaneval.client import ChatClient, ServerError
+from qwen_humaneval.metrics import server_progress
 
 
 class Slow(JsonHandler):

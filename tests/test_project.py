@@ -257,6 +257,8 @@ def test_no_package_import_hides_inside_a_function():
             if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 continue
             for node in ast.walk(function):
-                if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith("qwen_humaneval")):
+                if isinstance(node, ast.ImportFrom) and (
+                    node.level or (node.module or "").startswith("qwen_humaneval")
+                ):
                     hidden.append((path.name, function.name, node.module))
     assert hidden == []
