@@ -242,7 +242,7 @@ def generate(
             done,
             verbose=verbose,
             desc=f"generate {strategy}",
-            stop=client.cancel_all,
+            stop=getattr(client, "cancel_all", None),  # a client that cannot cancel is waited for
         )
     except KeyboardInterrupt:
         clock.mark("interrupted", len(done))  # so that the resumed run's wall_seconds_total counts this part
