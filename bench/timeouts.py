@@ -10,6 +10,7 @@ from pathlib import Path
 
 from bench.common import load_average, publish
 from qwen_humaneval import config
+from qwen_humaneval.datasets import dataset as get_dataset
 from qwen_humaneval.evaluation import evaluate
 
 
@@ -46,7 +47,7 @@ def bench_timeouts(solutions: Path, workers: int | None = None) -> bool:
                         dataset=dataset,
                         workers=workers,
                         selfcheck_cache=tmp / "selfcheck",
-                        timeout=None if mode == "adaptive" else config.EVAL_TIMEOUTS[dataset],
+                        timeout=None if mode == "adaptive" else get_dataset(dataset).timeout,
                     )
                     start = time.time()
                     if condition == "idle":
