@@ -6,7 +6,7 @@ same way.
 HumanEval+ and MBPP+: EvalPlus-style differential testing. The canonical solution runs once per task, in the
 sandbox like any code, on every base and plus input; its outputs and per-input times are cached on
 disk (keyed by the dataset's sha256, the Python version and the task) and each sample's judge
-compares the candidate's outputs with them as EvalPlus does (judge.matches: floats within the task's
+compares the candidate's outputs with them as EvalPlus does (sandbox/oracles.py: floats within the task's
 atol, 1e-6 when that is 0; a task's special oracle where it has one, such as HumanEval/32's root).
 Each input has EvalPlus's time limit: max(min_time, time_factor x the reference's time on it).
 """
