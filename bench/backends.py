@@ -1,40 +1,37 @@
 """llama.cpp against vLLM on this machine, one after the other (make bench-backends)."""
 
 import argparse
-import json
-import os
-import subprocess
 import sys
 
-from bench.common import PeakMemory, free_port, group_rss_bytes, load_average, publish, run_script, script_command
+from bench.common import PeakMemory, free_port, group_rss_bytes, load_average, publish
 from bench.throughput import measure
-from qwen_humaneval import config
+from qwen_humaneval import server
 from qwen_humaneval.client import ChatClient
 from qwen_humaneval.datasets import load_problems
 from qwen_humaneval.evaluation import evaluate
 from qwen_humaneval.generation import generate
+from qwen_humaneval.settings import Settings
 from qwen_humaneval.strategies import Sampling
+from qwen_humaneval.vllm_backend import start_vllm
 
 START_SERVER = {
-    "llama.cpp": lambda port: script_command("start_server.py", "--port", port, "--slots", 4),
-    "vllm": lambda port: script_command("start_vllm.py", "--port", port),
+    "llama.cpp": lambda settings, port: server.start_llama(settings, server.ServeOptions(port=port, slots=4)),
+    "vllm": lambda settings, port: start_vllm(settings, port=port),
 }
 
 
-def bench_backend(name: str, problems: dict, sequential: list[dict], warm_up: list[dict]) -> dict:
-    out_dir = config.OUTPUT_DIR / "bench" / "backends" / name
+def bench_backend(name: str, problems: dict, sequential: list[dict], warm_up: list[dict], settings: Settings) -> dict:
+    out_dir = settings.output_dir / "bench" / "backends" / name
     out_dir.mkdir(parents=True, exist_ok=True)
     for stale in ("solutions.jsonl", "results.jsonl"):
         for path in out_dir.glob(stale + "*"):
             path.unlink()
-    env = {**os.environ, "OUTPUT_DIR": str(out_dir)}
     port = free_port()
-    subprocess.run(START_SERVER[name](port), env=env, check=True)
-    launch = json.loads((out_dir / "server.json").read_text())
+    launch = START_SERVER[name](settings.but(output_dir=out_dir), port)
     base_url = f"http://127.0.0.1:{port}"
     try:
         with PeakMemory(launch["pid"]) as memory:
-            client = ChatClient([base_url], config.MODEL_NAME)
+            client = ChatClient([base_url], settings.model)
             measure(client, warm_up, 2)
             idle_rss = group_rss_bytes(launch["pid"])
             one_in_flight = measure(client, sequential, 1)
@@ -45,11 +42,11 @@ def bench_backend(name: str, problems: dict, sequential: list[dict], warm_up: li
                 strategy="baseline",
                 sampling=Sampling(),
                 concurrency=4,
-                settings={"backend": name, "base_urls": [base_url]},
+                recorded={"backend": name, "base_urls": [base_url]},
             )
     finally:
-        run_script("stop_server.py", env=env, check=False)
-    results = evaluate(out_dir / "solutions.jsonl", out_dir / "results.jsonl")
+        server.stop(out_dir)
+    results = evaluate(out_dir / "solutions.jsonl", out_dir / "results.jsonl", cache_dir=settings.cache_dir)
     return {
         "backend": name,
         "ready_seconds": launch["startup_seconds"],  # from launching the server until it answers
@@ -65,7 +62,7 @@ def bench_backend(name: str, problems: dict, sequential: list[dict], warm_up: li
 
 
 def bench_backends(
-    backends: tuple[str, ...] = ("llama.cpp", "vllm"), tasks: int = 40, sequential_tasks: int = 8
+    settings: Settings, backends: tuple[str, ...] = ("llama.cpp", "vllm"), tasks: int = 40, sequential_tasks: int = 8
 ) -> list[dict]:
     """llama.cpp vs vLLM on this machine, one backend after the other in one run: startup, tok/s, memory, pass@1.
 
@@ -77,12 +74,12 @@ def bench_backends(
     RSS over the server's processes, sampled twice a second. Keep the machine otherwise idle; the load average
     is printed.
     """
-    everything = load_problems("humaneval")
+    everything = load_problems("humaneval", settings.cache_dir)
     scored = dict(list(everything.items())[:tasks])
     listed = list(everything.values())
     sequential, warm_up = listed[tasks : tasks + sequential_tasks], listed[-2:]
     print(f"load average before: {load_average():.2f}")
-    rows = [bench_backend(name, scored, sequential, warm_up) for name in backends]
+    rows = [bench_backend(name, scored, sequential, warm_up, settings) for name in backends]
     lines = [
         "| backend | ready | tok/s, 1 in flight | tok/s, 4 in flight | tasks/min, 4 in flight "
         "| RSS after warm-up | peak RSS | pass@1 |",
@@ -94,7 +91,7 @@ def bench_backends(
             f"| {r['tasks_per_min_4']:.1f} | {r['rss_gib_idle']:.1f} GiB | {r['rss_gib_peak']:.1f} GiB "
             f"| {r['passed']}/{r['tasks']} |"
         )
-    publish("bench_backends", lines, rows)
+    publish("bench_backends", lines, rows, settings.output_dir)
     return rows
 
 
@@ -113,7 +110,7 @@ def main() -> int:
         default=argparse.SUPPRESS,
         help="tasks after the scored ones, sent one at a time for tok/s at 1 (8)",
     )
-    bench_backends(**vars(ap.parse_args()))
+    bench_backends(Settings.from_environ(), **vars(ap.parse_args()))
     return 0
 
 

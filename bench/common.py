@@ -1,15 +1,10 @@
-"""What every benchmark (and test) shares: running scripts/, a free port, the load average, publishing a table,
-a server's memory."""
+"""What every benchmark shares: a free port, the load average, publishing a table, a server's memory."""
 
 import json
 import os
 import socket
-import subprocess
-import sys
 import threading
 from pathlib import Path
-
-from qwen_humaneval import config
 
 
 def free_port() -> int:
@@ -22,12 +17,13 @@ def load_average() -> float:
     return os.getloadavg()[0]
 
 
-def publish(name: str, table: list[str], rows: list[dict]) -> None:
-    """Print a benchmark's table with the load after it; keep it as output/<name>.md and its rows as .json."""
+def publish(name: str, table: list[str], rows: list[dict], out: Path) -> None:
+    """Print a benchmark's table with the load after it; keep it as out/<name>.md and its rows as .json."""
     lines = table + ["", f"load average after: {load_average():.2f}"]
     print("\n".join(lines))
-    (config.OUTPUT_DIR / f"{name}.md").write_text("\n".join(lines) + "\n")
-    (config.OUTPUT_DIR / f"{name}.json").write_text(json.dumps(rows, indent=2) + "\n")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{name}.md").write_text("\n".join(lines) + "\n")
+    (out / f"{name}.json").write_text(json.dumps(rows, indent=2) + "\n")
 
 
 def group_rss_bytes(pgid: int) -> int:
@@ -59,13 +55,3 @@ class PeakMemory:
     def __exit__(self, *exc):
         self._stop.set()
         self._thread.join()
-
-
-def script_command(name: str, *args, python: str | None = None) -> list[str]:
-    """The command line that runs scripts/<name>, as the Makefile does."""
-    return [python or sys.executable, str(config.REPO_ROOT / "scripts" / name), *map(str, args)]
-
-
-def run_script(name: str, *args, env: dict | None = None, check: bool = True):
-    """Run scripts/<name> with this interpreter; raises CalledProcessError when check and it fails."""
-    return subprocess.run(script_command(name, *args), env=env, check=check)

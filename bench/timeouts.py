@@ -12,6 +12,7 @@ from bench.common import load_average, publish
 from qwen_humaneval import config
 from qwen_humaneval.datasets import dataset as get_dataset
 from qwen_humaneval.evaluation import evaluate
+from qwen_humaneval.settings import Settings
 
 
 class CpuHog:
@@ -31,7 +32,7 @@ class CpuHog:
             proc.wait()
 
 
-def bench_timeouts(solutions: Path, workers: int | None = None) -> bool:
+def bench_timeouts(settings: Settings, solutions: Path, workers: int | None = None) -> bool:
     """Verdicts idle and beside a CPU hog (four busy processes per core), with adaptive and with fixed
     timeouts, on HumanEval and HumanEval+: the adaptive ones must not move. Returns whether they did not."""
     workers = workers or config.cores()
@@ -44,6 +45,7 @@ def bench_timeouts(solutions: Path, workers: int | None = None) -> bool:
                 for condition in ("idle", "cpu hog"):
                     out = tmp / f"{dataset}-{mode}-{condition.replace(' ', '-')}.jsonl"
                     kwargs = dict(
+                        cache_dir=settings.cache_dir,
                         dataset=dataset,
                         workers=workers,
                         selfcheck_cache=tmp / "selfcheck",
@@ -81,19 +83,21 @@ def bench_timeouts(solutions: Path, workers: int | None = None) -> bool:
             f"| {r['dataset']} | {r['mode']} | {r['condition']} | {r['seconds']:.1f} s | {slowdown} | {r['passed']} "
             f"| {'' if moved is None else (', '.join(moved) or 'none')} |"
         )
-    publish("bench_timeouts", lines, rows)
+    publish("bench_timeouts", lines, rows, settings.output_dir)
     return not any(r.get("moved") for r in rows if r["mode"] == "adaptive")
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--solutions", type=Path, default=config.OUTPUT_DIR / "solutions.jsonl")
+    ap.add_argument("--solutions", type=Path, default=None, help="default: OUTPUT_DIR/solutions.jsonl")
     ap.add_argument("--workers", type=int, default=None)
     args = ap.parse_args()
+    settings = Settings.from_environ()
+    args.solutions = args.solutions or settings.output_dir / "solutions.jsonl"
     if not args.solutions.exists():
         print(f"error: {args.solutions}: no such file (run `make all` first, or pass SOLUTIONS=...)", file=sys.stderr)
         return 1
-    return 0 if bench_timeouts(args.solutions, args.workers) else 1
+    return 0 if bench_timeouts(settings, args.solutions, args.workers) else 1
 
 
 if __name__ == "__main__":

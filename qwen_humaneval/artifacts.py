@@ -8,7 +8,6 @@ from pathlib import Path
 
 import requests
 
-from . import config
 from .jsonl_io import write_atomic
 
 
@@ -67,12 +66,12 @@ def pinned(path: Path, sha256: str, what: str) -> Path:
     return path
 
 
-def override_or_download(variable: str, url: str, filename: str, what: str) -> Path:
+def override_or_download(variable: str, url: str, filename: str, what: str, cache_dir: Path) -> Path:
     """The path in the environment variable, or the cached download of url (not verified here: see pinned)."""
     override = os.environ.get(variable)
     if override:
         return Path(override)
-    path = config.CACHE_DIR / "datasets" / filename
+    path = cache_dir / "datasets" / filename
     if not path.exists():
         try:
             response = requests.get(url, timeout=60)

@@ -17,6 +17,7 @@ from .jsonl_io import read_jsonl, sample_keys
 from .manifest import read_manifest
 from .paired import compare_runs, task_scores
 from .reporting import base_results, summarize
+from .settings import Settings
 from .strategies import STRATEGIES, sampling_for
 
 
@@ -55,7 +56,7 @@ def plot(rows: list[dict], titles: list[str], path: Path) -> None:
     fig.savefig(path, dpi=120)
 
 
-def write_outputs(rows: list[dict], titles: list[str]) -> str:
+def write_outputs(rows: list[dict], titles: list[str], out: Path) -> str:
     names = " / ".join(titles)
     lines = [
         "# Strategies compared",
@@ -92,12 +93,12 @@ def write_outputs(rows: list[dict], titles: list[str]) -> str:
             f"broken {', '.join(first['broken']) or 'none'}"
         )
     md = "\n".join(lines) + "\n"
-    config.OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
-    (config.OUTPUT_DIR / "compare.md").write_text(md)
-    (config.OUTPUT_DIR / "compare.json").write_text(
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "compare.md").write_text(md)
+    (out / "compare.json").write_text(
         json.dumps([{k: v for k, v in r.items() if k != "scores"} for r in rows], indent=2) + "\n"
     )
-    plot(rows, titles, config.OUTPUT_DIR / "compare.png")
+    plot(rows, titles, out / "compare.png")
     return md
 
 
@@ -127,14 +128,16 @@ def run_row(label: str, folder: Path, first: dict | None, dataset: str = DEFAULT
 
 
 def compare(
+    settings: Settings,
     base_url: str = config.BASE_URL,
     strategies: tuple[str, ...] = tuple(STRATEGIES),
     limit: int = 0,
     candidates: int | None = None,
     dataset: str = DEFAULT,
 ) -> list[dict]:
-    """Generate with each strategy (resuming), evaluate on every judging dataset, write the table after each."""
-    out = config.OUTPUT_DIR / "compare"
+    """Generate with each strategy (resuming) into settings.output_dir/compare/<strategy>, evaluate on every judging
+    dataset, write the table (settings.output_dir/compare.md, .json, .png) after each."""
+    out = settings.output_dir / "compare"
     titles = [title for title, _, _ in score_columns(dataset)]
     judges = list(dict.fromkeys(spec for _, spec, _ in score_columns(dataset)))
     rows = []
@@ -145,19 +148,21 @@ def compare(
         print(f"== {strategy}", flush=True)
         sampling = sampling_for(strategy, dataset, candidates=candidates)
         run_generation(
-            [base_url], config.MODEL_NAME, solutions, strategy=strategy, sampling=sampling, limit=limit, dataset=dataset
+            [base_url], settings, solutions, strategy=strategy, sampling=sampling, limit=limit, dataset=dataset
         )
         for judge in judges:
-            evaluate(solutions, folder / judge.results_name, dataset=judge.name)
+            evaluate(solutions, folder / judge.results_name, cache_dir=settings.cache_dir, dataset=judge.name)
         rows.append(run_row(strategy, folder, rows[0]["scores"] if rows else None, dataset))
-        md = write_outputs(rows, titles)  # after every strategy, so a stopped run still leaves its table
+        # after every strategy, so that a stopped run still leaves its table
+        md = write_outputs(rows, titles, settings.output_dir)
     print(md)
     return rows
 
 
-def compare_folders(folders: list[Path]) -> list[dict]:
-    """The same table over runs already generated and evaluated (`make compare RUNS=...`): each row is named by
-    its strategy (from the manifest) and folder; the first row is the reference and names the dataset."""
+def compare_folders(folders: list[Path], out: Path) -> list[dict]:
+    """The same table over runs already generated and evaluated (`make compare RUNS=...`), written into out:
+    each row is named by its strategy (from the manifest) and folder; the first row is the reference and names
+    the dataset."""
     rows, dataset = [], None
     for folder in folders:
         settings = (read_manifest(folder / "solutions.jsonl") or {}).get("settings") or {}
@@ -168,6 +173,6 @@ def compare_folders(folders: list[Path]) -> list[dict]:
                 raise FileNotFoundError(f"{folder / name}: missing (run make eval report on it for every dataset)")
         label = f"{settings.get('strategy') or '?'} (`{folder}`)"
         rows.append(run_row(label, folder, rows[0]["scores"] if rows else None, dataset))
-    md = write_outputs(rows, [title for title, _, _ in score_columns(dataset)])
+    md = write_outputs(rows, [title for title, _, _ in score_columns(dataset)], out)
     print(md)
     return rows

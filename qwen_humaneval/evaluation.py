@@ -73,16 +73,17 @@ class Judging:
         return job_for(self.spec, self.problems[sample["task_id"]], sample, self.expected, self.slowdown)
 
 
-def check_references(judging: Judging, pool, tasks: list[str], timeout: float | None, settings: dict, cache) -> None:
+def check_references(judging: Judging, pool, tasks: list[str], timeout: float | None, options: dict) -> None:
     """Expected outputs (differential datasets), the machine's speed, each reference's verdict and time, and
     from them each task's timeout. Adaptive: the references get all the time they need, to be measured.
     Fixed: the candidates' timeout, so that a timeout too short for this machine shows as references failing."""
     spec, adaptive = judging.spec, timeout is None
     base_timeout = timeout or spec.timeout
     if spec.differential:
-        judging.expected = ExpectedOutputs(judging.problems, spec, settings.pop("expected_cache", None))
+        judging.expected = ExpectedOutputs(judging.problems, spec, options["expected_cache"])
         judging.expected.ensure(pool, tasks)
-    check = SelfCheck(spec.name, judging.problems, {"timeout": base_timeout, "adaptive": adaptive, **settings}, cache)
+    identity = {"timeout": base_timeout, "adaptive": adaptive, "memory_bytes": options["memory_bytes"]}
+    check = SelfCheck(spec.name, judging.problems, identity, options["selfcheck_cache"])
     judging.slowdown = check.measure_speed(pool) if adaptive else 1.0  # fixed timeouts stay fixed
     references = check.references(
         pool,
@@ -129,13 +130,12 @@ def verdict_record(task_id: str, completion_id: int, verdict: dict, infrastructu
 def judge_pending(judging: Judging, pending: list[dict], results: Path, done: dict, options: dict) -> None:
     """Judge every pending sample in the sandbox pool, appending each verdict to results as it comes."""
     workers, memory_bytes, verbose = options["workers"], options["memory_bytes"], options["verbose"]
-    with SandboxPool(workers, memory_bytes=memory_bytes) as pool, JsonlAppender(results) as out:
+    with SandboxPool(workers, options["cache_dir"], memory_bytes) as pool, JsonlAppender(results) as out:
         judging.layers = pool.layers
         for warning in pool.warnings:
             print(f"WARNING: {warning}", file=sys.stderr)
         tasks = list(dict.fromkeys(s["task_id"] for s in pending))
-        settings = {"memory_bytes": memory_bytes, "expected_cache": options["expected_cache"]}
-        check_references(judging, pool, tasks, options["timeout"], settings, options["selfcheck_cache"])
+        check_references(judging, pool, tasks, options["timeout"], options)
         unanswered = unanswered_samples(pending)
         keys = [(s["task_id"], s["completion_id"]) for s in pending]
         jobs = ((key, judging.job(s), judging.timeouts[key[0]]) for key, s in zip(keys, pending))
@@ -165,6 +165,7 @@ def evaluate(
     solutions: Path,
     results: Path,
     *,
+    cache_dir: Path,
     dataset: str = DEFAULT,
     timeout: float | None = None,
     workers: int | None = None,
@@ -175,12 +176,12 @@ def evaluate(
     problems: dict | None = None,
 ) -> list[dict]:
     """Verdicts for every sample of solutions (resuming results), in dataset order, each with its
-    category (passed, model, infrastructure; see selfcheck.py). timeout: a fixed timeout per sample
-    instead of the adaptive ones. expected_cache / selfcheck_cache: where expected outputs (differential
-    datasets) and the reference self-check are cached (default: in the cache directory). problems: instead
-    of the dataset's."""
+    category (passed, model, infrastructure; see selfcheck.py). cache_dir: the run's cache (datasets; hidden
+    from the candidates). timeout: a fixed timeout per sample instead of the adaptive ones. expected_cache /
+    selfcheck_cache: where expected outputs (differential datasets) and the reference self-check are cached
+    (default: in cache_dir). problems: instead of the dataset's."""
     spec = get_dataset(dataset)
-    judging = Judging(spec, problems or spec.load())
+    judging = Judging(spec, problems or spec.load(cache_dir))
     samples = read_samples(solutions, judging.problems)
     done = read_done(results, samples)
     pending = [s for s in samples if (s["task_id"], s["completion_id"]) not in done]
@@ -194,8 +195,9 @@ def evaluate(
             "memory_bytes": memory_bytes,
             "verbose": verbose,
             "timeout": timeout,
-            "expected_cache": expected_cache,
-            "selfcheck_cache": selfcheck_cache,
+            "cache_dir": cache_dir,
+            "expected_cache": expected_cache or cache_dir / "expected_outputs",
+            "selfcheck_cache": selfcheck_cache or cache_dir / "selfcheck",
         }
         judge_pending(judging, pending, results, done, options)
     order = {task_id: n for n, task_id in enumerate(judging.problems)}

@@ -28,6 +28,7 @@ from .jsonl_io import InputError, read_jsonl, sample_keys, write_jsonl_atomic
 from .llama_build import binary_path, build, run_logged, source_dir
 from .manifest import read_manifest, write_manifest
 from .model_fetch import ensure_model
+from .settings import Settings
 from .strategies import Sampling
 
 
@@ -68,19 +69,19 @@ def select_examples(problems: dict, solutions: list[dict], results: list[dict], 
 
 
 def teacher_stage(
-    teacher_dir: Path, teacher_urls: list[str], teacher_model: str, samples: int, temperature: float, limit: int
+    teacher_dir: Path, teacher_urls: list[str], teacher: Settings, samples: int, temperature: float, limit: int
 ) -> Path:
-
     solutions = teacher_dir / "solutions.jsonl"
     manifest = read_manifest(solutions)
-    wanted = min(limit, len(load_problems(TRAINING_DATASET))) if limit else len(load_problems(TRAINING_DATASET))
+    available = len(load_problems(TRAINING_DATASET, teacher.cache_dir))
+    wanted = min(limit, available) if limit else available
     if manifest and manifest.get("status") == "complete" and manifest["settings"].get("tasks") == wanted:
         print(f"teacher: {solutions} is complete")
         return solutions  # else generation resumes: a larger LIMIT only adds the problems not sampled yet
     sampling = Sampling(temperature=temperature, stops=prompts.stops_for(TRAINING_DATASET))
     run_generation(
         teacher_urls,
-        teacher_model,
+        teacher,
         solutions,
         strategy="baseline",
         sampling=sampling,
@@ -91,7 +92,7 @@ def teacher_stage(
     return solutions
 
 
-def filter_stage(out: Path, solutions: Path, per_task: int) -> tuple[Path, dict]:
+def filter_stage(out: Path, solutions: Path, per_task: int, cache_dir: Path) -> tuple[Path, dict]:
 
     manifest = read_manifest(solutions)
     if not manifest or manifest.get("status") != "complete":
@@ -99,9 +100,13 @@ def filter_stage(out: Path, solutions: Path, per_task: int) -> tuple[Path, dict]
             f"{solutions}: the teacher's samples are not complete; run the teacher stage first "
             "(`make finetune`, or scripts/finetune.py --stage teacher)"
         )
-    problems = load_problems(TRAINING_DATASET)
+    problems = load_problems(TRAINING_DATASET, cache_dir)
     results = evaluate(
-        solutions, solutions.with_name(f"results_{TRAINING_DATASET}.jsonl"), dataset=TRAINING_DATASET, problems=problems
+        solutions,
+        solutions.with_name(f"results_{TRAINING_DATASET}.jsonl"),
+        cache_dir=cache_dir,
+        dataset=TRAINING_DATASET,
+        problems=problems,
     )
     samples = [record for _, record in read_jsonl(solutions)]
     examples = select_examples(problems, samples, results, per_task)
@@ -121,12 +126,11 @@ def filter_stage(out: Path, solutions: Path, per_task: int) -> tuple[Path, dict]
     return train, stats
 
 
-def student_weights(student: str) -> Path:
+def student_weights(student: str, settings: Settings) -> Path:
     """The student's verified GGUF as a bf16 Hugging Face directory (converted once, cached)."""
-
     pin = config.MODELS[student]
-    gguf = ensure_model(pin)
-    dest = config.hf_model_dir(student)
+    gguf = ensure_model(pin, settings.cache_dir)
+    dest = settings.hf_model_dir(student)
     run_module("hf_convert", "--gguf", gguf, "--dest", dest, "--sha256", pin.sha256, python=finetune_python())
     return dest
 
@@ -141,17 +145,16 @@ def train_stage(out: Path, base: Path, train: Path, settings: dict) -> Path:
     return merged
 
 
-def to_gguf(hf_dir: Path, gguf: Path, quantization: str = "Q4_K_M") -> Path:
+def to_gguf(hf_dir: Path, gguf: Path, cache_dir: Path, quantization: str = "Q4_K_M") -> Path:
     """llama.cpp's converter (f16 GGUF), then its quantizer; the f16 intermediate is deleted."""
-
     if gguf.exists():
         print(f"gguf: {gguf} is complete")
         return gguf
     f16 = gguf.with_name(gguf.stem + ".f16.gguf")
-    converter = source_dir() / "convert_hf_to_gguf.py"
-    quantize = binary_path("llama-quantize")
+    converter = source_dir(cache_dir) / "convert_hf_to_gguf.py"
+    quantize = binary_path(cache_dir, "llama-quantize")
     if not quantize.exists():
-        build(config.cores(), "llama-quantize")
+        build(cache_dir, config.cores(), "llama-quantize")
     partial = gguf.with_suffix(".partial")
     log = gguf.with_name(gguf.name + ".log")
     log.unlink(missing_ok=True)
@@ -168,6 +171,7 @@ def run_finetune(
     out: Path,
     teacher_dir: Path,
     *,
+    settings: Settings,
     student: str,
     teacher_urls: list[str],
     teacher_model: str,
@@ -192,13 +196,14 @@ def run_finetune(
     }
     solutions = teacher_dir / "solutions.jsonl"
     if stage in ("teacher", "all"):
-        solutions = teacher_stage(teacher_dir, teacher_urls, teacher_model, samples, temperature, limit)
+        teacher = settings.but(model=teacher_model)
+        solutions = teacher_stage(teacher_dir, teacher_urls, teacher, samples, temperature, limit)
     if stage == "teacher":
         return {}
-    train, stats = filter_stage(out, solutions, per_task)
-    merged = train_stage(out, student_weights(student), train, train_settings)
+    train, stats = filter_stage(out, solutions, per_task, settings.cache_dir)
+    merged = train_stage(out, student_weights(student, settings), train, train_settings)
     training = json.loads((merged / "training.json").read_text())
-    gguf = to_gguf(merged, out / f"{out.name}-q4_k_m.gguf")
+    gguf = to_gguf(merged, out / f"{out.name}-q4_k_m.gguf", settings.cache_dir)
 
     stats = {
         **stats,

@@ -15,6 +15,7 @@ from .datasets import DEFAULT, REGISTRY, load_problems
 from .jsonl_io import InputError, JsonlAppender, load_finished, write_jsonl_atomic
 from .manifest import read_manifest, write_manifest
 from .sandbox.pool import SandboxPool
+from .settings import Settings
 
 # Settings that change what a solution is: resuming under different ones would mix two runs.
 IDENTITY = (
@@ -220,10 +221,12 @@ def generate(
     samples: int = 1,
     concurrency: int = 4,
     verbose: bool = False,
-    settings: dict | None = None,
+    recorded: dict | None = None,
+    cache_dir: Path | None = None,
 ) -> dict:
-    """Every (task, sample) of problems into output, resuming what an earlier run left. Returns the stats."""
-    settings = dict(settings or {})
+    """Every (task, sample) of problems into output, resuming what an earlier run left; returns the stats. recorded:
+    the run's settings (a resumed run must match); cache_dir: hidden from the sandbox strategies may need."""
+    settings = dict(recorded or {})
     previous = read_manifest(output) if output.exists() else None
     check_resumable(output, previous, settings)
     together = strategies.get(strategy).solve_samples is not None and sampling.one_prefill
@@ -232,7 +235,7 @@ def generate(
     clock.mark("running", len(done))
     solver = TaskSolver(problems, client, strategy, sampling, together)
     if solver.chosen.needs_sandbox and todo:
-        solver.sandbox = SandboxPool(config.cores())
+        solver.sandbox = SandboxPool(config.cores(), cache_dir)  # refuses a None cache_dir
     try:
         error = _run_all(
             todo,
@@ -269,7 +272,7 @@ def generate(
     return stats
 
 
-def unseen_problems(problems: dict, launch: dict | None) -> tuple[dict, dict | None]:
+def unseen_problems(problems: dict, launch: dict | None, cache_dir: Path) -> tuple[dict, dict | None]:
     """The contamination guard: a served model with a fine-tuning record (finetune.py writes it beside the
     GGUF) is never asked the tasks it was trained on (same task ids: MBPP+ shares MBPP's). Returns the
     problems left, and what was left out and why (None when nothing was)."""
@@ -277,7 +280,7 @@ def unseen_problems(problems: dict, launch: dict | None) -> tuple[dict, dict | N
     trained_on = ((record or {}).get("settings") or {}).get("train_dataset")
     if not trained_on:
         return problems, None
-    training = load_problems(trained_on)
+    training = load_problems(trained_on, cache_dir)
     seen = [task_id for task_id in problems if task_id in training]
     if not seen:
         return problems, None
@@ -291,7 +294,7 @@ GENERATION_DATASETS = tuple(name for name, d in REGISTRY.items() if d.generated)
 
 def run_generation(
     base_urls: list[str],
-    model: str,
+    settings: Settings,
     output: Path,
     *,
     strategy: str,
@@ -302,23 +305,25 @@ def run_generation(
     verbose: bool = False,
     dataset: str = DEFAULT,
 ) -> dict:
-    """`make generate`: ask the servers, generate every (task, sample) of dataset into output, write the manifest."""
+    """`make generate`: ask the servers for settings.model's answers to every (task, sample) of dataset, into
+    output; write the manifest. The server's launch record (settings.output_dir/server.json) is read when there."""
     try:
         servers = [server_info(u) for u in base_urls]
     except ServerError as e:
         raise ServerError(f"{e} (start one with `make serve`, or set BASE_URL)") from None
     concurrency = concurrency or sum(s.get("total_slots") or config.SLOTS for s in servers)
     facts = {"servers": servers}
-    launch = config.OUTPUT_DIR / "server.json"
+    launch = settings.output_dir / "server.json"
     if launch.exists():
         facts["server_launch"] = json.loads(launch.read_text())
-    problems, left_out = unseen_problems(load_problems(dataset), facts.get("server_launch"))
+    problems = load_problems(dataset, settings.cache_dir)
+    problems, left_out = unseen_problems(problems, facts.get("server_launch"), settings.cache_dir)
     if limit:
         problems = dict(list(problems.items())[:limit])
-    settings = {
+    recorded = {
         "dataset": dataset,
         "strategy": strategy,
-        "model": model,
+        "model": settings.model,
         "samples": samples,
         "tasks": len(problems),
         "concurrency": concurrency,
@@ -329,15 +334,16 @@ def run_generation(
     max_n = min((s["total_slots"] for s in servers if s.get("total_slots")), default=samples)
     stats = generate(
         problems,
-        ChatClient(base_urls, model, max_n=max_n),
+        ChatClient(base_urls, settings.model, max_n=max_n),
         output,
         strategy=strategy,
         sampling=sampling,
         samples=samples,
         concurrency=concurrency,
         verbose=verbose,
-        settings=settings,
+        recorded=recorded,
+        cache_dir=settings.cache_dir,
     )
     status = "complete" if not stats.get("generation_failures") else "complete but for generation failures"
-    write_manifest(output, "generate", settings, status=status, stats=stats, **facts)
+    write_manifest(output, "generate", recorded, status=status, stats=stats, **facts)
     return stats

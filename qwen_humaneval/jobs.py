@@ -80,10 +80,10 @@ class ExpectedOutputs:
     once per task and cached per machine, Python version and dataset, in marshal format: builtin values only,
     fast to load (HumanEval+'s largest task's outputs weigh 147 MB as JSON)."""
 
-    def __init__(self, problems: dict, spec: Dataset, cache_dir: Path | None = None):
+    def __init__(self, problems: dict, spec: Dataset, cache_dir: Path):
         self.problems = problems
         key = f"{spec.name}-{spec.sha256[:12]}-python{platform.python_version()}-{wire.FORMAT}"
-        self.cache_dir = (cache_dir or config.CACHE_DIR / "expected_outputs") / key
+        self.cache_dir = cache_dir / key
 
     def path(self, task_id: str) -> Path:
         return self.cache_dir / (task_id.replace("/", "_") + ".marshal")

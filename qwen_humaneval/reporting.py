@@ -147,11 +147,17 @@ def overview(
 
 
 def write_report(
-    results_path: Path, solutions_path: Path, dataset: str, out: Path | None = None, baseline: Path | None = None
+    results_path: Path,
+    solutions_path: Path,
+    dataset: str,
+    cache_dir: Path,
+    out: Path | None = None,
+    baseline: Path | None = None,
 ) -> tuple[dict, Path]:
     """Summarize an evaluated run; write <out>.md, <out>.json and <out>.html (default: report next to the
-    results). baseline: another run's results on the same tasks, compared task by task (paired.compare_runs)
-    and shown beside this run in the HTML page, flipped tasks first."""
+    results; the page shows each task's prompt, from the dataset in cache_dir). baseline: another run's
+    results on the same tasks, compared task by task (paired.compare_runs) and shown beside this run in the
+    HTML page, flipped tasks first."""
     results = load_results(results_path)
     solutions = load_solutions(solutions_path)
     summary = summarize(results, solutions)
@@ -184,7 +190,7 @@ def write_report(
     write_html(
         base.with_suffix(".html"),
         f"{dataset}: {results_path}",
-        spec.load(),
+        spec.load(cache_dir),
         runs,
         overview(results_path, results, summary, generate_manifest, dataset),
     )

@@ -45,6 +45,8 @@ def select_from_runs(
     candidates: int = config.CANDIDATES,
     inputs: int = config.MBR_INPUTS,
     workers: int = 2,
+    *,
+    cache_dir: Path,
 ) -> dict:
     """mbr-exec's choice over runs already generated: each task's greedy answer (a SAMPLES=1 run at
     temperature 0) and its first `candidates` samples (a SAMPLES=k run) -> one solution per task. The
@@ -52,9 +54,9 @@ def select_from_runs(
     runs = read_runs(greedy, samples, candidates)
     greedy_settings = runs[greedy][0]
     dataset = greedy_settings.get("dataset", DEFAULT)
-    problems = load_problems(dataset)
+    problems = load_problems(dataset, cache_dir)
     records, picked_greedy = [], 0
-    with SandboxPool(workers) as sandbox:
+    with SandboxPool(workers, cache_dir) as sandbox:
         index_of = {task_id: i for i, task_id in enumerate(problems)}  # a task's seed, as generation numbers it
         tasks = [t for t in problems if t in runs[greedy][1]]  # a LIMIT=n greedy run: its n tasks
         for task_id in tqdm(tasks, desc="select", unit="task"):

@@ -34,7 +34,7 @@ def calibrate(pool) -> float:
 
 
 class SelfCheck:
-    def __init__(self, dataset: str, problems: dict, settings: dict, cache_dir: Path | None = None):
+    def __init__(self, dataset: str, problems: dict, settings: dict, cache_dir: Path):
         self.dataset, self.problems = dataset, problems
         identity = json.dumps(
             [dataset, sorted(problems), settings, platform.python_version(), wire.FORMAT, CALIBRATION], sort_keys=True
@@ -43,7 +43,7 @@ class SelfCheck:
             json.dumps([[p.get("canonical_solution"), p.get("test")] for p in problems.values()]).encode()
         )
         key = f"{dataset}-{content.hexdigest()[:12]}-{hashlib.sha256(identity.encode()).hexdigest()[:12]}"
-        self.path = (cache_dir or config.CACHE_DIR / "selfcheck") / f"{key}.json"
+        self.path = cache_dir / f"{key}.json"
         self.cached = json.loads(self.path.read_text()) if self.path.exists() else {"references": {}}
         self.slowdown = 1.0
         self.calibration_seconds = None

@@ -1,21 +1,34 @@
-"""Starting and stopping the local model server: a background process with pid file, log and launch record."""
+"""Starting and stopping the local model server: a background process with pid file, log and launch record,
+all three in the run's output folder (server.pid, server.log, server.json)."""
 
 import json
 import os
+import shlex
 import signal
 import socket
 import subprocess
-import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import requests
 
 from . import config
+from .llama_build import build
+from .model_fetch import resolve
+from .settings import Settings
 
-PID_FILE = config.OUTPUT_DIR / "server.pid"
-LOG_FILE = config.OUTPUT_DIR / "server.log"
-LAUNCH_FILE = config.OUTPUT_DIR / "server.json"
+
+def pid_file(folder: Path) -> Path:
+    return folder / "server.pid"
+
+
+def log_file(folder: Path) -> Path:
+    return folder / "server.log"
+
+
+def launch_file(folder: Path) -> Path:
+    return folder / "server.json"
 
 
 class ServerStartError(RuntimeError):
@@ -32,20 +45,22 @@ def port_in_use(host: str, port: int) -> bool:
     return False
 
 
-def log_tail(lines: int = 30) -> str:
-    if not LOG_FILE.exists():
+def log_tail(folder: Path, lines: int = 30) -> str:
+    log = log_file(folder)
+    if not log.exists():
         return "(no log)"
-    return "\n".join(LOG_FILE.read_text(errors="replace").splitlines()[-lines:])
+    return f"Log tail ({log}):\n" + "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
 
 
-def running_pid() -> int | None:
-    """The pid from the pid file when that process is alive and is the one we launched."""
-    if not PID_FILE.exists():
+def running_pid(folder: Path) -> int | None:
+    """The pid from folder's pid file when that process is alive and is the one we launched."""
+    if not pid_file(folder).exists():
         return None
     try:
-        pid = int(PID_FILE.read_text().strip())
+        pid = int(pid_file(folder).read_text().strip())
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode()
-        launched = json.loads(LAUNCH_FILE.read_text())["command"][0] if LAUNCH_FILE.exists() else None
+        launch = launch_file(folder)
+        launched = json.loads(launch.read_text())["command"][0] if launch.exists() else None
     except (ValueError, OSError, KeyError):
         return None
     if launched and Path(cmdline).name != Path(launched).name:
@@ -57,6 +72,7 @@ def llama_command(
     binary: Path,
     model: Path,
     *,
+    alias: str,
     host: str,
     port: int,
     slots: int,
@@ -68,13 +84,13 @@ def llama_command(
     draft: Path | None,
     extra: list[str],
 ) -> list[str]:
-    """llama-server's command line. The model is served under config.MODEL_NAME, the name clients ask for."""
+    """llama-server's command line. The model is served under alias, the name clients ask for."""
     command = [
         str(binary),
         "--model",
         str(model),
         "--alias",
-        config.MODEL_NAME,
+        alias,
         "--host",
         host,
         "--port",
@@ -106,13 +122,13 @@ def build_info(binary: Path) -> dict:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
-def wait_ready(base_url: str, process: subprocess.Popen, timeout: float, health_path: str = "/health") -> None:
+def wait_ready(
+    base_url: str, process: subprocess.Popen, timeout: float, folder: Path, health_path: str = "/health"
+) -> None:
     deadline = time.time() + timeout
     while time.time() < deadline:
         if process.poll() is not None:
-            raise ServerStartError(
-                f"server exited with code {process.returncode} while starting. Log tail ({LOG_FILE}):\n{log_tail()}"
-            )
+            raise ServerStartError(f"server exited with code {process.returncode} while starting. {log_tail(folder)}")
         try:
             if requests.get(base_url + health_path, timeout=2).status_code == 200:
                 return
@@ -120,11 +136,12 @@ def wait_ready(base_url: str, process: subprocess.Popen, timeout: float, health_
             pass
         time.sleep(0.5)
     process.kill()
-    raise ServerStartError(f"server not ready after {timeout:.0f}s; killed it. Log tail ({LOG_FILE}):\n{log_tail()}")
+    raise ServerStartError(f"server not ready after {timeout:.0f}s; killed it. {log_tail(folder)}")
 
 
 def launch(
     command: list[str],
+    folder: Path,
     *,
     host: str,
     port: int,
@@ -133,40 +150,41 @@ def launch(
     env: dict | None = None,
     health_path: str = "/health",
 ) -> dict:
-    """Start command in the background, wait until it serves, record how it was launched."""
+    """Start command in the background, wait until it serves, record how it was launched (files in folder)."""
     base_url = f"http://{host}:{port}"
-    pid = running_pid()
+    pid = running_pid(folder)
     if pid:
         print(f"server already running (pid {pid}) at {base_url}; `make stop` stops it")
-        return json.loads(LAUNCH_FILE.read_text())
+        return json.loads(launch_file(folder).read_text())
     if port_in_use(host, port):
         raise ServerStartError(
             f"port {port} on {host} is already in use by another program; choose another with PORT=..."
         )
-    config.OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
     start = time.time()
-    with open(LOG_FILE, "ab") as log:
+    with open(log_file(folder), "ab") as log:
         process = subprocess.Popen(
             command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True, env=env
         )
-    PID_FILE.write_text(f"{process.pid}\n")
+    pid_file(folder).write_text(f"{process.pid}\n")
     record = {"command": command, "pid": process.pid, "base_url": base_url, **launch_facts}
-    LAUNCH_FILE.write_text(json.dumps(record, indent=2) + "\n")
+    launch_file(folder).write_text(json.dumps(record, indent=2) + "\n")
     try:
-        wait_ready(base_url, process, ready_timeout, health_path)
+        wait_ready(base_url, process, ready_timeout, folder, health_path)
     except ServerStartError:
-        PID_FILE.unlink(missing_ok=True)
+        pid_file(folder).unlink(missing_ok=True)
         raise
     record["startup_seconds"] = round(time.time() - start, 1)
-    LAUNCH_FILE.write_text(json.dumps(record, indent=2) + "\n")
-    print(f"server ready at {base_url} (pid {process.pid}, {record['startup_seconds']}s); log: {LOG_FILE}")
+    launch_file(folder).write_text(json.dumps(record, indent=2) + "\n")
+    print(f"server ready at {base_url} (pid {process.pid}, {record['startup_seconds']}s); log: {log_file(folder)}")
     return record
 
 
-def stop(timeout: float = 30.0) -> bool:
-    pid = running_pid()
+def stop(folder: Path, timeout: float = 30.0) -> bool:
+    """Stop the server whose pid file is in folder (its whole process group); False when none runs."""
+    pid = running_pid(folder)
     if pid is None:
-        PID_FILE.unlink(missing_ok=True)
+        pid_file(folder).unlink(missing_ok=True)
         return False
     os.killpg(pid, signal.SIGTERM)  # the server runs in its own session: its whole group goes
     deadline = time.time() + timeout
@@ -183,10 +201,63 @@ def stop(timeout: float = 30.0) -> bool:
     else:
         if Path(f"/proc/{pid}").exists():
             os.killpg(pid, signal.SIGKILL)
-    PID_FILE.unlink(missing_ok=True)
+    pid_file(folder).unlink(missing_ok=True)
     return True
 
 
-def fail(error: Exception) -> int:
-    print(f"error: {error}", file=sys.stderr)
-    return 1
+@dataclass(frozen=True)
+class ServeOptions:
+    """How llama-server runs (`make serve` passes each as a variable; bench's levers change them)."""
+
+    host: str = config.HOST
+    port: int = config.PORT
+    slots: int = config.SLOTS  # parallel sequences, batched together
+    threads: int = 0  # 0: every core
+    ctx_per_slot: int = config.CTX_PER_SLOT
+    flash_attn: str = config.FLASH_ATTN
+    ubatch_size: int = config.UBATCH_SIZE
+    spec: str = config.SPEC  # speculative decoding: none, draft (config.DRAFT_MODEL drafts), ngram-*
+    llama_args: str = ""  # more llama-server arguments, as one string
+    ready_timeout: float = config.READY_TIMEOUT
+
+
+def start_llama(settings: Settings, options: ServeOptions) -> dict:
+    """`make serve`: llama-server with the settings' verified model, in the background, its files in
+    settings.output_dir; returns the launch record once it answers (or the running one's)."""
+    model, sha256 = resolve(settings)
+    draft = resolve(settings, config.DRAFT_MODEL)[0] if options.spec == "draft" else None
+    threads = options.threads or config.cores()
+    binary = build(settings.cache_dir, jobs=config.cores())
+    command = llama_command(
+        binary,
+        model,
+        alias=settings.model,
+        host=options.host,
+        port=options.port,
+        slots=options.slots,
+        threads=threads,
+        ctx_per_slot=options.ctx_per_slot,
+        flash_attn=options.flash_attn,
+        ubatch_size=options.ubatch_size,
+        spec=options.spec,
+        draft=draft,
+        extra=shlex.split(options.llama_args),
+    )
+    facts = {
+        "backend": "llama.cpp",
+        "model": settings.model,
+        "model_file": str(model),
+        "model_sha256": sha256,
+        **{k: v for k, v in vars(options).items() if k not in ("host", "port", "ready_timeout")},
+        "threads": threads,
+        "draft_file": str(draft) if draft else None,
+        "build": build_info(binary),
+    }
+    return launch(
+        command,
+        settings.output_dir,
+        host=options.host,
+        port=options.port,
+        launch_facts=facts,
+        ready_timeout=options.ready_timeout,
+    )

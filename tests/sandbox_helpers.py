@@ -4,6 +4,7 @@ import contextlib
 import os
 
 import pytest
+from helpers import CACHE
 
 from qwen_humaneval.sandbox.pool import SandboxPool
 
@@ -18,7 +19,7 @@ def sandbox_pool(mode: str, workers: int = 2):
     mp = pytest.MonkeyPatch()
     mp.setenv("QHE_SANDBOX_USERNS", "1" if mode == "user-namespace" else "")
     try:
-        with SandboxPool(workers, memory_bytes=1 << 30) as p:
+        with SandboxPool(workers, CACHE, memory_bytes=1 << 30) as p:
             assert not p.warnings, p.warnings
             assert p.layers["user_namespace"] == (mode == "user-namespace" or os.geteuid() != 0)
             yield p

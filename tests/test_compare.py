@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from qwen_humaneval import compare, config
+from qwen_humaneval import compare
 from qwen_humaneval.manifest import write_manifest
 
 
@@ -28,8 +28,7 @@ def run_folder(root: Path, name: str, dataset: str, verdicts: dict[str, tuple[bo
 
 
 @pytest.fixture
-def output(tmp_path, monkeypatch):
-    monkeypatch.setattr(config, "OUTPUT_DIR", tmp_path / "out")
+def output(tmp_path):
     return tmp_path / "out"
 
 
@@ -38,7 +37,7 @@ def test_mbppplus_runs_are_compared_on_base_and_plus(tmp_path, output):
     better = {"Mbpp/2": (True, True), "Mbpp/3": (True, True), "Mbpp/4": (False, True)}
     first = run_folder(tmp_path, "greedy", "mbppplus", greedy, ["results_mbppplus.jsonl"])
     second = run_folder(tmp_path, "best", "mbppplus", better, ["results_mbppplus.jsonl"])
-    rows = compare.compare_folders([first, second])
+    rows = compare.compare_folders([first, second], output)
     assert rows[1]["scores_pct"] == {"MBPP+ base": 100.0, "MBPP+": pytest.approx(66.67)}
     assert rows[1]["vs_first"]["MBPP+"]["fixed"] == ["Mbpp/3"]
     assert rows[1]["vs_first"]["MBPP+ base"]["fixed"] == ["Mbpp/4"]
@@ -49,8 +48,8 @@ def test_mbppplus_runs_are_compared_on_base_and_plus(tmp_path, output):
 def test_humaneval_runs_need_both_results_files(tmp_path, output):
     verdicts = {"HumanEval/0": (True, True)}
     complete = run_folder(tmp_path, "a", "humaneval", verdicts, ["results.jsonl", "results_humanevalplus.jsonl"])
-    rows = compare.compare_folders([complete])
+    rows = compare.compare_folders([complete], output)
     assert rows[0]["scores_pct"] == {"HumanEval": 100.0, "HumanEval+": 100.0}
     partial = run_folder(tmp_path, "b", "humaneval", verdicts, ["results.jsonl"])
     with pytest.raises(FileNotFoundError, match="results_humanevalplus.jsonl: missing"):
-        compare.compare_folders([complete, partial])
+        compare.compare_folders([complete, partial], output)

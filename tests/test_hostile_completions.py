@@ -12,6 +12,7 @@ import signal
 import tempfile
 from pathlib import Path
 
+from helpers import CACHE
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -20,7 +21,7 @@ from qwen_humaneval.evaluation import evaluate
 from qwen_humaneval.sandbox.pool import SandboxPool
 from qwen_humaneval.selection import choose
 
-PROBLEM = load_problems("humaneval")["HumanEval/0"]
+PROBLEM = load_problems("humaneval", CACHE)["HumanEval/0"]
 HEADER = "def has_close_elements(numbers, threshold):\n"
 SURROGATES = st.sampled_from(["\ud800", "\udfff", "\udc80"])
 TEXT = st.lists(st.one_of(st.characters(), SURROGATES), max_size=40).map("".join)
@@ -95,7 +96,7 @@ COMPLETIONS = st.one_of(
     ),
 )
 
-CACHE = Path(tempfile.mkdtemp(prefix="qhe-hostile-"))
+SELFCHECK = Path(tempfile.mkdtemp(prefix="qhe-hostile-"))
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -106,14 +107,18 @@ def test_every_hostile_completion_gets_a_verdict_and_the_run_completes(completio
         solutions.write_text(
             "".join(json.dumps({"task_id": "HumanEval/0", "solution": HEADER + c}) + "\n" for c in completions)
         )
-        verdicts = evaluate(solutions, results, workers=2, selfcheck_cache=CACHE, problems={"HumanEval/0": PROBLEM})
+        verdicts = evaluate(
+            solutions, results, workers=2, selfcheck_cache=SELFCHECK, problems={"HumanEval/0": PROBLEM}, cache_dir=CACHE
+        )
         assert [v["completion_id"] for v in verdicts] == list(range(len(completions)))
         # strict UTF-8: no lone surrogate got in; lines split at \n only, as JSON Lines are (not at \x85 or \u2028)
         stored = results.read_bytes().decode("utf-8").rstrip("\n").split("\n")
         assert [json.loads(line)["result"] for line in stored] == [v["result"] for v in verdicts]
         assert not any(v["passed"] for v in verdicts)  # none of them solves the task
         assert all(len(v["result"]) <= 2100 for v in verdicts)
-        again = evaluate(solutions, results, workers=2, selfcheck_cache=CACHE, problems={"HumanEval/0": PROBLEM})
+        again = evaluate(
+            solutions, results, workers=2, selfcheck_cache=SELFCHECK, problems={"HumanEval/0": PROBLEM}, cache_dir=CACHE
+        )
         assert again == verdicts  # resumed: nothing left to judge, nothing judged twice
 
 
@@ -124,7 +129,7 @@ TOY = {"task_id": "Toy/0", "entry_point": "f", "prompt": 'def f(a, b):\n    """A
 @given(st.lists(st.one_of(VALUES.map(returning), COMPLETIONS), min_size=2, max_size=6))
 def test_selection_never_crashes_on_a_candidates_output(completions):
     """mbr-exec (and with it make select and mbr-exec-adaptive) votes on outputs; none can crash it."""
-    with SandboxPool(2) as sandbox:
+    with SandboxPool(2, CACHE) as sandbox:
         candidates = ["    return a + b\n", *completions]
         pick, info = choose(TOY, candidates, sandbox)
         assert 0 <= pick < len(candidates) and info["behaviours"] >= 1

@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import CACHE, SETTINGS, script_command
 
-from bench.common import script_command
 from qwen_humaneval.strategies import STRATEGIES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -237,7 +237,7 @@ def test_strategies_run_and_never_send_hidden_tests(server, strategy, tmp_path):
     from qwen_humaneval.generation import generate
     from qwen_humaneval.strategies import Sampling
 
-    problems = load_problems("humaneval")
+    problems = load_problems("humaneval", CACHE)
     # HumanEval/2: docstring examples give checks; HumanEval/32's prompt has a helper (poly) the answer needs.
     subset = {t: problems[t] for t in ("HumanEval/2", "HumanEval/32")}
     client = ChatClient([server["url"]], "qwen2.5-coder-1.5b-instruct")
@@ -250,7 +250,8 @@ def test_strategies_run_and_never_send_hidden_tests(server, strategy, tmp_path):
         strategy=strategy,
         sampling=sampling,
         concurrency=2,
-        settings={"strategy": strategy},
+        recorded={"strategy": strategy},
+        cache_dir=CACHE,
     )
     assert stats["samples"] == 2
     for record in map(json.loads, (tmp_path / "s.jsonl").read_text().splitlines()):
@@ -304,7 +305,7 @@ def test_the_small_model_and_a_gguf_of_ones_own(tmp_path):
     small = {**os.environ, "OUTPUT_DIR": str(tmp_path / "small"), "MODEL": pin.name}
     script("fetch_model.py", env=small)
     own = tmp_path / "mine.gguf"
-    own.symlink_to(config.model_path(pin))
+    own.symlink_to(SETTINGS.model_file(pin))
     for env, name in (
         (small, pin.name),
         ({**os.environ, "OUTPUT_DIR": str(tmp_path / "own"), "MODEL_PATH": str(own)}, "mine"),

@@ -7,8 +7,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from helpers import script_command
 
-from bench.common import script_command
 from qwen_humaneval.jsonl_io import InputError, JsonlAppender, read_jsonl, repair_tail
 from qwen_humaneval.passk import pass_at_k
 

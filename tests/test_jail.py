@@ -15,6 +15,7 @@ import socket
 from pathlib import Path
 
 import pytest
+from helpers import CACHE
 from sandbox_helpers import MODES, judged, run, sandbox_pool
 
 from qwen_humaneval.datasets import dataset, load_problems
@@ -124,7 +125,7 @@ def has_close_elements(numbers, threshold):
 
 def test_a_completion_cannot_read_the_answer_key(pool):
     """It would pass HumanEval/0 by running the reference solution found in site-packages."""
-    problem = load_problems("humaneval")["HumanEval/0"]
+    problem = load_problems("humaneval", CACHE)["HumanEval/0"]
     verdict = run(
         pool,
         job_for(dataset("humaneval"), problem, {"task_id": "HumanEval/0", "solution": READ_THE_ANSWER_KEY}),

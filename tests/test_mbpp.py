@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from helpers import CACHE
 
 from qwen_humaneval import prompts
 from qwen_humaneval.artifacts import ArtifactError
@@ -26,7 +27,7 @@ def mbpp(monkeypatch):
 
 
 def test_splits_and_problem_shape(mbpp):
-    test, train = load_problems("mbpp"), load_problems("mbpp-train")
+    test, train = load_problems("mbpp", CACHE), load_problems("mbpp-train", CACHE)
     assert list(test)[:2] == ["Mbpp/11", "Mbpp/12"] and list(test)[-1] == "Mbpp/510" and len(test) == 500
     assert list(train)[0] == "Mbpp/601" and list(train)[-1] == "Mbpp/974" and len(train) == 374
     problem = test["Mbpp/11"]
@@ -54,10 +55,10 @@ def test_a_modified_copy_is_refused_naming_the_file(tmp_path, monkeypatch):
         f.write("\n")
     monkeypatch.setenv("MBPP_PATH", str(copy))
     with pytest.raises(ArtifactError, match=f"{copy}: sha256"):
-        load_problems("mbpp")
+        load_problems("mbpp", CACHE)
     monkeypatch.setenv("MBPP_PATH", str(tmp_path / "missing.jsonl"))
     with pytest.raises(ArtifactError, match="missing.jsonl: no such file"):
-        load_problems("mbpp")
+        load_problems("mbpp", CACHE)
 
 
 def test_mbpp_programs_stop_at_tests_not_at_comments():
@@ -69,7 +70,7 @@ def test_the_sandbox_runs_mbpp_asserts(mbpp, tmp_path):
     """A right completion passes, a wrong one fails on its assert, a whole-program `solution` is run as it is,
     and a task whose reference cannot pass here (Mbpp/367 builds the candidate's own Node class in its
     setup code) is an infrastructure failure, not the model's."""
-    problems = {t: p for t, p in load_problems("mbpp").items() if t in ("Mbpp/11", "Mbpp/12", "Mbpp/367")}
+    problems = {t: p for t, p in load_problems("mbpp", CACHE).items() if t in ("Mbpp/11", "Mbpp/12", "Mbpp/367")}
     right = problems["Mbpp/11"]["canonical_solution"]
     samples = [
         {"task_id": "Mbpp/11", "sample": 0, "completion": right},
@@ -80,7 +81,12 @@ def test_the_sandbox_runs_mbpp_asserts(mbpp, tmp_path):
     solutions = tmp_path / "solutions.jsonl"
     solutions.write_text("".join(json.dumps(s) + "\n" for s in samples))
     results = evaluate(
-        solutions, tmp_path / "results.jsonl", dataset="mbpp", problems=problems, selfcheck_cache=tmp_path / "selfcheck"
+        solutions,
+        tmp_path / "results.jsonl",
+        dataset="mbpp",
+        problems=problems,
+        selfcheck_cache=tmp_path / "selfcheck",
+        cache_dir=CACHE,
     )
     verdicts = {(r["task_id"], r["completion_id"]): r for r in results}
     assert verdicts[("Mbpp/11", 0)]["category"] == "passed"

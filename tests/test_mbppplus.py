@@ -15,6 +15,7 @@ import warnings
 from pathlib import Path
 
 import pytest
+from helpers import CACHE
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -44,7 +45,7 @@ def raw_records() -> list[dict]:
 
 
 def test_the_pinned_file_loads_399_tasks_with_their_inputs(data):
-    tasks = load_problems("mbppplus")
+    tasks = load_problems("mbppplus", CACHE)
     assert len(tasks) == 399 and list(tasks)[0] == "Mbpp/2" and list(tasks)[-1] == "Mbpp/809"
     assert sum(len(t["base_input"]) for t in tasks.values()) == 1236
     assert sum(len(t["plus_input"]) for t in tasks.values()) == 42082
@@ -60,7 +61,7 @@ def test_a_file_that_is_not_the_pinned_one_is_refused(data, tmp_path, monkeypatc
     copy.write_text(SHARED.read_text().replace("shared elements", "common elements", 1))
     monkeypatch.setenv("MBPPPLUS_PATH", str(copy))
     with pytest.raises(ArtifactError, match=f"sha256 .*expected {MBPPPLUS_SHA256}"):
-        load_problems("mbppplus")
+        load_problems("mbppplus", CACHE)
 
 
 def test_a_record_missing_a_field_names_file_line_and_field(data, tmp_path):
@@ -131,7 +132,7 @@ def test_every_input_is_what_evalplus_passes(data):
         print(json.dumps(out))
     """)
     theirs = json.loads(subprocess.run([EVALPLUS_PYTHON, "-c", program], capture_output=True, check=True).stdout)
-    ours = load_problems("mbppplus")
+    ours = load_problems("mbppplus", CACHE)
     differ = [t for t, task in ours.items() if [_typed(task["base_input"]), _typed(task["plus_input"])] != theirs[t]]
     # (the argument lists compared, not how each is packed: EvalPlus calls f(*arguments) with either)
     assert differ == []
@@ -139,7 +140,7 @@ def test_every_input_is_what_evalplus_passes(data):
 
 def test_every_canonical_solution_passes_its_own_inputs_in_the_sandbox(data, tmp_path):
     """The self-check's guarantee, on all 399 tasks: the reference solution as a sample passes base and plus."""
-    tasks = load_problems("mbppplus")
+    tasks = load_problems("mbppplus", CACHE)
     solutions = tmp_path / "solutions.jsonl"
     lines = [json.dumps({"task_id": t, "completion": p["canonical_solution"]}) for t, p in tasks.items()]
     solutions.write_text("\n".join(lines) + "\n")
@@ -149,6 +150,7 @@ def test_every_canonical_solution_passes_its_own_inputs_in_the_sandbox(data, tmp
         dataset="mbppplus",
         expected_cache=tmp_path / "expected",
         selfcheck_cache=tmp_path / "selfcheck",
+        cache_dir=CACHE,
     )
     failed = {r["task_id"]: r["result"] for r in results if not (r["passed"] and r["base_passed"])}
     assert failed == {} and len(results) == 399
@@ -186,17 +188,17 @@ def test_the_special_oracles():
 
 def test_a_fine_tuned_model_is_never_asked_the_tasks_it_trained_on(data, tmp_path):
     """The contamination guard: 111 MBPP+ tasks come from MBPP's training split, which make finetune uses."""
-    tasks = load_problems("mbppplus")
+    tasks = load_problems("mbppplus", CACHE)
     plain = tmp_path / "plain.gguf"
     plain.write_bytes(b"GGUF")
-    assert generation.unseen_problems(tasks, {"model_file": str(plain)}) == (tasks, None)
+    assert generation.unseen_problems(tasks, {"model_file": str(plain)}, CACHE) == (tasks, None)
     tuned = tmp_path / "tuned.gguf"
     tuned.write_bytes(b"GGUF")
     write_manifest(tuned, "finetune", {"train_dataset": "mbpp-train"})
-    kept, left_out = generation.unseen_problems(tasks, {"model_file": str(tuned)})
+    kept, left_out = generation.unseen_problems(tasks, {"model_file": str(tuned)}, CACHE)
     assert len(left_out["tasks"]) == 111 and len(kept) == 288 and "mbpp-train" in left_out["why"]
     assert all(601 <= int(t.split("/")[1]) <= 974 for t in left_out["tasks"])
-    assert generation.unseen_problems(load_problems("humaneval"), {"model_file": str(tuned)})[1] is None
+    assert generation.unseen_problems(load_problems("humaneval", CACHE), {"model_file": str(tuned)}, CACHE)[1] is None
 
 
 def test_the_digest_of_a_large_output_tells_values_and_types_apart():

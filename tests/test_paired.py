@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from helpers import script_command
+
 from qwen_humaneval.paired import bootstrap_interval, compare_runs, describe, mcnemar_exact, task_scores
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,8 +59,6 @@ def test_task_scores_averages_samples():
 def test_report_with_a_baseline_prints_the_paired_comparison(tmp_path):
     import json
     import subprocess
-
-    from bench.common import script_command
 
     def results(path, passed):
         path.write_text(

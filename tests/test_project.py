@@ -1,8 +1,12 @@
 """The Makefile, docker/ and README stay in step with each other and with the code."""
 
+import ast
+import dataclasses
 import re
 import subprocess
 from pathlib import Path
+
+import pytest
 
 from qwen_humaneval import config
 
@@ -77,7 +81,7 @@ def test_docker_defaults_match_the_config():
     for name in ("run_vllm_cpu.sh", "run_inference.sh"):
         assert f'PORT="${{PORT:-{port}}}"' in (ROOT / "docker" / name).read_text()
     vllm = (ROOT / "docker" / "Dockerfile.vllm-cpu").read_text()
-    assert f'"--served-model-name", "{config.MODEL_NAME}"' in vllm
+    assert f'"--served-model-name", "{config.DEFAULT_MODEL}"' in vllm
     assert config.VLLM_PACKAGES[0] in vllm
     dockerfile = (ROOT / "docker" / "Dockerfile").read_text()
     assert f"{makefile_default('VENV')}/.installed" in dockerfile  # make sees the image's venv as set up
@@ -87,7 +91,7 @@ def test_docker_defaults_match_the_config():
         and "COPY . ." in dockerfile.split("-e .")[0]
     )
     assert "--privileged" in (ROOT / "docker" / "run_eval.sh").read_text()  # the sandbox needs namespaces
-    assert f"{config.MODEL_NAME}-bf16" in (ROOT / "docker" / "run_vllm_cpu.sh").read_text()
+    assert f"{config.DEFAULT_MODEL}-bf16" in (ROOT / "docker" / "run_vllm_cpu.sh").read_text()
 
 
 def test_ci_runs_the_readme_test_command():
@@ -262,3 +266,70 @@ def test_no_package_import_hides_inside_a_function():
                 ):
                     hidden.append((path.name, function.name, node.module))
     assert hidden == []
+
+
+SETTINGS_VARIABLES = {"OUTPUT_DIR", "MODEL", "MODEL_PATH", "QHE_CACHE_DIR", "XDG_CACHE_HOME"}
+
+
+def import_time_nodes(tree: ast.Module):
+    """Every node that runs when the module is imported: all but the bodies of functions."""
+    stack = list(tree.body)
+    while stack:
+        node = stack.pop()
+        yield node
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                stack += child.decorator_list + [d for d in child.args.defaults + child.args.kw_defaults if d]
+            elif not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                stack.append(child)
+
+
+def test_settings_are_read_once_by_the_command_line_and_never_at_import():
+    """The run's paths and model come from one Settings built by the command line (or a bench's main) and
+    passed down: no module reads them from the environment at import, and only settings.py knows the names
+    of their variables; bench runs servers and stages as functions, with their own Settings, never scripts."""
+    package = list((ROOT / "qwen_humaneval").rglob("*.py"))
+    bench = list((ROOT / "bench").glob("*.py"))
+    at_import, named, built = [], [], []
+    for path in package + bench:
+        tree = ast.parse(path.read_text())
+        for node in import_time_nodes(tree):
+            if isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv", "home", "cpu_count"):
+                at_import.append((path.name, node.lineno, node.attr))
+        for node in ast.walk(tree):
+            ours = SETTINGS_VARIABLES - ({"XDG_CACHE_HOME"} if path in bench else set())  # EvalPlus's own cache
+            if isinstance(node, ast.Constant) and node.value in ours and path.name != "settings.py":
+                named.append((path.name, node.lineno, node.value))
+            if isinstance(node, ast.Attribute) and node.attr == "from_environ":
+                built.append(path)
+    assert at_import == [] and named == []
+    assert {p.parent.name for p in built} == {"cli", "bench"}
+    assert all(f.name == "main" for p in built for f in ast.walk(ast.parse(p.read_text())) if from_environ_in(f))
+    scripts = {p.name for p in (ROOT / "scripts").glob("*.py")}
+    assert [p.name for p in bench if any(s in p.read_text() for s in scripts)] == []
+
+
+def from_environ_in(node) -> bool:
+    return isinstance(node, ast.FunctionDef) and any(
+        isinstance(n, ast.Attribute) and n.attr == "from_environ" for n in ast.walk(node)
+    )
+
+
+def test_settings_come_from_the_environment_given(tmp_path):
+    from qwen_humaneval.settings import Settings
+
+    environ = {"OUTPUT_DIR": str(tmp_path / "o"), "QHE_CACHE_DIR": "", "XDG_CACHE_HOME": str(tmp_path / "x")}
+    settings = Settings.from_environ(environ)
+    assert settings.output_dir == tmp_path / "o" and settings.cache_dir == tmp_path / "x" / "qwen-humaneval"
+    assert settings.model == config.DEFAULT_MODEL and settings.pin == config.MODELS[config.DEFAULT_MODEL]
+    own = Settings.from_environ({"MODEL_PATH": str(tmp_path / "mine.gguf"), "QHE_CACHE_DIR": str(tmp_path / "c")})
+    assert (own.model, own.pin, own.cache_dir, own.output_dir) == (
+        "mine",
+        None,
+        tmp_path / "c",
+        config.DEFAULT_OUTPUT_DIR,
+    )
+    small = own.but(model_path=None, model="qwen2.5-coder-0.5b-instruct")
+    assert small.pin.size == 491_400_064 and small.model_file(small.pin) == tmp_path / "c" / "models" / small.pin.file
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        small.model = "other"

@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from helpers import CACHE
 
 from qwen_humaneval.datasets import load_problems
 from qwen_humaneval.evaluation import evaluate
@@ -49,7 +50,7 @@ def shown(dom: str) -> list[str]:
 def report(tmp_path_factory):
     """Two real evaluations of all 164 tasks: the reference solutions, and the same with 10 tasks broken."""
     tmp = tmp_path_factory.mktemp("report")
-    problems = load_problems("humaneval")
+    problems = load_problems("humaneval", CACHE)
     runs = {}
     for name, broken in (
         ("before", {f"HumanEval/{i}" for i in range(10)}),
@@ -66,19 +67,23 @@ def report(tmp_path_factory):
             for t, p in problems.items()
         ]
         (folder / "solutions.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
-        evaluate(folder / "solutions.jsonl", folder / "results.jsonl")
+        evaluate(folder / "solutions.jsonl", folder / "results.jsonl", cache_dir=CACHE)
         runs[name] = folder
     if PLUS.exists():  # the same answers judged by HumanEval+: the report shows both scores side by side
         mp = pytest.MonkeyPatch()
         mp.setenv("HUMANEVALPLUS_PATH", str(PLUS))
         evaluate(
-            runs["after"] / "solutions.jsonl", runs["after"] / "results_humanevalplus.jsonl", dataset="humanevalplus"
+            runs["after"] / "solutions.jsonl",
+            runs["after"] / "results_humanevalplus.jsonl",
+            dataset="humanevalplus",
+            cache_dir=CACHE,
         )
         mp.undo()
     write_report(
         runs["after"] / "results.jsonl",
         runs["after"] / "solutions.jsonl",
         "humaneval",
+        CACHE,
         baseline=runs["before"] / "results.jsonl",
     )
     return runs["after"] / "report.html", tmp / "profile"

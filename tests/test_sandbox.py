@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import CACHE
 from sandbox_helpers import TIMEOUT, fresh_tmp, judged, run, script
 
 from qwen_humaneval.sandbox.pool import SandboxPool
@@ -102,7 +103,7 @@ def test_killing_parent_group_or_worker_loses_nothing(pool, attack):
 
 def test_evaluator_survives_parent_kill_attack(tmp_path):
     """A pool of workers, a killer among ordinary samples: the evaluator itself must live on."""
-    with SandboxPool(1) as p:
+    with SandboxPool(1, CACHE) as p:
         worker_pids = [proc.pid for proc, _ in p._procs]
         jobs = [("a", script("import os\nos.kill(os.getppid(), 9)\nos.killpg(0, 9)")), ("b", script("assert True"))]
         verdicts = list(p.run(jobs, timeout=TIMEOUT))
@@ -211,8 +212,9 @@ def test_output_flood_is_discarded(pool):
 WITHOUT_NAMESPACES = ["setpriv", "--bounding-set=-sys_admin", "--inh-caps=-sys_admin"]
 UNSANDBOXED_RUN = """
 from qwen_humaneval.sandbox.pool import SandboxPool
+from qwen_humaneval.settings import Settings
 jobs = [(name, {"kind": "script", "solution": code}) for name, code in (("a", "assert 1 + 1 == 2"), ("b", "assert 1 + 1 == 3"))]
-with SandboxPool(1) as pool:
+with SandboxPool(1, Settings.from_environ().cache_dir) as pool:
     for _, verdict in pool.run(jobs, timeout=5):
         print(verdict["result"])
 """

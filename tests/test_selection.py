@@ -9,6 +9,7 @@ import json
 import threading
 
 import pytest
+from helpers import CACHE
 from http_helpers import JsonHandler, serving
 
 from qwen_humaneval import strategies
@@ -62,7 +63,7 @@ class ScriptedClient:
 
 @pytest.fixture(scope="module")
 def sandbox():
-    with SandboxPool(2) as pool:
+    with SandboxPool(2, CACHE) as pool:
         yield pool
 
 
@@ -324,11 +325,11 @@ def test_generate_resumes_and_refuses_other_settings(tmp_path):
     }  # a tuple, as Sampling has
     sampling = strategies.Sampling()
     first = ScriptedClient([RIGHT] * 3)
-    generate(problems, first, output, strategy="baseline", sampling=sampling, concurrency=2, settings=settings)
+    generate(problems, first, output, strategy="baseline", sampling=sampling, concurrency=2, recorded=settings)
     lines = output.read_text().splitlines()
     output.write_text("\n".join(lines[:2]) + "\n" + lines[2][:10])  # a crash: two records and half of one
     again = ScriptedClient([WRONG])
-    stats = generate(problems, again, output, strategy="baseline", sampling=sampling, concurrency=2, settings=settings)
+    stats = generate(problems, again, output, strategy="baseline", sampling=sampling, concurrency=2, recorded=settings)
     assert len(again.calls) == 1 and stats["samples"] == 3 and stats["generated_now"] == 1
     records = [json.loads(line) for line in output.read_text().splitlines()]
     assert [r["task_id"] for r in records] == ["Toy/0", "Toy/1", "Toy/2"]
@@ -339,7 +340,7 @@ def test_generate_resumes_and_refuses_other_settings(tmp_path):
             output,
             strategy="baseline",
             sampling=sampling,
-            settings={**settings, "temperature": 0.8},
+            recorded={**settings, "temperature": 0.8},
         )
 
 
@@ -376,12 +377,14 @@ def test_an_unanswerable_prompt_is_kept_and_judged_as_infrastructure(tmp_path):
         strategy="baseline",
         sampling=strategies.Sampling(),
         concurrency=2,
-        settings={"strategy": "baseline"},
+        recorded={"strategy": "baseline"},
     )
     records = {r["task_id"]: r for r in map(json.loads, output.read_text().splitlines())}
     assert stats["samples"] == 2 and records["Toy/0"]["completion"].strip() == "return a + b"
     assert records["Toy/1"]["completion"] == "" and "context" in records["Toy/1"]["generation_error"]
-    results = evaluate(output, tmp_path / "results.jsonl", problems=problems, selfcheck_cache=tmp_path / "selfcheck")
+    results = evaluate(
+        output, tmp_path / "results.jsonl", problems=problems, selfcheck_cache=tmp_path / "selfcheck", cache_dir=CACHE
+    )
     assert [(r["task_id"], r["category"]) for r in results] == [("Toy/0", "passed"), ("Toy/1", "infrastructure")]
 
 
@@ -416,12 +419,14 @@ def test_a_task_failing_every_retry_on_a_live_server_is_named_left_out_and_asked
         for n in range(3)
     }
     output, settings = tmp_path / "solutions.jsonl", {"strategy": "baseline"}
-    run = dict(strategy="baseline", sampling=strategies.Sampling(), concurrency=2, settings=settings)
+    run = dict(strategy="baseline", sampling=strategies.Sampling(), concurrency=2, recorded=settings)
     stats = generate(problems, FailsFor([RIGHT, RIGHT], "Add1"), output, **run)
     assert stats["generation_failures"] == ["Toy/1"] and stats["samples"] == 3
     records = {r["task_id"]: r for r in map(json.loads, output.read_text().splitlines())}
     assert records["Toy/1"]["retryable"] and "giving up" in records["Toy/1"]["generation_error"]
-    results = evaluate(output, tmp_path / "results.jsonl", problems=problems, selfcheck_cache=tmp_path / "selfcheck")
+    results = evaluate(
+        output, tmp_path / "results.jsonl", problems=problems, selfcheck_cache=tmp_path / "selfcheck", cache_dir=CACHE
+    )
     assert [r["category"] for r in results] == ["passed", "infrastructure", "passed"]
     again = ScriptedClient([RIGHT])
     stats = generate(problems, again, output, **run)
@@ -454,13 +459,13 @@ def test_select_from_runs_chooses_over_a_greedy_and_a_sampled_run(tmp_path):
     )
     write_manifest(samples, "generate", {"temperature": 0.8, "dataset": "humaneval", "seed": 1})
     out = tmp_path / "picked.jsonl"
-    stats = select_from_runs(greedy, samples, out, candidates=5)
+    stats = select_from_runs(greedy, samples, out, candidates=5, cache_dir=CACHE)
     record = json.loads(out.read_text())
     # never passes one example of two, wrong the other one; the three right answers pass both.
     assert record["completion"] == right and record["mbr_pick"] == 1 and record["mbr_consensus"] == 3
     assert len(record["mbr_candidates"]) == 6 and stats == {"tasks": 1, "picked_greedy": 0}
     with pytest.raises(InputError, match="6 samples, 7 wanted"):
-        select_from_runs(greedy, samples, out, candidates=7)
+        select_from_runs(greedy, samples, out, candidates=7, cache_dir=CACHE)
     write_manifest(greedy, "generate", {"temperature": 0.8})
     with pytest.raises(InputError, match="not a greedy run"):
-        select_from_runs(greedy, samples, out)
+        select_from_runs(greedy, samples, out, cache_dir=CACHE)

@@ -1,9 +1,12 @@
 """Model selection, llama-server's command line, the quiet build and the prompt layouts (no server needed)."""
 
 import ast
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
+from helpers import CACHE, SETTINGS, script_command
 
 from qwen_humaneval import config, prompts, server
 from qwen_humaneval.artifacts import ArtifactError
@@ -21,7 +24,7 @@ def test_every_pinned_model_is_complete_and_the_default_comes_first():
 
 def test_unknown_model_and_bad_model_path_are_clear_errors(tmp_path):
     with pytest.raises(ArtifactError, match="unknown model 'qwen-9000'.*MODEL_PATH"):
-        resolve("qwen-9000")
+        resolve(SETTINGS, "qwen-9000")
     with pytest.raises(ArtifactError, match="no such file"):
         own_model(tmp_path / "missing.gguf")
     not_gguf = tmp_path / "weights.bin"
@@ -42,6 +45,7 @@ def test_a_gguf_of_ones_own_is_hashed_once_and_rehashed_when_it_changes(tmp_path
 
 def test_llama_command_names_the_draft_model_with_its_spec_type():
     common = dict(
+        alias="qwen",
         host="127.0.0.1",
         port=1,
         slots=4,
@@ -83,7 +87,7 @@ def test_signature_layout_sends_the_problem_once_and_its_answers_complete_the_fu
     """For every HumanEval task: the prefill is the prompt's code up to the def line plus a one-line
     docstring, the problem appears once in the request, and a body written after that prefill, appended
     to the full prompt, is a valid program defining the entry point."""
-    for task_id, problem in load_problems("humaneval").items():
+    for task_id, problem in load_problems("humaneval", CACHE).items():
         prompt, entry_point = problem["prompt"], problem["entry_point"]
         messages, prefill = prompts.direct(prompt, "signature", entry_point)
         assert prefill.endswith(prompts.SIGNATURE_DOCSTRING) and f"def {entry_point}(" in prefill, task_id
@@ -100,3 +104,20 @@ def test_signature_layout_sends_the_problem_once_and_its_answers_complete_the_fu
 def test_unknown_style_is_refused():
     with pytest.raises(ValueError, match="unknown prompt style"):
         prompts.direct("def f():\n", "poetry", "f")
+
+
+def test_the_command_line_takes_its_folders_and_model_from_the_environment(tmp_path):
+    """The Makefile's variables reach the package only through the command line's Settings."""
+    env = {**os.environ, "QHE_CACHE_DIR": str(tmp_path / "cache"), "MODEL_PATH": str(tmp_path / "mine.gguf")}
+    where = subprocess.run(
+        script_command("build_llama_server.py", "--print-path"), env=env, capture_output=True, text=True, check=True
+    )
+    assert where.stdout.startswith(str(tmp_path / "cache" / "llama.cpp")) and where.stdout.strip().endswith(
+        "llama-server"
+    )
+    (tmp_path / "mine.gguf").write_bytes(b"GGUF" + b"\0" * 64)
+    fetched = subprocess.run(script_command("fetch_model.py"), env=env, capture_output=True, text=True, check=True)
+    assert f"model verified: {tmp_path / 'mine.gguf'}" in fetched.stdout
+    (tmp_path / "mine.gguf").unlink()
+    missing = subprocess.run(script_command("fetch_model.py"), env=env, capture_output=True, text=True)
+    assert missing.returncode == 1 and "MODEL_PATH=" in missing.stderr and "Traceback" not in missing.stderr

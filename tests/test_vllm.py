@@ -10,8 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
-from bench.common import script_command
+from helpers import script_command
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.vllm

@@ -9,6 +9,9 @@ from ..artifacts import ArtifactError
 from ..client import ServerError
 from ..jsonl_io import InputError
 from ..sandbox.pool import SandboxError
+from ..server import ServerStartError
+
+EXPECTED = (InputError, ServerError, ServerStartError, ArtifactError, SandboxError, OSError)
 
 
 def handled(main):
@@ -22,7 +25,7 @@ def handled(main):
         except KeyboardInterrupt:
             print("\ninterrupted: run it again to continue where it stopped", file=sys.stderr)
             return 130
-        except (InputError, ServerError, ArtifactError, SandboxError, FileNotFoundError) as e:
+        except EXPECTED as e:
             print(f"error: {e}", file=sys.stderr)
             return 1
         except subprocess.CalledProcessError as e:

@@ -5,6 +5,7 @@ import argparse
 
 from .. import config
 from ..llama_build import binary_path, build
+from ..settings import Settings
 from . import handled
 
 
@@ -15,8 +16,9 @@ def main() -> int:
     ap.add_argument("--target", default="llama-server", choices=["llama-server", "llama-quantize"])
     ap.add_argument("--print-path", action="store_true", help="print where the binary lives and exit")
     args = ap.parse_args()
+    cache_dir = Settings.from_environ().cache_dir
     if args.print_path:
-        print(binary_path(args.target))
+        print(binary_path(cache_dir, args.target))
         return 0
-    build(args.jobs, args.target)
+    build(cache_dir, args.jobs, args.target)
     return 0

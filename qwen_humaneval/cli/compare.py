@@ -8,6 +8,7 @@ from .. import config
 from ..compare import compare, compare_folders
 from ..datasets import DEFAULT
 from ..generation import GENERATION_DATASETS
+from ..settings import Settings
 from ..strategies import STRATEGIES
 from . import handled
 
@@ -33,8 +34,10 @@ def main() -> int:
         "only the table, no server (the first row is the reference)",
     )
     args = ap.parse_args()
+    settings = Settings.from_environ()
     if args.runs:
-        compare_folders([Path(f.strip()) for f in args.runs.split(",") if f.strip()])
+        compare_folders([Path(f.strip()) for f in args.runs.split(",") if f.strip()], settings.output_dir)
         return 0
-    compare(args.base_url, tuple(args.strategies.split(",")), args.limit, args.candidates, args.dataset)
+    strategies = tuple(args.strategies.split(","))
+    compare(settings, args.base_url, strategies, args.limit, args.candidates, args.dataset)
     return 0

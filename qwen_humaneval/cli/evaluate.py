@@ -7,13 +7,14 @@ from pathlib import Path
 from .. import config
 from ..datasets import DATASETS, DEFAULT, dataset
 from ..evaluation import evaluate
+from ..settings import Settings
 from . import handled
 
 
 @handled
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--solutions", type=Path, default=config.OUTPUT_DIR / "solutions.jsonl")
+    ap.add_argument("--solutions", type=Path, default=None, help="default: OUTPUT_DIR/solutions.jsonl")
     ap.add_argument(
         "--results",
         type=Path,
@@ -28,7 +29,9 @@ def main() -> int:
     )
     ap.add_argument("--verbose", action="store_true", help="print a line per sample, as the original run_eval.sh did")
     args = ap.parse_args()
-    results = args.results or config.OUTPUT_DIR / dataset(args.dataset).results_name
+    settings = Settings.from_environ()
+    args.solutions = args.solutions or settings.output_dir / "solutions.jsonl"
+    results = args.results or settings.output_dir / dataset(args.dataset).results_name
     timeout = args.timeout
     if not args.solutions.exists():
         print(f"error: {args.solutions}: no such file (run `make generate` first)", file=sys.stderr)
@@ -37,6 +40,7 @@ def main() -> int:
         records = evaluate(
             args.solutions,
             results,
+            cache_dir=settings.cache_dir,
             dataset=args.dataset,
             timeout=timeout,
             workers=args.workers,

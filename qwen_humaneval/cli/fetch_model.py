@@ -4,6 +4,7 @@ import argparse
 
 from .. import config
 from ..model_fetch import resolve
+from ..settings import Settings
 from . import handled
 
 
@@ -15,6 +16,6 @@ def main() -> int:
     )
     ap.add_argument("--recheck", action="store_true", help="hash the model again even if it was verified before")
     args = ap.parse_args()
-    path, sha256 = resolve(args.model, recheck=args.recheck)
+    path, sha256 = resolve(Settings.from_environ(), args.model, recheck=args.recheck)
     print(f"model verified: {path} (sha256 {sha256[:16]}...)")
     return 0

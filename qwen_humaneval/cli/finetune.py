@@ -5,6 +5,7 @@ from pathlib import Path
 
 from .. import config
 from ..finetune import run_finetune
+from ..settings import Settings
 from . import handled
 
 
@@ -40,8 +41,9 @@ def main() -> int:
     ap.add_argument("--learning-rate", type=float, default=2e-4)
     ap.add_argument("--max-steps", type=int, default=0, help="cap on optimizer steps (0: the epochs decide)")
     args = ap.parse_args()
-    out = args.out or config.OUTPUT_DIR / "finetune" / f"{args.student}-from-{args.teacher_model}"
-    teacher_out = args.teacher_out or config.OUTPUT_DIR / "finetune" / f"teacher-{args.teacher_model}"
+    settings = Settings.from_environ()
+    out = args.out or settings.output_dir / "finetune" / f"{args.student}-from-{args.teacher_model}"
+    teacher_out = args.teacher_out or settings.output_dir / "finetune" / f"teacher-{args.teacher_model}"
     train_settings = {
         "epochs": args.epochs,
         "rank": args.rank,
@@ -52,6 +54,7 @@ def main() -> int:
     run_finetune(
         out,
         teacher_out,
+        settings=settings,
         student=args.student,
         teacher_urls=[u.strip() for u in args.teacher_url.split(",") if u.strip()],
         teacher_model=args.teacher_model,

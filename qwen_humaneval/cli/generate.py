@@ -8,6 +8,7 @@ from .. import config
 from ..datasets import DEFAULT
 from ..generation import GENERATION_DATASETS, run_generation
 from ..prompts import STYLES
+from ..settings import Settings
 from ..strategies import STRATEGIES, sampling_for
 from . import handled
 
@@ -19,8 +20,8 @@ def parser() -> argparse.ArgumentParser:
         default=config.BASE_URL,
         help="server URL; several, comma-separated, spread the requests over them",
     )
-    ap.add_argument("--model", default=config.MODEL_NAME)
-    ap.add_argument("--output", type=Path, default=config.OUTPUT_DIR / "solutions.jsonl")
+    ap.add_argument("--model", default=None, help="the model name sent to the servers (default: MODEL)")
+    ap.add_argument("--output", type=Path, default=None, help="default: OUTPUT_DIR/solutions.jsonl")
     ap.add_argument(
         "--dataset",
         default=DEFAULT,
@@ -72,6 +73,9 @@ def parser() -> argparse.ArgumentParser:
 @handled
 def main() -> int:
     args = parser().parse_args()
+    settings = Settings.from_environ()
+    settings = settings.but(model=args.model) if args.model else settings
+    args.output = args.output or settings.output_dir / "solutions.jsonl"
     sampling = sampling_for(
         args.strategy,
         args.dataset,
@@ -89,7 +93,7 @@ def main() -> int:
     try:
         stats = run_generation(
             [u.strip() for u in args.base_url.split(",") if u.strip()],
-            args.model,
+            settings,
             args.output,
             strategy=args.strategy,
             sampling=sampling,

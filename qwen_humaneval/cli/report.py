@@ -4,10 +4,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from .. import config
 from ..datasets import DATASETS, DEFAULT, dataset
 from ..paired import describe
 from ..reporting import write_report
+from ..settings import Settings
 from . import handled
 
 
@@ -27,7 +27,8 @@ def main() -> int:
     )
     ap.add_argument("--out", type=Path, default=None, help="report basename (default: report next to the results)")
     args = ap.parse_args()
-    args.results = args.results or config.OUTPUT_DIR / dataset(args.dataset).results_name
+    settings = Settings.from_environ()
+    args.results = args.results or settings.output_dir / dataset(args.dataset).results_name
     if not args.results.exists():
         print(f"error: {args.results}: no such file (run `make eval` first)", file=sys.stderr)
         return 1
@@ -35,6 +36,7 @@ def main() -> int:
         args.results,
         args.solutions or args.results.with_name("solutions.jsonl"),
         args.dataset,
+        settings.cache_dir,
         args.out,
         baseline=args.baseline,
     )

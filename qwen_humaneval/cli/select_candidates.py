@@ -5,6 +5,7 @@ from pathlib import Path
 
 from .. import config
 from ..select_runs import select_from_runs
+from ..settings import Settings
 from . import handled
 
 
@@ -19,5 +20,6 @@ def main() -> int:
     ap.add_argument("--candidates", type=int, default=config.CANDIDATES, help="samples per task taken from --samples")
     ap.add_argument("--inputs", type=int, default=config.MBR_INPUTS, help="mutated inputs besides the docstring's")
     args = ap.parse_args()
-    select_from_runs(args.greedy, args.samples, args.output, args.candidates, args.inputs)
+    cache_dir = Settings.from_environ().cache_dir
+    select_from_runs(args.greedy, args.samples, args.output, args.candidates, args.inputs, cache_dir=cache_dir)
     return 0

@@ -5,13 +5,10 @@ into a bf16 model directory in the cache (about 60 s). Both are skipped when pre
 """
 
 import argparse
-import os
-import subprocess
 
-from .. import config, server
-from ..artifacts import ArtifactError
-from ..model_fetch import resolve
-from ..vllm_backend import ensure_hf_model, ensure_venv
+from .. import config
+from ..settings import Settings
+from ..vllm_backend import start_vllm
 from . import handled
 
 
@@ -29,44 +26,5 @@ def main() -> int:
         help="share of the NUMA node's memory vLLM reserves on CPU (its --gpu-memory-utilization)",
     )
     args = ap.parse_args()
-    try:
-        gguf, sha256 = resolve()
-        python = ensure_venv()
-        model_dir = ensure_hf_model(gguf, sha256, python)
-    except (ArtifactError, subprocess.CalledProcessError, OSError) as e:
-        return server.fail(e)
-    command = [
-        str(python),
-        "-m",
-        "vllm.entrypoints.openai.api_server",
-        "--model",
-        str(model_dir),
-        "--served-model-name",
-        config.MODEL_NAME,
-        "--host",
-        args.host,
-        "--port",
-        str(args.port),
-        "--dtype",
-        "bfloat16",
-        "--max-model-len",
-        str(args.max_model_len),
-        "--enforce-eager",
-        "--gpu-memory-utilization",
-        str(args.memory_fraction),
-    ]
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "VLLM_TARGET_DEVICE": "cpu"}
-    facts = {
-        "backend": "vllm",
-        "vllm": config.VLLM_PACKAGES[0],
-        "model_dir": str(model_dir),
-        "model_file": str(gguf),
-        "model_sha256": sha256,
-    }
-    try:
-        server.launch(
-            command, host=args.host, port=args.port, launch_facts=facts, ready_timeout=args.ready_timeout, env=env
-        )
-    except server.ServerStartError as e:
-        return server.fail(e)
+    start_vllm(Settings.from_environ(), **vars(args))
     return 0

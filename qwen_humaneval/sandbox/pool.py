@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
 
 from .. import config
 from . import wire
@@ -41,12 +42,14 @@ def package_dirs(names=config.SANDBOX_PACKAGES) -> list[str]:
     return found
 
 
-def answer_key_paths() -> list[str]:
+def answer_key_paths(cache_dir: Path) -> list[str]:
     """What the jail must not show even where it lies under a tree bound into it: the cache (datasets,
     expected outputs), the users' dataset files, this package and the checkout it lives in."""
+    if cache_dir is None:
+        raise TypeError("a sandbox needs the run's cache directory, to hide it from candidates")
     package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     checkout = os.path.dirname(package)
-    paths = [str(config.CACHE_DIR), package] + [os.environ[v] for v in DATASET_PATH_VARIABLES if os.environ.get(v)]
+    paths = [str(cache_dir), package] + [os.environ[v] for v in DATASET_PATH_VARIABLES if os.environ.get(v)]
     if os.path.exists(os.path.join(checkout, "pyproject.toml")):
         paths.append(checkout)
     return paths
@@ -57,14 +60,17 @@ class SandboxError(RuntimeError):
 
 
 class SandboxPool:
-    """Run jobs (see judge.py for their kinds) in sandbox workers; execute() is thread-safe."""
+    """Run jobs (see judge.py for their kinds) in sandbox workers; execute() is thread-safe. cache_dir: the
+    run's cache (datasets, expected outputs), hidden from the candidates with the rest of the answer key."""
 
     def __init__(
         self,
         workers: int,
+        cache_dir: Path,
         memory_bytes: int = config.SANDBOX_MEMORY_BYTES,
         scratch_bytes: int = config.SANDBOX_SCRATCH_BYTES,
     ):
+        self.hidden = answer_key_paths(cache_dir)
         self.memory_bytes = memory_bytes
         self.scratch_bytes = scratch_bytes
         self._base = tempfile.mkdtemp(prefix="qhe-sandbox-")
@@ -115,7 +121,7 @@ class SandboxPool:
                 "--uid-base",
                 str(config.SANDBOX_UID_BASE),
                 *[f"--package-dir={d}" for d in package_dirs()],
-                *[f"--hide={p}" for p in answer_key_paths()],
+                *[f"--hide={p}" for p in self.hidden],
             ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
