@@ -15,12 +15,16 @@ from qwen_humaneval.strategies import Sampling
 from qwen_humaneval.vllm_backend import start_vllm
 
 START_SERVER = {
-    "llama.cpp": lambda settings, port: server.start_llama(settings, server.ServeOptions(port=port, slots=4)),
+    "llama.cpp": lambda settings, port: server.start_llama(
+        settings, server.ServeOptions(port=port, slots=4)
+    ),
     "vllm": lambda settings, port: start_vllm(settings, port=port),
 }
 
 
-def bench_backend(name: str, problems: dict, sequential: list[dict], warm_up: list[dict], settings: Settings) -> dict:
+def bench_backend(
+    name: str, problems: dict, sequential: list[dict], warm_up: list[dict], settings: Settings
+) -> dict:
     out_dir = settings.output_dir / "bench" / "backends" / name
     out_dir.mkdir(parents=True, exist_ok=True)
     for stale in ("solutions.jsonl", "results.jsonl"):
@@ -46,7 +50,9 @@ def bench_backend(name: str, problems: dict, sequential: list[dict], warm_up: li
             )
     finally:
         server.stop(out_dir)
-    results = evaluate(out_dir / "solutions.jsonl", out_dir / "results.jsonl", cache_dir=settings.cache_dir)
+    results = evaluate(
+        out_dir / "solutions.jsonl", out_dir / "results.jsonl", cache_dir=settings.cache_dir
+    )
     return {
         "backend": name,
         "ready_seconds": launch["startup_seconds"],  # from launching the server until it answers
@@ -62,17 +68,21 @@ def bench_backend(name: str, problems: dict, sequential: list[dict], warm_up: li
 
 
 def bench_backends(
-    settings: Settings, backends: tuple[str, ...] = ("llama.cpp", "vllm"), tasks: int = 40, sequential_tasks: int = 8
+    settings: Settings,
+    backends: tuple[str, ...] = ("llama.cpp", "vllm"),
+    tasks: int = 40,
+    sequential_tasks: int = 8,
 ) -> list[dict]:
-    """llama.cpp vs vLLM on this machine, one backend after the other in one run: startup, tok/s, memory, pass@1.
+    """llama.cpp vs vLLM on this machine, one backend after the other in one run: startup, tok/s,
+    memory, pass@1.
 
-    For each backend: start its server on a spare port (its own output folder under output/bench/backends),
-    time it until ready, warm it up on the last two tasks, send the --sequential-tasks tasks after the scored
-    ones one at a time, then generate the first --tasks tasks with 4 requests in flight through the real
-    pipeline (greedy baseline), evaluate them in the sandbox, and stop the server. The three sets are disjoint
-    so that no request is answered from the server's prompt cache. Peak resident memory is the largest sum of
-    RSS over the server's processes, sampled twice a second. Keep the machine otherwise idle; the load average
-    is printed.
+    For each backend: start its server on a spare port (its own output folder under
+    output/bench/backends), time it until ready, warm it up on the last two tasks, send the
+    --sequential-tasks tasks after the scored ones one at a time, then generate the first --tasks
+    tasks with 4 requests in flight through the real pipeline (greedy baseline), evaluate them in
+    the sandbox, and stop the server. The three sets are disjoint so that no request is answered
+    from the server's prompt cache. Peak resident memory is the largest sum of RSS over the server's
+    processes, sampled twice a second. Keep the machine otherwise idle; the load average is printed.
     """
     everything = load_problems("humaneval", settings.cache_dir)
     scored = dict(list(everything.items())[:tasks])
@@ -81,15 +91,15 @@ def bench_backends(
     print(f"load average before: {load_average():.2f}")
     rows = [bench_backend(name, scored, sequential, warm_up, settings) for name in backends]
     lines = [
-        "| backend | ready | tok/s, 1 in flight | tok/s, 4 in flight | tasks/min, 4 in flight "
-        "| RSS after warm-up | peak RSS | pass@1 |",
+        "| backend | ready | tok/s, 1 in flight | tok/s, 4 in flight | tasks/min, 4 in flight | "
+        "RSS after warm-up | peak RSS | pass@1 |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['backend']} | {r['ready_seconds']:.0f} s | {r['tok_s_1']:.1f} | {r['tok_s_4']:.1f} "
-            f"| {r['tasks_per_min_4']:.1f} | {r['rss_gib_idle']:.1f} GiB | {r['rss_gib_peak']:.1f} GiB "
-            f"| {r['passed']}/{r['tasks']} |"
+            f"| {r['backend']} | {r['ready_seconds']:.0f} s | {r['tok_s_1']:.1f} | "
+            f"{r['tok_s_4']:.1f} | {r['tasks_per_min_4']:.1f} | {r['rss_gib_idle']:.1f} GiB | "
+            f"{r['rss_gib_peak']:.1f} GiB | {r['passed']}/{r['tasks']} |"
         )
     publish("bench_backends", lines, rows, settings.output_dir)
     return rows
@@ -97,7 +107,12 @@ def bench_backends(
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--backends", type=lambda s: tuple(s.split(",")), default=argparse.SUPPRESS, help="llama.cpp,vllm")
+    ap.add_argument(
+        "--backends",
+        type=lambda s: tuple(s.split(",")),
+        default=argparse.SUPPRESS,
+        help="llama.cpp,vllm",
+    )
     ap.add_argument(
         "--tasks",
         type=int,

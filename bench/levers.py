@@ -1,4 +1,5 @@
-"""What makes `make all` faster: each lever against the default before it, a fresh server each (make bench)."""
+"""What makes `make all` faster: each lever against the default before it, a fresh server each (make
+bench)."""
 
 import argparse
 import dataclasses
@@ -24,7 +25,8 @@ from qwen_humaneval.strategies import Sampling
 
 @dataclass(frozen=True)
 class Lever:
-    """One way to run `make all`: llama-server's arguments and the client's prompt style and sampling."""
+    """One way to run `make all`: llama-server's arguments and the client's prompt style and
+    sampling."""
 
     what: str
     server: dict = field(default_factory=dict)  # ServeOptions fields on top of the defaults
@@ -35,14 +37,22 @@ class Lever:
     stops: tuple = CONTINUATION_STOPS
 
 
-# "before" pins the default of 2026-11-26 explicitly, so it stays the baseline when the defaults move.
+# "before" pins the default of 2026-11-26 explicitly, so it stays the baseline when the defaults
+# move.
 BEFORE = {"flash_attn": "auto", "ubatch_size": 512, "spec": "none"}
 BEFORE_STOPS = ("\n```", "\nif __name__", "\nprint(", "\nassert ")
 LEVERS = {
-    "before": Lever("default before (problem twice: request + prefill)", BEFORE, style="prefill", stops=BEFORE_STOPS),
+    "before": Lever(
+        "default before (problem twice: request + prefill)",
+        BEFORE,
+        style="prefill",
+        stops=BEFORE_STOPS,
+    ),
     "default": Lever("default now (make all)"),
     "stop-comments": Lever("stop at a top-level comment", BEFORE, style="prefill"),
-    "signature": Lever("problem once: signature prefill", BEFORE, style="signature", stops=BEFORE_STOPS),
+    "signature": Lever(
+        "problem once: signature prefill", BEFORE, style="signature", stops=BEFORE_STOPS
+    ),
     "fa-off": Lever("flash attention off", {"flash_attn": "off"}),
     "fa-on": Lever("flash attention on", {"flash_attn": "on"}),
     "ubatch-256": Lever("prompt batches of 256 tokens", {"ubatch_size": 256}),
@@ -60,16 +70,19 @@ LEVERS = {
 
 
 def processed_tokens(base_url: str) -> tuple[int, int]:
-    """(prompt tokens processed, tokens generated) so far, from llama-server's /metrics: cached prompt tokens
-    are not counted."""
+    """(prompt tokens processed, tokens generated) so far, from llama-server's /metrics: cached
+    prompt tokens are not counted."""
     values = server_metrics(base_url, timeout=10)
     if values is None:
         raise ServerError(f"{base_url}/metrics did not answer (llama-server runs with --metrics)")
-    return int(values.get("llamacpp:prompt_tokens_total", 0)), int(values.get("llamacpp:tokens_predicted_total", 0))
+    return int(values.get("llamacpp:prompt_tokens_total", 0)), int(
+        values.get("llamacpp:tokens_predicted_total", 0)
+    )
 
 
 def run_lever(key: str, problems: dict, warm_up: list[dict], settings: Settings) -> dict:
-    """Start a fresh server for the lever, warm it up, generate and evaluate; wall time from launch to verdicts."""
+    """Start a fresh server for the lever, warm it up, generate and evaluate; wall time from launch
+    to verdicts."""
     lever = LEVERS[key]
     out_dir = settings.output_dir / "bench" / "levers" / key
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -109,12 +122,17 @@ def run_lever(key: str, problems: dict, warm_up: list[dict], settings: Settings)
     finally:
         server.stop(out_dir)
     start = time.time()
-    results = evaluate(out_dir / "solutions.jsonl", out_dir / "results.jsonl", cache_dir=settings.cache_dir)
+    results = evaluate(
+        out_dir / "solutions.jsonl", out_dir / "results.jsonl", cache_dir=settings.cache_dir
+    )
     eval_seconds = time.time() - start
     try:  # HumanEval+ too, outside the clock, where its dataset is at hand
         plus_results = out_dir / "results_humanevalplus.jsonl"
         plus = evaluate(
-            out_dir / "solutions.jsonl", plus_results, cache_dir=settings.cache_dir, dataset="humanevalplus"
+            out_dir / "solutions.jsonl",
+            plus_results,
+            cache_dir=settings.cache_dir,
+            dataset="humanevalplus",
         )
         plus_pass = round(100 * sum(r["passed"] for r in plus) / len(plus), 2)
     except ArtifactError:
@@ -141,41 +159,50 @@ def run_lever(key: str, problems: dict, warm_up: list[dict], settings: Settings)
 
 
 def bench_levers(
-    settings: Settings, levers: tuple[str, ...] = tuple(LEVERS), tasks: int = 24, sample_tasks: int = 6
+    settings: Settings,
+    levers: tuple[str, ...] = tuple(LEVERS),
+    tasks: int = 24,
+    sample_tasks: int = 6,
 ) -> list[dict]:
-    """Each lever against "before" (the default of 2026-11-26) on the same tasks, one after the other in one run.
+    """Each lever against "before" (the default of 2026-11-26) on the same tasks, one after the
+    other in one run.
 
     Every lever gets a fresh server (llama-server keeps prompts in its slots and in RAM, so a reused
     server would answer later levers from its cache), warmed up on the last two tasks, which are
     never measured; then the greedy baseline on the first `tasks` tasks (5 samples at temperature
-    0.8 on the first `sample_tasks` for the sampling levers), evaluated in the sandbox. The wall time
-    counts what `make all` does: server start, generation, evaluation. Levers sharing a task set are
-    compared with the first row of that set.
+    0.8 on the first `sample_tasks` for the sampling levers), evaluated in the sandbox. The wall
+    time counts what `make all` does: server start, generation, evaluation. Levers sharing a task
+    set are compared with the first row of that set.
     """
     unknown = [k for k in levers if k not in LEVERS]
     if unknown:
         raise ValueError(f"unknown levers {unknown}; choose from {', '.join(LEVERS)}")
     everything = load_problems("humaneval", settings.cache_dir)
     listed = list(everything.values())
-    print(f"load average before: {load_average():.2f}; {tasks} tasks per lever ({sample_tasks} for sampling levers)")
+    print(
+        f"load average before: {load_average():.2f}; {tasks} tasks per lever ({sample_tasks} for "
+        "sampling levers)"
+    )
     rows = []
     for key in levers:
         n = sample_tasks if LEVERS[key].samples > 1 else tasks
         rows.append(run_lever(key, dict(list(everything.items())[:n]), listed[-2:], settings))
         print(json.dumps(rows[-1]), flush=True)
     lines = [
-        "| lever | tasks x samples | wall (serve+generate+eval) | vs first row | prompt tokens (processed) "
-        "| completion tokens | completion tok/s | server peak RSS | pass@1 | HumanEval+ |",
+        "| lever | tasks x samples | wall (serve+generate+eval) | vs first row | prompt tokens "
+        "(processed) | completion tokens | completion tok/s | server peak RSS | pass@1 | "
+        "HumanEval+ |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         base = next(b for b in rows if (b["tasks"], b["samples"]) == (r["tasks"], r["samples"]))
         lines.append(
-            f"| {r['what']} | {r['tasks']} x {r['samples'] // r['tasks']} | {r['wall_seconds']:.0f} s "
-            f"| {base['wall_seconds'] / r['wall_seconds']:.2f}x | {r['prompt_tokens']:,} "
-            f"({r['prompt_tokens_processed']:,}) | {r['completion_tokens']:,} "
-            f"| {r['tok_s']:.1f} | {r['peak_rss_gib']:.1f} GiB | {r['pass_at_1']:.1f}% ({r['passed']}/{r['samples']}) "
-            f"| {'-' if r['pass_at_1_plus'] is None else format(r['pass_at_1_plus'], '.1f') + '%'} |"
+            f"| {r['what']} | {r['tasks']} x {r['samples'] // r['tasks']} | "
+            f"{r['wall_seconds']:.0f} s | {base['wall_seconds'] / r['wall_seconds']:.2f}x | "
+            f"{r['prompt_tokens']:,} ({r['prompt_tokens_processed']:,}) | "
+            f"{r['completion_tokens']:,} | {r['tok_s']:.1f} | {r['peak_rss_gib']:.1f} GiB | "
+            f"{r['pass_at_1']:.1f}% ({r['passed']}/{r['samples']}) | "
+            f"{'-' if r['pass_at_1_plus'] is None else format(r['pass_at_1_plus'], '.1f') + '%'} |"
         )
     publish("bench_levers", lines, rows, settings.output_dir)
     return rows
@@ -190,9 +217,17 @@ def main() -> int:
         help=f"comma-separated, in order (default: all): {','.join(LEVERS)}",
     )
     ap.add_argument(
-        "--tasks", type=int, default=argparse.SUPPRESS, help="the first N tasks, greedy (24; 164 for the full run)"
+        "--tasks",
+        type=int,
+        default=argparse.SUPPRESS,
+        help="the first N tasks, greedy (24; 164 for the full run)",
     )
-    ap.add_argument("--sample-tasks", type=int, default=argparse.SUPPRESS, help="tasks for the 5-sample levers (6)")
+    ap.add_argument(
+        "--sample-tasks",
+        type=int,
+        default=argparse.SUPPRESS,
+        help="tasks for the 5-sample levers (6)",
+    )
     try:
         bench_levers(Settings.from_environ(), **vars(ap.parse_args()))
     except ValueError as e:

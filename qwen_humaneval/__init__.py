@@ -1,1 +1,2 @@
-"""Reproducible HumanEval pipeline for small Qwen coder models: serve -> generate -> evaluate -> report."""
+"""Reproducible HumanEval pipeline for small Qwen coder models: serve -> generate -> evaluate ->
+report."""

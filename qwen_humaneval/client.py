@@ -1,26 +1,27 @@
-"""A small OpenAI-compatible HTTP client: chat completions with retries, spread over several servers.
+"""A small OpenAI-compatible HTTP client: chat completions with retries, spread over several
+servers.
 
-How long a request is waited for follows the work, not a fixed number: each request has a deadline of
-max(floor, safety x n x max_tokens / the decode rate measured on that server), and while it is pending the
-client watches the server's counters (llama.cpp's and vLLM's /metrics). A server whose counters move is
-waited for past the deadline (a slow machine is not a failure); one whose counters stand still for
-stall_seconds, or that has no counters and passed the deadline, has the request cancelled (its connection
-closed: llama.cpp and vLLM drop the work) before it is sent again, so a retry never doubles the work.
+How long a request is waited for follows the work, not a fixed number: each request has a deadline
+of max(floor, safety x n x max_tokens / the decode rate measured on that server), and while it is
+pending the client watches the server's counters (llama.cpp's and vLLM's /metrics). A server whose
+counters move is waited for past the deadline (a slow machine is not a failure); one whose counters
+stand still for stall_seconds, or that has no counters and passed the deadline, has the request
+cancelled (its connection closed: llama.cpp and vLLM drop the work) before it is sent again, so a
+retry never doubles the work.
 """
 
 import http.client
 import itertools
 import json
-import socket
 import threading
 import time
-import urllib.parse
 from dataclasses import dataclass
 
 import requests
 
 from . import config
 from .metrics import server_progress
+from .watched_post import Cancelled, WatchedPost
 
 
 class ServerError(RuntimeError):
@@ -28,51 +29,11 @@ class ServerError(RuntimeError):
 
 
 class PromptTooLong(ServerError):
-    """The server refused a request longer than its context (a property of the task and the server, not the model)."""
+    """The server refused a request longer than its context (a property of the task and the server,
+    not the model)."""
 
 
 CONTEXT_ERRORS = ("exceed_context_size_error", "maximum context length")  # llama.cpp's, vLLM's
-
-
-class _Cancelled(Exception):
-    """The client gave up on a request and closed its connection (the reason is the message)."""
-
-
-class _WatchedPost:
-    """One POST on a connection of its own, waited for while the server shows progress, and cancellable
-    by closing that connection (which is also how the server learns to drop the work)."""
-
-    def __init__(self, url: str, body: bytes, connect_timeout: float = 30.0):
-        parts = urllib.parse.urlsplit(url)
-        kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-        self.connection = kind(parts.hostname, parts.port, timeout=connect_timeout)
-        self.path = parts.path + (f"?{parts.query}" if parts.query else "")
-        self.body = body
-        self.done = threading.Event()
-        self.status, self.text, self.error = None, "", None
-        threading.Thread(target=self._send, daemon=True).start()
-
-    def _send(self) -> None:
-        try:
-            self.connection.connect()
-            self.connection.sock.settimeout(None)  # the watcher decides how long to wait, not the socket
-            self.connection.request("POST", self.path, body=self.body, headers={"Content-Type": "application/json"})
-            response = self.connection.getresponse()
-            self.status, self.text = response.status, response.read().decode("utf-8", "replace")
-        except (OSError, http.client.HTTPException) as e:
-            self.error = e
-        finally:
-            self.connection.close()
-            self.done.set()
-
-    def cancel(self) -> None:
-        sock = self.connection.sock
-        if sock is not None:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        self.done.wait(5.0)
 
 
 @dataclass
@@ -83,7 +44,8 @@ class Completion:
     completion_tokens: int
     latency: float
     base_url: str
-    first_of_request: bool = True  # False for the 2nd..nth completion of one request (its prompt was processed once)
+    # False for the 2nd..nth completion of one request (its prompt was processed once)
+    first_of_request: bool = True
 
 
 class ChatClient:
@@ -110,9 +72,12 @@ class ChatClient:
         self.retries = retries
         self.backoff = backoff
         self.stall_seconds, self.poll_seconds, self.safety = stall_seconds, poll_seconds, safety
-        self.decode_rates: dict[str, float] = {}  # tokens/s of one request, as measured on each server
-        self.failed_attempts: list[str] = []  # why each attempt that was retried or given up on failed
-        self.counting_servers: set[str] = set()  # servers whose /metrics counters this client has seen
+        # tokens/s of one request, as measured on each server
+        self.decode_rates: dict[str, float] = {}
+        # why each attempt that was retried or given up on failed
+        self.failed_attempts: list[str] = []
+        # servers whose /metrics counters this client has seen
+        self.counting_servers: set[str] = set()
         self._local = threading.local()
         self._next_url = itertools.cycle(self.base_urls)
         self._lock = threading.Lock()
@@ -120,12 +85,12 @@ class ChatClient:
         self.record_payloads = False
         self.max_n = max_n  # most completions one request may ask for (llama.cpp: its slot count)
         self._stopping = threading.Event()
-        self._in_flight: set[_WatchedPost] = set()
+        self._in_flight: set[WatchedPost] = set()
 
     def cancel_all(self) -> None:
-        """Stop: every request in flight is cancelled now (its connection closed, so the server drops the work)
-        and none is sent or retried after this; their callers get ServerError. For Ctrl-C, which would
-        otherwise wait for every answer in flight."""
+        """Stop: every request in flight is cancelled now (its connection closed, so the server
+        drops the work) and none is sent or retried after this; their callers get ServerError. For
+        Ctrl-C, which would otherwise wait for every answer in flight."""
         self._stopping.set()
         with self._lock:
             posts = list(self._in_flight)
@@ -133,7 +98,8 @@ class ChatClient:
             post.cancel()
 
     def alive(self) -> bool:
-        """Whether any of the servers answers at all (a task failing on a live server is that task's failure)."""
+        """Whether any of the servers answers at all (a task failing on a live server is that task's
+        failure)."""
         for base_url in self.base_urls:
             try:
                 if requests.get(f"{base_url}/v1/models", timeout=10).ok:
@@ -152,18 +118,27 @@ class ChatClient:
             return next(self._next_url)
 
     def chat(self, messages: list[dict], *, prefill: str | None = None, **params) -> Completion:
-        """Send one chat completion. prefill: text the assistant's answer must start with (continued, not repeated)."""
+        """Send one chat completion. prefill: text the assistant's answer must start with
+        (continued, not repeated)."""
         return self.chat_n(messages, 1, prefill=prefill, **params)[0]
 
     def chat_n(
-        self, messages: list[dict], n: int, *, prefill: str | None = None, one_prefill: bool = True, **params
+        self,
+        messages: list[dict],
+        n: int,
+        *,
+        prefill: str | None = None,
+        one_prefill: bool = True,
+        **params,
     ) -> list[Completion]:
-        """n completions of one prompt, each an independent sample, the prompt processed once per request.
+        """n completions of one prompt, each an independent sample, the prompt processed once per
+        request.
 
-        The server's `n` runs completion i with seed + i (llama.cpp's rule, so choice i equals a single
-        request with seed + i); requests carry at most max_n choices (llama.cpp: its slot count), the
-        next request continuing the seeds. The prompt's tokens are counted on the first completion of
-        each request, where the server processed them. one_prefill=False: one request per completion.
+        The server's `n` runs completion i with seed + i (llama.cpp's rule, so choice i equals a
+        single request with seed + i); requests carry at most max_n choices (llama.cpp: its slot
+        count), the next request continuing the seeds. The prompt's tokens are counted on the first
+        completion of each request, where the server processed them. one_prefill=False: one request
+        per completion.
         """
         completions = []
         while len(completions) < n:
@@ -195,16 +170,20 @@ class ChatClient:
                 if status >= 500 or status == 429:
                     last_error = f"HTTP {status} from {base_url}: {text[:200]}"
                 elif status == 400 and any(m in text for m in CONTEXT_ERRORS):
-                    raise PromptTooLong(f"the prompt does not fit the server's context: {text[:300]}")
+                    raise PromptTooLong(
+                        f"the prompt does not fit the server's context: {text[:300]}"
+                    )
                 elif status >= 400:
                     raise ServerError(f"HTTP {status} from {base_url}: {text[:500]}")
                 else:
-                    completions = self._completions(json.loads(text), prefill, time.monotonic() - start, base_url)
+                    completions = self._completions(
+                        json.loads(text), prefill, time.monotonic() - start, base_url
+                    )
                     self._measure(base_url, completions)
                     return completions
             except (OSError, http.client.HTTPException, ValueError) as e:
                 last_error = f"{base_url}: {type(e).__name__}: {e}"
-            except _Cancelled as e:
+            except Cancelled as e:
                 last_error = f"{base_url}: {e}"
             with self._lock:
                 self.failed_attempts.append(last_error)
@@ -213,14 +192,16 @@ class ChatClient:
         raise ServerError(f"giving up after {self.retries + 1} attempts: {last_error}")
 
     def deadline_seconds(self, base_url: str, n: int, max_tokens: int) -> float:
-        """How long a request for n completions of up to max_tokens may take before its server must show
-        progress to be waited for: the floor, or more at the decode rate measured on that server."""
+        """How long a request for n completions of up to max_tokens may take before its server must
+        show progress to be waited for: the floor, or more at the decode rate measured on that
+        server."""
         rate = self.decode_rates.get(base_url)
         needed = self.safety * n * max_tokens / rate if rate else 0.0
         return max(self.timeout, needed)
 
     def _measure(self, base_url: str, completions: list["Completion"]) -> None:
-        """The decode rate of one request (its tokens over its latency), averaged over the last few."""
+        """The decode rate of one request (its tokens over its latency), averaged over the last
+        few."""
         latency = completions[0].latency
         tokens = sum(c.completion_tokens for c in completions)
         if latency > 0 and tokens > 0:
@@ -230,10 +211,14 @@ class ChatClient:
                 self.decode_rates[base_url] = rate if old is None else 0.7 * old + 0.3 * rate
 
     def _post_watched(self, base_url: str, payload: dict) -> tuple[int, str]:
-        """(status, body) of the chat request, waited for as the module docstring says; _Cancelled when given up."""
-        n, max_tokens = int(payload.get("n") or 1), int(payload.get("max_tokens") or config.MAX_TOKENS)
+        """(status, body) of the chat request, waited for as the module docstring says; Cancelled
+        when given up."""
+        n, max_tokens = (
+            int(payload.get("n") or 1),
+            int(payload.get("max_tokens") or config.MAX_TOKENS),
+        )
         deadline = time.monotonic() + self.deadline_seconds(base_url, n, max_tokens)
-        post = _WatchedPost(f"{base_url}/v1/chat/completions", json.dumps(payload).encode())
+        post = WatchedPost(f"{base_url}/v1/chat/completions", json.dumps(payload).encode())
         with self._lock:
             self._in_flight.add(post)
         try:
@@ -242,14 +227,17 @@ class ChatClient:
             with self._lock:
                 self._in_flight.discard(post)
 
-    def _wait_for(self, post: _WatchedPost, base_url: str, n: int, max_tokens: int, deadline: float) -> tuple:
+    def _wait_for(
+        self, post: WatchedPost, base_url: str, n: int, max_tokens: int, deadline: float
+    ) -> tuple:
         last_counter, last_move = None, time.monotonic()
         while not post.done.wait(self.poll_seconds):
             if self._stopping.is_set():
-                raise _Cancelled("stopped: the run was interrupted")
+                raise Cancelled("stopped: the run was interrupted")
             now = time.monotonic()
-            # A busy server may answer /metrics late (it waits for the batch in hand): no answer is no news,
-            # and a server that has shown counters is judged by them alone, a stuck one by their standing still.
+            # A busy server may answer /metrics late (it waits for the batch in hand): no answer is
+            # no news, and a server that has shown counters is judged by them alone, a stuck one by
+            # their standing still.
             counter = server_progress(base_url, timeout=max(1.0, 2 * self.poll_seconds))
             if counter is not None:
                 self.counting_servers.add(base_url)
@@ -259,20 +247,24 @@ class ChatClient:
             if base_url in self.counting_servers:
                 if now - last_move >= self.stall_seconds:
                     post.cancel()
-                    raise _Cancelled(
-                        f"the server shows no progress for {now - last_move:.0f} s (stuck); request cancelled"
+                    raise Cancelled(
+                        f"the server shows no progress for {now - last_move:.0f} s (stuck); "
+                        "request cancelled"
                     )
             elif now >= deadline:
                 post.cancel()
-                raise _Cancelled(
-                    f"no answer within {self.deadline_seconds(base_url, n, max_tokens):.0f} s and the server shows no "
-                    "progress counters (/metrics) to wait on; request cancelled"
+                raise Cancelled(
+                    f"no answer within {self.deadline_seconds(base_url, n, max_tokens):.0f} s and "
+                    "the server shows no progress counters (/metrics) to wait on; request "
+                    "cancelled"
                 )
         if post.error is not None:
             raise post.error
         return post.status, post.text
 
-    def _completions(self, body: dict, prefill: str | None, latency: float, base_url: str) -> list[Completion]:
+    def _completions(
+        self, body: dict, prefill: str | None, latency: float, base_url: str
+    ) -> list[Completion]:
         usage = body.get("usage") or {}
         choices = sorted(body["choices"], key=lambda c: c.get("index", 0))
         texts = []
@@ -305,13 +297,16 @@ class ChatClient:
     def _token_counts(self, base_url: str, texts: list[str]) -> list[int]:
         counts = []
         for text in texts:
-            response = self._session().post(f"{base_url}/tokenize", json={"content": text}, timeout=self.timeout)
+            response = self._session().post(
+                f"{base_url}/tokenize", json={"content": text}, timeout=self.timeout
+            )
             counts.append(len(response.json().get("tokens", [])) if response.ok else 0)
         return counts
 
 
 def server_info(base_url: str, timeout: float = 5.0) -> dict:
-    """What the server says about itself (model ids, and llama.cpp's build and slots when available)."""
+    """What the server says about itself (model ids, and llama.cpp's build and slots when
+    available)."""
     info = {"base_url": base_url}
     try:
         models = requests.get(f"{base_url.rstrip('/')}/v1/models", timeout=timeout).json()

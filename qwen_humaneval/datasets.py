@@ -4,8 +4,8 @@ Every dataset comes as HumanEval-shaped problems: task_id, prompt, entry_point, 
 test. MBPP (Austin et al. 2021, CC BY 4.0) keeps its standard splits by task_id: "mbpp" is the test
 split (11-510), "mbpp-train" the training split (601-974, what fine-tuning may learn from). Its
 prompt is a module docstring holding the problem text and its three asserts (MBPP shows the model
-its tests by design), so prompt + completion is a whole program, as for HumanEval. MBPP+ (mbppplus.py)
-comes with its own prompts in the same shape (the problem and one example assert).
+its tests by design), so prompt + completion is a whole program, as for HumanEval. MBPP+
+(mbppplus.py) comes with its own prompts in the same shape (the problem and one example assert).
 """
 
 import ast
@@ -45,27 +45,41 @@ def humaneval_path() -> Path:
 
 
 def humanevalplus_path(cache_dir: Path) -> Path:
-    """The override path (HUMANEVALPLUS_PATH) or the cached release, downloaded the way EvalPlus does."""
+    """The override path (HUMANEVALPLUS_PATH) or the cached release, downloaded the way EvalPlus
+    does."""
     filename = f"HumanEvalPlus-{HUMANEVALPLUS_VERSION}.jsonl.gz"
-    return override_or_download("HUMANEVALPLUS_PATH", HUMANEVALPLUS_URL, filename, "HumanEval+", cache_dir)
+    return override_or_download(
+        "HUMANEVALPLUS_PATH", HUMANEVALPLUS_URL, filename, "HumanEval+", cache_dir
+    )
 
 
 def mbpp_path(cache_dir: Path) -> Path:
-    """The override path (MBPP_PATH, the mbpp.jsonl file) or the pinned upstream file, downloaded once."""
+    """The override path (MBPP_PATH, the mbpp.jsonl file) or the pinned upstream file, downloaded
+    once."""
     return override_or_download("MBPP_PATH", MBPP_URL, "mbpp.jsonl", "MBPP", cache_dir)
 
 
 def mbppplus_path(cache_dir: Path) -> Path:
-    """The override path (MBPPPLUS_PATH) or the pinned file (the copy Qwen's figures were computed on)."""
-    return override_or_download("MBPPPLUS_PATH", MBPPPLUS_URL, "MbppPlus-v0.1.0.jsonl", "MBPP+", cache_dir)
+    """The override path (MBPPPLUS_PATH) or the pinned file (the copy Qwen's figures were computed
+    on)."""
+    return override_or_download(
+        "MBPPPLUS_PATH", MBPPPLUS_URL, "MbppPlus-v0.1.0.jsonl", "MBPP+", cache_dir
+    )
 
 
 def mbpp_entry_point(code: str, tests: list[str]) -> str:
-    """The function the asserts test: the first one they call that the reference solution defines."""
-    defined = {n.name for n in ast.parse(code).body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    """The function the asserts test: the first one they call that the reference solution
+    defines."""
+    defined = {
+        n.name for n in ast.parse(code).body if isinstance(n, (ast.FunctionDef, ast.ClassDef))
+    }
     for test in tests:
         for node in ast.walk(ast.parse(test)):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in defined:
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in defined
+            ):
                 return node.func.id
     raise ValueError("the asserts call no function of the reference solution")
 
@@ -100,12 +114,16 @@ def load_mbpp(split: str, cache_dir: Path) -> dict[str, dict]:
                 try:
                     problem = mbpp_problem(record)
                 except (KeyError, SyntaxError, ValueError) as e:
-                    raise ArtifactError(f"{path}:{lineno}: task {record.get('task_id')}: {e}") from None
+                    raise ArtifactError(
+                        f"{path}:{lineno}: task {record.get('task_id')}: {e}"
+                    ) from None
                 problems[problem["task_id"]] = problem
     return problems
 
 
-def load_humaneval(path: Path, sha256: str, dataset: str, oracles: dict | None = None) -> dict[str, dict]:
+def load_humaneval(
+    path: Path, sha256: str, dataset: str, oracles: dict | None = None
+) -> dict[str, dict]:
     with gzip.open(pinned(path, sha256, dataset), "rt", encoding="utf-8") as f:
         problems = [json.loads(line) for line in f if line.strip()]
     if oracles:
@@ -115,27 +133,35 @@ def load_humaneval(path: Path, sha256: str, dataset: str, oracles: dict | None =
 
 @dataclass(frozen=True)
 class Dataset:
-    """Everything the stages need to know about one benchmark; no other module compares dataset names.
+    """Everything the stages need to know about one benchmark; no other module compares dataset
+    names.
 
-    differential: judged as EvalPlus judges, by comparing outputs with the canonical solution's on every
-    base and plus input (else by running the dataset's tests). program: the prompt is a module docstring
-    and prompt + completion a whole program (MBPP), which changes the stop sequences. prompts_from: the
-    dataset whose solutions it judges (HumanEval+ judges HumanEval's; None: its own, generated for it).
-    timeout: seconds per sample before adaptive raising. base_title: the name of its base verdicts when
-    they are reported beside the plus ones from the same results file.
+    differential: judged as EvalPlus judges, by comparing outputs with the canonical solution's on
+    every base and plus input (else by running the dataset's tests). program: the prompt is a module
+    docstring and prompt + completion a whole program (MBPP), which changes the stop sequences.
+    prompts_from: the dataset whose solutions it judges (HumanEval+ judges HumanEval's; None: its
+    own, generated for it). timeout: seconds per sample before adaptive raising. base_title: the
+    name of its base verdicts when they are reported beside the plus ones from the same results
+    file.
     """
 
     name: str
     title: str
-    load: Callable[[Path], dict]  # problems by task id, given the cache directory (downloads land there)
+    # problems by task id, given the cache directory (downloads land there)
+    load: Callable[[Path], dict]
     differential: bool = False
     program: bool = False
     prompts_from: str | None = None
     timeout: float = 3.0
     base_title: str | None = None
     sha256: str = ""
-    source: Callable[[Path], Path] | None = None  # the pinned file (differential datasets: EvalPlus reads it too)
-    evalplus: tuple[str, str] = ("", "")  # EvalPlus's name for it, and the variable that points EvalPlus at a file
+    # the pinned file (differential datasets: EvalPlus reads it too)
+    source: Callable[[Path], Path] | None = None
+    # EvalPlus's name for it, and the variable that points EvalPlus at a file
+    evalplus: tuple[str, str] = (
+        "",
+        "",
+    )
 
     @property
     def results_name(self) -> str:
@@ -154,12 +180,19 @@ DEFAULT = "humaneval"
 REGISTRY = {
     d.name: d
     for d in (
-        Dataset("humaneval", "HumanEval", lambda _: load_humaneval(humaneval_path(), HUMANEVAL_SHA256, "humaneval")),
+        Dataset(
+            "humaneval",
+            "HumanEval",
+            lambda _: load_humaneval(humaneval_path(), HUMANEVAL_SHA256, "humaneval"),
+        ),
         Dataset(
             "humanevalplus",
             "HumanEval+",
             lambda cache: load_humaneval(
-                humanevalplus_path(cache), HUMANEVALPLUS_SHA256, "humanevalplus", {"find_zero": "root"}
+                humanevalplus_path(cache),
+                HUMANEVALPLUS_SHA256,
+                "humanevalplus",
+                {"find_zero": "root"},
             ),
             differential=True,
             prompts_from="humaneval",
@@ -169,7 +202,9 @@ REGISTRY = {
             evalplus=("humaneval", "HUMANEVAL_OVERRIDE_PATH"),
         ),
         Dataset("mbpp", "MBPP", lambda cache: load_mbpp("mbpp", cache), program=True),
-        Dataset("mbpp-train", "MBPP (train)", lambda cache: load_mbpp("mbpp-train", cache), program=True),
+        Dataset(
+            "mbpp-train", "MBPP (train)", lambda cache: load_mbpp("mbpp-train", cache), program=True
+        ),
         Dataset(
             "mbppplus",
             "MBPP+",
@@ -197,8 +232,9 @@ def dataset(name: str) -> Dataset:
 
 
 def score_columns(name: str) -> list[tuple[str, Dataset, bool]]:
-    """The scores reported for one generated dataset's solutions, as (title, dataset, base only): every dataset
-    that judges them (HumanEval's: HumanEval and HumanEval+), with its base verdicts first where it has them."""
+    """The scores reported for one generated dataset's solutions, as (title, dataset, base only):
+    every dataset that judges them (HumanEval's: HumanEval and HumanEval+), with its base verdicts
+    first where it has them."""
     root = dataset(name).prompts_from or name
     columns = []
     for other in REGISTRY.values():

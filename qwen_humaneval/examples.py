@@ -1,4 +1,5 @@
-"""Executable checks from the examples written in a problem's docstring (never from its hidden tests).
+"""Executable checks from the examples written in a problem's docstring (never from its hidden
+tests).
 
 Recognised forms, for the entry point f:
     >>> f(x)            f(x) == y          f(x) ➞ y          f(x) => y          f(x) -> y
@@ -13,7 +14,20 @@ import ast
 import re
 from dataclasses import dataclass
 
-SEPARATORS = ("==>", "==", "➞", "=>", "->", "→", "should return", "returns", "should be", "is", "=", ":")
+SEPARATORS = (
+    "==>",
+    "==",
+    "➞",
+    "=>",
+    "->",
+    "→",
+    "should return",
+    "returns",
+    "should be",
+    "is",
+    "=",
+    ":",
+)
 
 
 @dataclass(frozen=True)
@@ -60,13 +74,17 @@ def _is_literal(src: str) -> bool:
 
 def _literal_prefix(text: str) -> str | None:
     """The longest prefix of text that is a literal and ends the expression: on its first line, or
-    over several lines while brackets stay open. "19 - 5 - 6 = 8" and '""abc""' give None: what follows
-    the literal shows it is only the start of something else."""
+    over several lines while brackets stay open. "19 - 5 - 6 = 8" and '""abc""' give None: what
+    follows the literal shows it is only the start of something else."""
     text = text.strip()
     if not text:
         return None
     first_line_end = text.find("\n")
-    limit = len(text) if text[:1] in "[({\"'" else (first_line_end if first_line_end >= 0 else len(text))
+    limit = (
+        len(text)
+        if text[:1] in "[({\"'"
+        else (first_line_end if first_line_end >= 0 else len(text))
+    )
     for end in range(limit, 0, -1):
         candidate = text[:end].rstrip().rstrip(".,;")
         if not candidate or not _is_literal(candidate):
@@ -81,7 +99,8 @@ def _literal_prefix(text: str) -> str | None:
 
 
 def _normalise_call(entry_point: str, args_src: str) -> str | None:
-    """f(args) with literal arguments; keyword arguments become positional in their written order."""
+    """f(args) with literal arguments; keyword arguments become positional in their written
+    order."""
     try:
         node = ast.parse(f"{entry_point}({args_src})", mode="eval").body
     except SyntaxError:
@@ -157,7 +176,9 @@ def _inline_checks(doc: str, entry_point: str) -> list[Check]:
 
 def _input_output_checks(doc: str, entry_point: str) -> list[Check]:
     checks = []
-    pattern = re.compile(r"Input:\s*(.+?)\s*\n\s*Output:\s*(.+?)(?:\n\s*\n|\n\s*Explanation|\n\s*Example|\Z)", re.S)
+    pattern = re.compile(
+        r"Input:\s*(.+?)\s*\n\s*Output:\s*(.+?)(?:\n\s*\n|\n\s*Explanation|\n\s*Example|\Z)", re.S
+    )
     for match in pattern.finditer(doc):
         call = _normalise_call(entry_point, " ".join(match.group(1).split()))
         expected = _literal_prefix(match.group(2))
@@ -169,7 +190,9 @@ def _input_output_checks(doc: str, entry_point: str) -> list[Check]:
 def extract_checks(prompt: str, entry_point: str) -> list[Check]:
     doc = docstring(prompt, entry_point)
     found = (
-        _doctest_checks(doc, entry_point) + _inline_checks(doc, entry_point) + _input_output_checks(doc, entry_point)
+        _doctest_checks(doc, entry_point)
+        + _inline_checks(doc, entry_point)
+        + _input_output_checks(doc, entry_point)
     )
     unique = []
     for check in found:
@@ -184,9 +207,10 @@ def call_arguments(call: str) -> list:
 
 
 def example_arguments(prompt: str, entry_point: str) -> list[list]:
-    """The argument lists of every call to the entry point the docstring shows with literal arguments,
-    whatever follows it (an expected value in prose, "=> true", an arithmetic explanation), and of
-    "For x = [1, 2]" when x is the function's only parameter: inputs the specification speaks about."""
+    """The argument lists of every call to the entry point the docstring shows with literal
+    arguments, whatever follows it (an expected value in prose, "=> true", an arithmetic
+    explanation), and of "For x = [1, 2]" when x is the function's only parameter: inputs the
+    specification speaks about."""
     doc = docstring(prompt, entry_point)
     found = []
     for match in re.finditer(rf"(?<![\w.]){re.escape(entry_point)}\(", doc):
@@ -196,7 +220,9 @@ def example_arguments(prompt: str, entry_point: str) -> list[list]:
             found.append(call_arguments(call))
     signature = re.search(rf"def {re.escape(entry_point)}\s*\(([^)]*)\)", prompt)
     params = (
-        [p.split(":")[0].split("=")[0].strip() for p in signature.group(1).split(",") if p.strip()] if signature else []
+        [p.split(":")[0].split("=")[0].strip() for p in signature.group(1).split(",") if p.strip()]
+        if signature
+        else []
     )
     if len(params) == 1:
         for match in re.finditer(rf"(?<![\w.]){re.escape(params[0])}\s*=\s*", doc):
@@ -211,7 +237,8 @@ def example_arguments(prompt: str, entry_point: str) -> list[list]:
 
 
 def checks_job(code: str, entry_point: str, checks: list[Check]) -> dict:
-    """A sandbox job running every check against code; it fails listing each wrong call (sandbox/judge.py)."""
+    """A sandbox job running every check against code; it fails listing each wrong call
+    (sandbox/judge.py)."""
     return {
         "kind": "checks",
         "solution": code,
@@ -221,14 +248,15 @@ def checks_job(code: str, entry_point: str, checks: list[Check]) -> dict:
 
 
 def failed_checks(verdict: dict, count: int) -> set[int]:
-    """Which of count checks a checks_job run failed, from the facts its judge set: all of them unless
-    the solution loaded and the judge saw the check pass."""
+    """Which of count checks a checks_job run failed, from the facts its judge set: all of them
+    unless the solution loaded and the judge saw the check pass."""
     passed = verdict.get("checks_passed") if verdict.get("loaded") else None
     return set(range(count)) - {n for n in passed or [] if type(n) is int}
 
 
 def feedback(verdict: dict) -> str:
-    """The failing calls of a checks_job run, for the model to read (or why the code did not run)."""
+    """The failing calls of a checks_job run, for the model to read (or why the code did not
+    run)."""
     failures = verdict.get("check_failures")
     return "\n".join(failures) if failures else verdict["result"].removeprefix("failed: ")
 
@@ -245,7 +273,9 @@ def parse_assertions(text: str, entry_point: str) -> list[Check]:
         except (SyntaxError, IndexError):
             continue
         test = node.test
-        if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)):
+        if not (
+            isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)
+        ):
             continue
         if not isinstance(test.left, ast.Call):
             continue

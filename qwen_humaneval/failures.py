@@ -9,7 +9,11 @@ def failure_kind(result: str, solution: dict | None, category: str | None = None
         return "infrastructure (not judged)"
     if result == "passed":
         return "passed"
-    if solution is not None and not solution.get("completion", "").strip() and not solution.get("solution"):
+    if (
+        solution is not None
+        and not solution.get("completion", "").strip()
+        and not solution.get("solution")
+    ):
         return "empty answer"
     if solution is not None and solution.get("finish_reason") == "length":
         return "truncated answer"

@@ -5,12 +5,16 @@ output/finetune/teacher-<teacher>/, shared by every student; the rest under OUT,
 output/finetune/<student>-from-<teacher>/):
 1. teacher: the teacher (any OpenAI-compatible server) samples solutions for MBPP's training split
    (task_ids 601-974; never HumanEval, never MBPP's test split) -> solutions.jsonl;
-2. filter: each sample is run against its own problem's asserts in the sandbox; only passing ones are
-   kept, deduplicated, at most PER_TASK per problem -> train.jsonl (the student's prompt layout);
-3. train: LoRA on the student's bf16 weights (converted once from its verified GGUF), merged -> merged/;
+2. filter: each sample is run against its own problem's asserts in the sandbox; only passing ones
+   are kept, deduplicated, at most PER_TASK per problem -> train.jsonl (the student's prompt
+   layout);
+3. train: LoRA on the student's bf16 weights (converted once from its verified GGUF), merged ->
+   merged/;
 4. gguf: llama.cpp's own converter (convert_hf_to_gguf.py from the pinned source) to f16, then its
    quantizer to Q4_K_M -> <name>-q4_k_m.gguf, served like any model: `make all MODEL_PATH=...`.
-Stages 3 and 4 run in .venv-finetune (torch, transformers, peft), built from requirements-finetune.txt.
+
+Stages 3 and 4 run in .venv-finetune (torch, transformers, peft), built from
+requirements-finetune.txt.
 """
 
 import json
@@ -40,7 +44,8 @@ def finetune_python() -> str:
 
 
 def training_example(problem: dict, completion: str, style: str = "prefill") -> dict:
-    """The exact request the student will see at generation time, and the teacher's answer as the target."""
+    """The exact request the student will see at generation time, and the teacher's answer as the
+    target."""
     messages, prefill = prompts.direct(problem["prompt"], style, problem["entry_point"])
     return {
         "task_id": problem["task_id"],
@@ -50,8 +55,11 @@ def training_example(problem: dict, completion: str, style: str = "prefill") -> 
     }
 
 
-def select_examples(problems: dict, solutions: list[dict], results: list[dict], per_task: int) -> list[dict]:
-    """Rejection sampling: the samples whose verdict is 'passed', distinct per task, at most per_task each."""
+def select_examples(
+    problems: dict, solutions: list[dict], results: list[dict], per_task: int
+) -> list[dict]:
+    """Rejection sampling: the samples whose verdict is 'passed', distinct per task, at most
+    per_task each."""
     passed = {(r["task_id"], r["completion_id"]) for r in results if r.get("category") == "passed"}
     kept: dict[str, dict[str, str]] = {}
     for key, sample in zip(sample_keys(solutions), solutions):
@@ -69,15 +77,25 @@ def select_examples(problems: dict, solutions: list[dict], results: list[dict], 
 
 
 def teacher_stage(
-    teacher_dir: Path, teacher_urls: list[str], teacher: Settings, samples: int, temperature: float, limit: int
+    teacher_dir: Path,
+    teacher_urls: list[str],
+    teacher: Settings,
+    samples: int,
+    temperature: float,
+    limit: int,
 ) -> Path:
     solutions = teacher_dir / "solutions.jsonl"
     manifest = read_manifest(solutions)
     available = len(load_problems(TRAINING_DATASET, teacher.cache_dir))
     wanted = min(limit, available) if limit else available
-    if manifest and manifest.get("status") == "complete" and manifest["settings"].get("tasks") == wanted:
+    if (
+        manifest
+        and manifest.get("status") == "complete"
+        and manifest["settings"].get("tasks") == wanted
+    ):
         print(f"teacher: {solutions} is complete")
-        return solutions  # else generation resumes: a larger LIMIT only adds the problems not sampled yet
+        # else generation resumes: a larger LIMIT only adds the problems not sampled yet
+        return solutions
     sampling = Sampling(temperature=temperature, stops=prompts.stops_for(TRAINING_DATASET))
     run_generation(
         teacher_urls,
@@ -120,8 +138,9 @@ def filter_stage(out: Path, solutions: Path, per_task: int, cache_dir: Path) -> 
         "examples": len(examples),
     }
     print(
-        f"filter: {stats['teacher_passed']}/{stats['teacher_samples']} teacher samples pass their asserts; "
-        f"{stats['examples']} distinct examples from {stats['tasks_kept']} tasks -> {train}"
+        f"filter: {stats['teacher_passed']}/{stats['teacher_samples']} teacher samples pass their "
+        f"asserts; {stats['examples']} distinct examples from {stats['tasks_kept']} tasks -> "
+        f"{train}"
     )
     return train, stats
 
@@ -131,7 +150,16 @@ def student_weights(student: str, settings: Settings) -> Path:
     pin = config.MODELS[student]
     gguf = ensure_model(pin, settings.cache_dir)
     dest = settings.hf_model_dir(student)
-    run_module("hf_convert", "--gguf", gguf, "--dest", dest, "--sha256", pin.sha256, python=finetune_python())
+    run_module(
+        "hf_convert",
+        "--gguf",
+        gguf,
+        "--dest",
+        dest,
+        "--sha256",
+        pin.sha256,
+        python=finetune_python(),
+    )
     return dest
 
 
@@ -141,7 +169,9 @@ def train_stage(out: Path, base: Path, train: Path, settings: dict) -> Path:
         print(f"train: {merged} is complete")
         return merged
     args = [f"--{k.replace('_', '-')}={v}" for k, v in settings.items()]
-    run_module("lora", "--base", base, "--data", train, "--out", merged, *args, python=finetune_python())
+    run_module(
+        "lora", "--base", base, "--data", train, "--out", merged, *args, python=finetune_python()
+    )
     return merged
 
 
@@ -159,9 +189,13 @@ def to_gguf(hf_dir: Path, gguf: Path, cache_dir: Path, quantization: str = "Q4_K
     log = gguf.with_name(gguf.name + ".log")
     log.unlink(missing_ok=True)
     run_logged(
-        [finetune_python(), str(converter), str(hf_dir), "--outfile", str(f16), "--outtype", "f16"], log, "to gguf f16"
+        [finetune_python(), str(converter), str(hf_dir), "--outfile", str(f16), "--outtype", "f16"],
+        log,
+        "to gguf f16",
     )
-    run_logged([str(quantize), str(f16), str(partial), quantization], log, f"quantize {quantization}")
+    run_logged(
+        [str(quantize), str(f16), str(partial), quantization], log, f"quantize {quantization}"
+    )
     f16.unlink()
     partial.rename(gguf)
     return gguf
@@ -182,7 +216,8 @@ def run_finetune(
     train_settings: dict,
     stage: str = "all",
 ) -> dict:
-    """stage: "teacher" (needs the teacher's server), "student" (filter, train, gguf; no server), or "all"."""
+    """stage: "teacher" (needs the teacher's server), "student" (filter, train, gguf; no server), or
+    "all"."""
     settings = {
         "student": student,
         "teacher_model": teacher_model,
@@ -215,6 +250,10 @@ def run_finetune(
         "gguf_sha256": sha256_file(gguf),
         "gguf_bytes": gguf.stat().st_size,
     }
-    write_manifest(gguf, "finetune", settings, stats=stats, training=training)  # beside the model: its provenance
-    print(f"fine-tuned {student}: {gguf}\n  evaluate it with: make all MODEL_PATH={gguf}", file=sys.stderr)
+    # beside the model: its provenance
+    write_manifest(gguf, "finetune", settings, stats=stats, training=training)
+    print(
+        f"fine-tuned {student}: {gguf}\n  evaluate it with: make all MODEL_PATH={gguf}",
+        file=sys.stderr,
+    )
     return stats

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""Convert the verified Qwen GGUF into a bf16 Hugging Face model directory that vLLM can load on CPU.
+"""Convert the verified Qwen GGUF into a bf16 Hugging Face model directory that vLLM can load on
+CPU.
 
-Runs inside the vLLM environment (.venv-vllm: transformers, gguf, accelerate). vLLM cannot load
-GGUF on CPU, so this dequantizes once (about 60 s, 5.7 GB peak memory, 3.4 GB on disk).
-Writes into DEST.partial and renames it into place only when complete.
+Runs inside the vLLM environment (.venv-vllm: transformers, gguf, accelerate). vLLM cannot load GGUF
+on CPU, so this dequantizes once (about 60 s, 5.7 GB peak memory, 3.4 GB on disk). Writes into
+DEST.partial and renames it into place only when complete.
 """
 
 import argparse
@@ -14,10 +15,12 @@ from pathlib import Path
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--gguf", type=Path, required=True)
     ap.add_argument("--dest", type=Path, required=True)
-    ap.add_argument("--sha256", required=True, help="the verified GGUF's sha256, recorded in the output")
+    ap.add_argument(
+        "--sha256", required=True, help="the verified GGUF's sha256, recorded in the output"
+    )
     args = ap.parse_args()
     if (args.dest / "config.json").exists():
         print(f"already converted: {args.dest}")
@@ -37,11 +40,14 @@ def main() -> int:
         del model.config.quantization_config
     model.save_pretrained(partial)
     tokenizer.save_pretrained(partial)
-    (partial / "converted_from.json").write_text(json.dumps({"gguf": name, "sha256": args.sha256}, indent=2) + "\n")
+    (partial / "converted_from.json").write_text(
+        json.dumps({"gguf": name, "sha256": args.sha256}, indent=2) + "\n"
+    )
     partial.rename(args.dest)
     print(f"converted {args.gguf} -> {args.dest}")
     return 0
 
 
-if __name__ == "__main__":  # python -m qwen_humaneval.hf_convert, in the environment that has transformers
+# python -m qwen_humaneval.hf_convert, in the environment that has transformers
+if __name__ == "__main__":
     sys.exit(main())

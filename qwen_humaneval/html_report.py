@@ -1,11 +1,11 @@
 """output/report.html: one self-contained page to browse a run (or two runs side by side).
 
 Every task with its prompt, the model's raw answer, the extracted completion, the verdict and its
-error; above them what a reader wants first (model, strategy, dataset, date; pass@1 with its 95% interval,
-HumanEval beside HumanEval+ when both were judged; the failure kinds as a bar chart drawn in inline SVG);
-filters for failed tasks, flipped tasks and failure kinds. No network: the data is embedded
-as JSON, the script and style are inline, and the page counts the resources it loaded (0) in its
-<body data-resources> for the browser test. The page reads its initial filter from the URL
+error; above them what a reader wants first (model, strategy, dataset, date; pass@1 with its 95%
+interval, HumanEval beside HumanEval+ when both were judged; the failure kinds as a bar chart drawn
+in inline SVG); filters for failed tasks, flipped tasks and failure kinds. No network: the data is
+embedded as JSON, the script and style are inline, and the page counts the resources it loaded (0)
+in its <body data-resources> for the browser test. The page reads its initial filter from the URL
 fragment (#failed, #flipped, #kind=<kind>), so a filtered view can be linked.
 """
 
@@ -163,10 +163,14 @@ def _run_view(results: list[dict], solutions: dict[tuple, dict]) -> dict[str, di
 
 
 def write_html(
-    path: Path, title: str, problems: dict, runs: list[tuple[str, list[dict], dict]], overview: dict | None = None
+    path: Path,
+    title: str,
+    problems: dict,
+    runs: list[tuple[str, list[dict], dict]],
+    overview: dict | None = None,
 ) -> Path:
-    """runs: (name, results, solutions keyed by (task_id, sample)); with two runs, flipped tasks come first.
-    overview: what the page shows above the tasks (reporting.overview)."""
+    """runs: (name, results, solutions keyed by (task_id, sample)); with two runs, flipped tasks
+    come first. overview: what the page shows above the tasks (reporting.overview)."""
     views = [(name, _run_view(results, solutions)) for name, results, solutions in runs]
     missing = {
         "passed": False,
@@ -181,8 +185,19 @@ def write_html(
     for task_id in task_ids:
         verdicts = [view.get(task_id, missing) for _, view in views]
         judged = [v for v in verdicts if v["category"] != "infrastructure"]
-        flipped = len(views) > 1 and len(judged) == len(verdicts) and len({v["passed"] for v in judged}) > 1
-        tasks.append({"task_id": task_id, "prompt": problems[task_id]["prompt"], "flipped": flipped, "runs": verdicts})
+        flipped = (
+            len(views) > 1
+            and len(judged) == len(verdicts)
+            and len({v["passed"] for v in judged}) > 1
+        )
+        tasks.append(
+            {
+                "task_id": task_id,
+                "prompt": problems[task_id]["prompt"],
+                "flipped": flipped,
+                "runs": verdicts,
+            }
+        )
     tasks.sort(key=lambda t: not t["flipped"])  # stable: flips first, then dataset order
     summary = [
         {

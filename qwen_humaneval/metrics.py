@@ -1,5 +1,5 @@
-"""A running server's work counters, read from its Prometheus /metrics: how the client tells a slow server
-(counters moving) from a stuck one, and how the benchmarks count processed tokens."""
+"""A running server's work counters, read from its Prometheus /metrics: how the client tells a slow
+server (counters moving) from a stuck one, and how the benchmarks count processed tokens."""
 
 import re
 
@@ -17,8 +17,8 @@ _SAMPLE = re.compile(r"^([a-zA-Z_:][\w:]*)(?:\{[^}]*\})?\s+([0-9.eE+-]+)$", re.M
 
 
 def server_metrics(base_url: str, timeout: float = 5.0) -> dict[str, float] | None:
-    """The server's Prometheus samples (/metrics) by name, labelled series summed; None when it has no
-    /metrics or does not answer."""
+    """The server's Prometheus samples (/metrics) by name, labelled series summed; None when it has
+    no /metrics or does not answer."""
     try:
         response = requests.get(f"{base_url}/metrics", timeout=timeout)
     except requests.RequestException:
@@ -32,6 +32,11 @@ def server_metrics(base_url: str, timeout: float = 5.0) -> dict[str, float] | No
 
 
 def server_progress(base_url: str, timeout: float = 5.0) -> float | None:
-    """The sum of the server's work counters, or None when it shows none (no /metrics, or unreachable)."""
-    found = [v for name, v in (server_metrics(base_url, timeout) or {}).items() if name in PROGRESS_COUNTERS]
+    """The sum of the server's work counters, or None when it shows none (no /metrics, or
+    unreachable)."""
+    found = [
+        v
+        for name, v in (server_metrics(base_url, timeout) or {}).items()
+        if name in PROGRESS_COUNTERS
+    ]
     return sum(found) if found else None

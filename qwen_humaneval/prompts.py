@@ -10,16 +10,15 @@ from .datasets import dataset
 
 SYSTEM = "You are Qwen, created by Alibaba Cloud. You are a helpful assistant."
 
-# Prompt styles for a direct answer:
-# - "prefill": the EvalPlus-style request showing the problem, with the assistant's answer opened by
-#   the prompt itself in a python fence, so the model writes only the body instead of repeating the
-#   docstring (about half the completion tokens);
-# - "continue": the same prefill under a one-line request (fewer prompt tokens, more placeholder answers);
-# - "signature": the EvalPlus-style request showing the problem, the answer opened with the function's
-#   signature and a one-line docstring pointing at the problem above, so the problem's tokens are processed
-#   once, not twice (with the signature alone the model writes the whole docstring out again);
-# - "instruct": the EvalPlus-style request alone; the model writes the whole function.
-# With the prompt prefilled up to the signature or in full, the model's text continues the function's
+# Prompt styles for a direct answer: - "prefill": the EvalPlus-style request showing the problem,
+# with the assistant's answer opened by the prompt itself in a python fence, so the model writes
+# only the body instead of repeating the docstring (about half the completion tokens); - "continue":
+# the same prefill under a one-line request (fewer prompt tokens, more placeholder answers); -
+# "signature": the EvalPlus-style request showing the problem, the answer opened with the function's
+# signature and a one-line docstring pointing at the problem above, so the problem's tokens are
+# processed once, not twice (with the signature alone the model writes the whole docstring out
+# again); - "instruct": the EvalPlus-style request alone; the model writes the whole function. With
+# the prompt prefilled up to the signature or in full, the model's text continues the function's
 # body either way, and the completion is appended to the full prompt.
 STYLES = ("prefill", "signature", "continue", "instruct")
 
@@ -28,7 +27,8 @@ STYLES = ("prefill", "signature", "continue", "instruct")
 # blocks after the function are never needed (and are where the model loops until the token limit),
 # nor are top-level comments ("# Test cases", "# Example usage"), which always open such a tail.
 CONTINUATION_STOPS = ("\n```", "\nif __name__", "\nprint(", "\nassert ", "\n#")
-# A program continuing a module docstring (MBPP) may open with comments and imports: no comment stop.
+# A program continuing a module docstring (MBPP) may open with comments and imports: no comment
+# stop.
 MODULE_STOPS = CONTINUATION_STOPS[:-1]
 
 
@@ -44,16 +44,21 @@ SIGNATURE_DOCSTRING = '    """See the problem above."""\n'
 
 
 def signature(prompt: str, entry_point: str) -> str:
-    """The prompt up to and including the entry point's `def` line(s), or the whole prompt when not found."""
-    match = re.search(rf"^(async )?def {re.escape(entry_point)}\(.*?\)[^:\n]*:[ \t]*\n", prompt, re.M | re.S)
+    """The prompt up to and including the entry point's `def` line(s), or the whole prompt when not
+    found."""
+    match = re.search(
+        rf"^(async )?def {re.escape(entry_point)}\(.*?\)[^:\n]*:[ \t]*\n", prompt, re.M | re.S
+    )
     return prompt[: match.end()] if match else prompt
 
 
-def direct(prompt: str, style: str = "prefill", entry_point: str = "") -> tuple[list[dict], str | None]:
+def direct(
+    prompt: str, style: str = "prefill", entry_point: str = ""
+) -> tuple[list[dict], str | None]:
     """Messages and assistant prefill asking for a solution straight away."""
     instruct = (
-        "Please provide a self-contained Python script that solves the following problem "
-        f"in a markdown code block:\n{_fenced(prompt)}"
+        "Please provide a self-contained Python script that solves the following problem in a "
+        f"markdown code block:\n{_fenced(prompt)}"
     )
     users = {
         "prefill": instruct,
@@ -73,22 +78,24 @@ def direct(prompt: str, style: str = "prefill", entry_point: str = "") -> tuple[
 
 def chain_of_thought(prompt: str) -> list[dict]:
     user = (
-        "Solve the following Python problem. First think step by step in a few short sentences: restate "
-        "what the function must do, check the examples in the docstring, and note edge cases. Then give "
-        "the complete function, with any imports it needs, in one ```python code block.\n"
-        f"{_fenced(prompt)}"
+        "Solve the following Python problem. First think step by step in a few short sentences: "
+        "restate what the function must do, check the examples in the docstring, and note edge "
+        "cases. Then give the complete function, with any imports it needs, in one ```python code "
+        f"block.\n{_fenced(prompt)}"
     )
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
 
 
 def code_after_reasoning(reasoning: str, prompt: str) -> str:
-    """Assistant prefill that continues a reasoning-only answer with the function, prompt already written."""
+    """Assistant prefill that continues a reasoning-only answer with the function, prompt already
+    written."""
     return f"{reasoning.rstrip()}\n\n```python\n{prompt}"
 
 
 def repair(prompt: str, code: str, feedback: str) -> list[dict]:
     user = (
-        f"This function was written for the problem below, but it fails on the examples from the docstring.\n"
+        "This function was written for the problem below, but it fails on the examples from the "
+        "docstring.\n"
         f"Problem:\n{_fenced(prompt)}\nCode:\n{_fenced(code)}\nFailures:\n{feedback}\n\n"
         "Explain the bug in one or two sentences, then give the corrected complete function in one "
         "```python code block."
@@ -98,9 +105,9 @@ def repair(prompt: str, code: str, feedback: str) -> list[dict]:
 
 def write_tests(prompt: str, entry_point: str, count: int) -> tuple[list[dict], str]:
     user = (
-        f"Write {count} different test cases for the function below, as assert statements that call "
-        f"{entry_point} with inputs and compare with the exact expected output. Cover ordinary inputs and edge "
-        f"cases. Do not implement the function.\n{_fenced(prompt)}"
+        f"Write {count} different test cases for the function below, as assert statements that "
+        f"call {entry_point} with inputs and compare with the exact expected output. Cover "
+        f"ordinary inputs and edge cases. Do not implement the function.\n{_fenced(prompt)}"
     )
     return [
         {"role": "system", "content": SYSTEM},

@@ -15,15 +15,20 @@ from .passk import mean_pass_at_k
 
 
 def summarize(results: list[dict], solutions: dict[tuple, dict] | None = None) -> dict:
-    """Scores over the judged tasks: a task the evaluation could not judge (its reference failed here, the
-    sandbox failed) is listed under infrastructure_tasks and counts neither for nor against the model."""
+    """Scores over the judged tasks: a task the evaluation could not judge (its reference failed
+    here, the sandbox failed) is listed under infrastructure_tasks and counts neither for nor
+    against the model."""
     solutions = solutions or {}
     unjudged = sorted({r["task_id"] for r in results if r.get("category") == "infrastructure"})
     per_task: dict[str, list[bool]] = {}
     kinds = Counter()
     for r in results:
         kinds[
-            failure_kind(r.get("result", ""), solutions.get((r["task_id"], r["completion_id"])), r.get("category"))
+            failure_kind(
+                r.get("result", ""),
+                solutions.get((r["task_id"], r["completion_id"])),
+                r.get("category"),
+            )
         ] += 1
         if r["task_id"] not in unjudged:
             per_task.setdefault(r["task_id"], []).append(bool(r["passed"]))
@@ -55,9 +60,9 @@ def markdown(summary: dict, dataset: str, generate_manifest: dict | None) -> str
     lines = [f"# Report: {dataset}", ""]
     if summary["infrastructure_tasks"]:
         lines += [
-            f"**{len(summary['infrastructure_tasks'])} tasks could not be judged on this machine** (their reference "
-            f"solution failed here, the sandbox did, or the prompt did not fit the server's context): "
-            f"{', '.join(summary['infrastructure_tasks'])}. They are left "
+            f"**{len(summary['infrastructure_tasks'])} tasks could not be judged on this machine** "
+            "(their reference solution failed here, the sandbox did, or the prompt did not fit "
+            f"the server's context): {', '.join(summary['infrastructure_tasks'])}. They are left "
             "out of the score, not counted as the model's failures.",
             "",
         ]
@@ -68,7 +73,10 @@ def markdown(summary: dict, dataset: str, generate_manifest: dict | None) -> str
     lines += [f"- {k}: {v:.2f}%" for k, v in summary.items() if k.startswith("pass@")]
     if "base" in summary:
         base = summary["base"]
-        lines += [f"- {base['title']}: {base['solved_tasks']}/{base['tasks']} ({base['success_rate']:.2f}%)"]
+        lines += [
+            f"- {base['title']}: {base['solved_tasks']}/{base['tasks']} "
+            f"({base['success_rate']:.2f}%)"
+        ]
     if generate_manifest and generate_manifest.get("settings", {}).get("left_out"):
         left_out = generate_manifest["settings"]["left_out"]
         lines += [f"- Left out: {len(left_out['tasks'])} tasks ({left_out['why']})"]
@@ -80,14 +88,15 @@ def markdown(summary: dict, dataset: str, generate_manifest: dict | None) -> str
         s = generate_manifest.get("settings", {})
         stats = generate_manifest.get("stats", {})
         lines += [
-            f"- Generation: strategy {s.get('strategy')}, style {s.get('style')}, temperature {s.get('temperature')}, "
-            f"seed {s.get('seed')}, {stats.get('wall_seconds')} s wall"
+            f"- Generation: strategy {s.get('strategy')}, style {s.get('style')}, temperature "
+            f"{s.get('temperature')}, seed {s.get('seed')}, {stats.get('wall_seconds')} s wall"
         ]
         launch = generate_manifest.get("server_launch") or {}
         if launch:
             lines += [
-                f"- Server: {launch.get('backend')} {launch.get('build', {}).get('version', '')}, model "
-                f"{Path(str(launch.get('model_file', ''))).name} (sha256 {launch.get('model_sha256', '')[:16]}...)"
+                f"- Server: {launch.get('backend')} {launch.get('build', {}).get('version', '')}, "
+                f"model {Path(str(launch.get('model_file', ''))).name} (sha256 "
+                f"{launch.get('model_sha256', '')[:16]}...)"
             ]
     if "paired" in summary:
         lines += [f"- Against {summary['paired']['baseline']}: {describe(summary['paired'])}"]
@@ -97,7 +106,12 @@ def markdown(summary: dict, dataset: str, generate_manifest: dict | None) -> str
 
 
 def load_results(path: Path) -> list[dict]:
-    return [r for _, r in read_jsonl(path, required={"task_id": str, "completion_id": int, "passed": bool})]
+    return [
+        r
+        for _, r in read_jsonl(
+            path, required={"task_id": str, "completion_id": int, "passed": bool}
+        )
+    ]
 
 
 def load_solutions(path: Path) -> dict[tuple, dict]:
@@ -108,7 +122,8 @@ def load_solutions(path: Path) -> dict[tuple, dict]:
 
 
 def base_results(results: list[dict]) -> list[dict]:
-    """The verdicts on the base inputs alone, from a differential dataset's results (its 'base_passed' facts)."""
+    """The verdicts on the base inputs alone, from a differential dataset's results (its
+    'base_passed' facts)."""
     return [{**r, "passed": bool(r.get("base_passed"))} for r in results]
 
 
@@ -125,17 +140,27 @@ def score_with_interval(results: list[dict]) -> dict:
 
 
 def overview(
-    results_path: Path, results: list[dict], summary: dict, generate_manifest: dict | None, dataset: str
+    results_path: Path,
+    results: list[dict],
+    summary: dict,
+    generate_manifest: dict | None,
+    dataset: str,
 ) -> dict:
-    """What a reader wants first: which model, strategy, dataset and when; pass@1 with its interval, beside
-    the paired base/plus score when both were judged; the failure kinds."""
+    """What a reader wants first: which model, strategy, dataset and when; pass@1 with its interval,
+    beside the paired base/plus score when both were judged; the failure kinds."""
     settings = (generate_manifest or {}).get("settings", {})
     scores = []
-    for title, other, base_only in score_columns(dataset):  # each from its own results file, when judged
+    # each from its own results file, when judged
+    for title, other, base_only in score_columns(dataset):
         path = results_path if other.name == dataset else results_path.with_name(other.results_name)
         if other.name == dataset or path.exists():
             judged = results if other.name == dataset else load_results(path)
-            scores.append({"label": title, **score_with_interval(base_results(judged) if base_only else judged)})
+            scores.append(
+                {
+                    "label": title,
+                    **score_with_interval(base_results(judged) if base_only else judged),
+                }
+            )
     return {
         "model": settings.get("model", "unknown model"),
         "strategy": settings.get("strategy", "unknown strategy"),
@@ -154,10 +179,10 @@ def write_report(
     out: Path | None = None,
     baseline: Path | None = None,
 ) -> tuple[dict, Path]:
-    """Summarize an evaluated run; write <out>.md, <out>.json and <out>.html (default: report next to the
-    results; the page shows each task's prompt, from the dataset in cache_dir). baseline: another run's
-    results on the same tasks, compared task by task (paired.compare_runs) and shown beside this run in the
-    HTML page, flipped tasks first."""
+    """Summarize an evaluated run; write <out>.md, <out>.json and <out>.html (default: report next
+    to the results; the page shows each task's prompt, from the dataset in cache_dir). baseline:
+    another run's results on the same tasks, compared task by task (paired.compare_runs) and shown
+    beside this run in the HTML page, flipped tasks first."""
     results = load_results(results_path)
     solutions = load_solutions(solutions_path)
     summary = summarize(results, solutions)
@@ -194,5 +219,7 @@ def write_report(
         runs,
         overview(results_path, results, summary, generate_manifest, dataset),
     )
-    write_manifest(base.with_suffix(".json"), "report", {"dataset": dataset, "results": str(results_path)})
+    write_manifest(
+        base.with_suffix(".json"), "report", {"dataset": dataset, "results": str(results_path)}
+    )
     return summary, base.with_suffix(".md")

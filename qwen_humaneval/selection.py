@@ -1,4 +1,5 @@
-"""Choosing among candidate answers by running them: the docstring's examples, then behaviour (mbr-exec).
+"""Choosing among candidate answers by running them: the docstring's examples, then behaviour
+(mbr-exec).
 
 Candidates that compute the same outputs on the same inputs are one behaviour; the behaviour most
 candidates share is the likeliest right (MBR-exec, Shi et al. 2022; AlphaCode's clustering). All the
@@ -6,9 +7,11 @@ evidence comes from the prompt and the candidates themselves, never from the hid
 1. the docstring's examples (examples.py) filter: the candidates passing all of them stay; when none
    does (a docstring can be wrong: HumanEval/47's median example), those passing the most stay;
 2. inputs: the arguments of every example call the docstring shows (with or without a parsable
-   result), then type-aware mutations of them (EvalPlus's idea, applied to the prompt's examples only);
-3. each remaining candidate's outputs on those inputs, computed in the sandbox; equal outputs (floats
-   to 6 significant digits, an exception by its type, no output at all by why) make one behaviour;
+   result), then type-aware mutations of them (EvalPlus's idea, applied to the prompt's examples
+   only);
+3. each remaining candidate's outputs on those inputs, computed in the sandbox; equal outputs
+   (floats to 6 significant digits, an exception by its type, no output at all by why) make one
+   behaviour;
 4. the behaviour with the most candidates wins; among equals the one holding the greedy answer (the
    first candidate), then the earliest. Within it, the earliest candidate (the greedy one if there).
 """
@@ -16,32 +19,44 @@ evidence comes from the prompt and the candidates themselves, never from the hid
 import random
 
 from . import config
-from .examples import Check, call_arguments, checks_job, example_arguments, extract_checks, failed_checks
+from .examples import (
+    Check,
+    call_arguments,
+    checks_job,
+    example_arguments,
+    extract_checks,
+    failed_checks,
+)
 from .extract import normalized
 from .sandbox import wire
 
 
 def code_of(problem: dict, completion: str) -> str:
-    """The candidate as a program: prompt + completion (a body), or the completion alone when it redefines
-    the function."""
-    return completion.lstrip("\n") if completion.startswith("\n") else problem["prompt"] + completion
+    """The candidate as a program: prompt + completion (a body), or the completion alone when it
+    redefines the function."""
+    return (
+        completion.lstrip("\n") if completion.startswith("\n") else problem["prompt"] + completion
+    )
 
 
 def run_checks(sandbox, problem: dict, completion: str, checks: list[Check]) -> dict:
     """The verdict of the docstring's checks on a candidate: 'result', and the judge's facts
     (examples.failed_checks)."""
     return sandbox.execute(
-        checks_job(code_of(problem, completion), problem["entry_point"], checks), config.CHECK_TIMEOUT
+        checks_job(code_of(problem, completion), problem["entry_point"], checks),
+        config.CHECK_TIMEOUT,
     )
 
 
 def _mutations(value, rng: random.Random) -> list:
-    """Nearby values of the same type: small steps, reorderings, one element changed. Values that keep the
-    shape the docstring shows, so candidates are compared where the specification still speaks."""
+    """Nearby values of the same type: small steps, reorderings, one element changed. Values that
+    keep the shape the docstring shows, so candidates are compared where the specification still
+    speaks."""
     if isinstance(value, bool):
         return [not value]
     if isinstance(value, int):
-        return [value + 1, value + 2, 0, -value] + ([value - 1] if value > 0 else [])  # small: fib(2n) can take forever
+        # small: fib(2n) can take forever
+        return [value + 1, value + 2, 0, -value] + ([value - 1] if value > 0 else [])
     if isinstance(value, float):
         return [value + 1.0, value * 1.5, round(value / 2, 3)]
     if isinstance(value, str):
@@ -54,13 +69,17 @@ def _mutations(value, rng: random.Random) -> list:
             found += [items[1:], items[:-1]]
         if items:
             at = rng.randrange(len(items))
-            found += [items[:at] + [changed] + items[at + 1 :] for changed in _mutations(items[at], rng)[:2]]
+            found += [
+                items[:at] + [changed] + items[at + 1 :]
+                for changed in _mutations(items[at], rng)[:2]
+            ]
         return [type(value)(f) for f in found]
     return []
 
 
 def behaviour_inputs(arguments: list[list], limit: int, seed: int) -> list[list]:
-    """The examples' argument lists, then up to `limit` distinct mutations of one argument at a time."""
+    """The examples' argument lists, then up to `limit` distinct mutations of one argument at a
+    time."""
     rng = random.Random(seed)
     seen, originals, mutated = set(), [], []
     for args in arguments:
@@ -95,7 +114,8 @@ def _canonical(value):
 
 def behaviour(sandbox, problem: dict, completion: str, inputs: list[list]) -> str:
     """What the candidate computes on the inputs, as one comparable string. Outputs that cannot be
-    compared (nested past what the wire carries, say) are a behaviour of their own, never a crash."""
+    compared (nested past what the wire carries, say) are a behaviour of their own, never a crash.
+    """
     job = {
         "kind": "outputs",
         "solution": code_of(problem, completion),
@@ -120,8 +140,23 @@ def behaviour(sandbox, problem: dict, completion: str, inputs: list[list]) -> st
 def choose(
     problem: dict, candidates: list[str], sandbox, inputs: int = config.MBR_INPUTS, seed: int = 0
 ) -> tuple[int, dict]:
-    """The index of the candidate to keep (candidates[0] is the greedy answer), and how it was chosen."""
-    distinct: dict[str, list[int]] = {}  # identical code runs once and votes as many times as it was written
+    """The index of the candidate to keep (candidates[0] is the greedy answer), and how it was
+    chosen."""
+    behaviours, info = vote(problem, candidates, sandbox, inputs, seed)
+    winner = max(
+        behaviours.values(), key=lambda members: (len(members), 0 in members, -min(members))
+    )
+    info.update(behaviours=len(behaviours), consensus=len(winner))
+    return min(winner), info
+
+
+def vote(
+    problem: dict, candidates: list[str], sandbox, inputs: int, seed: int
+) -> tuple[dict[str, list[int]], dict]:
+    """The candidates left by the examples' filter, grouped by behaviour (key -> candidate
+    indexes), and what the filter found."""
+    # identical code runs once and votes as many times as it was written
+    distinct: dict[str, list[int]] = {}
     for index, completion in enumerate(candidates):
         distinct.setdefault(normalized(code_of(problem, completion)), []).append(index)
     groups = list(distinct.values())
@@ -129,26 +164,34 @@ def choose(
     info = {"candidates": len(candidates), "distinct": len(groups), "examples": len(checks)}
     if checks:
         passed = [
-            len(checks) - len(failed_checks(run_checks(sandbox, problem, candidates[g[0]], checks), len(checks)))
+            len(checks)
+            - len(
+                failed_checks(run_checks(sandbox, problem, candidates[g[0]], checks), len(checks))
+            )
             for g in groups
         ]
         best = max(passed)
         groups = [g for g, p in zip(groups, passed) if p == best]
         info.update(examples_passed=best, example_fallback=best < len(checks))
-    examples = [call_arguments(c.call) for c in checks] + example_arguments(problem["prompt"], problem["entry_point"])
+    examples = [call_arguments(c.call) for c in checks] + example_arguments(
+        problem["prompt"], problem["entry_point"]
+    )
     arguments = behaviour_inputs(examples, inputs, seed) if examples else []
     info["inputs"] = len(arguments)
     behaviours: dict[str, list[int]] = {}
     for group in groups:
-        key = behaviour(sandbox, problem, candidates[group[0]], arguments) if arguments and len(groups) > 1 else "unrun"
+        key = (
+            behaviour(sandbox, problem, candidates[group[0]], arguments)
+            if arguments and len(groups) > 1
+            else "unrun"
+        )
         behaviours.setdefault(key, []).extend(group)
-    winner = max(behaviours.values(), key=lambda members: (len(members), 0 in members, -min(members)))
-    info.update(behaviours=len(behaviours), consensus=len(winner))
-    return min(winner), info
+    return behaviours, info
 
 
 def record_fields(pick: int, candidates: list[str], info: dict) -> dict:
-    """What a solutions record keeps of a choice: the pick, every candidate, and how it was chosen."""
+    """What a solutions record keeps of a choice: the pick, every candidate, and how it was
+    chosen."""
     return {
         "mbr_pick": pick,
         "mbr_candidates": candidates,

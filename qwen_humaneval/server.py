@@ -1,5 +1,5 @@
-"""Starting and stopping the local model server: a background process with pid file, log and launch record,
-all three in the run's output folder (server.pid, server.log, server.json)."""
+"""Starting and stopping the local model server: a background process with pid file, log and launch
+record, all three in the run's output folder (server.pid, server.log, server.json)."""
 
 import json
 import os
@@ -111,7 +111,14 @@ def llama_command(
     ]
     if spec == "draft":
         # this llama.cpp ignores -md unless the spec type is named
-        command += ["--spec-type", "draft-simple", "--model-draft", str(draft), "--threads-draft", str(threads)]
+        command += [
+            "--spec-type",
+            "draft-simple",
+            "--model-draft",
+            str(draft),
+            "--threads-draft",
+            str(threads),
+        ]
     elif spec != "none":
         command += ["--spec-type", spec]
     return command + extra
@@ -123,12 +130,18 @@ def build_info(binary: Path) -> dict:
 
 
 def wait_ready(
-    base_url: str, process: subprocess.Popen, timeout: float, folder: Path, health_path: str = "/health"
+    base_url: str,
+    process: subprocess.Popen,
+    timeout: float,
+    folder: Path,
+    health_path: str = "/health",
 ) -> None:
     deadline = time.time() + timeout
     while time.time() < deadline:
         if process.poll() is not None:
-            raise ServerStartError(f"server exited with code {process.returncode} while starting. {log_tail(folder)}")
+            raise ServerStartError(
+                f"server exited with code {process.returncode} while starting. {log_tail(folder)}"
+            )
         try:
             if requests.get(base_url + health_path, timeout=2).status_code == 200:
                 return
@@ -150,7 +163,8 @@ def launch(
     env: dict | None = None,
     health_path: str = "/health",
 ) -> dict:
-    """Start command in the background, wait until it serves, record how it was launched (files in folder)."""
+    """Start command in the background, wait until it serves, record how it was launched (files in
+    folder)."""
     base_url = f"http://{host}:{port}"
     pid = running_pid(folder)
     if pid:
@@ -158,13 +172,19 @@ def launch(
         return json.loads(launch_file(folder).read_text())
     if port_in_use(host, port):
         raise ServerStartError(
-            f"port {port} on {host} is already in use by another program; choose another with PORT=..."
+            f"port {port} on {host} is already in use by another program; choose another with "
+            "PORT=..."
         )
     folder.mkdir(parents=True, exist_ok=True)
     start = time.time()
     with open(log_file(folder), "ab") as log:
         process = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True, env=env
+            command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            env=env,
         )
     pid_file(folder).write_text(f"{process.pid}\n")
     record = {"command": command, "pid": process.pid, "base_url": base_url, **launch_facts}
@@ -176,12 +196,16 @@ def launch(
         raise
     record["startup_seconds"] = round(time.time() - start, 1)
     launch_file(folder).write_text(json.dumps(record, indent=2) + "\n")
-    print(f"server ready at {base_url} (pid {process.pid}, {record['startup_seconds']}s); log: {log_file(folder)}")
+    print(
+        f"server ready at {base_url} (pid {process.pid}, {record['startup_seconds']}s); log: "
+        f"{log_file(folder)}"
+    )
     return record
 
 
 def stop(folder: Path, timeout: float = 30.0) -> bool:
-    """Stop the server whose pid file is in folder (its whole process group); False when none runs."""
+    """Stop the server whose pid file is in folder (its whole process group); False when none
+    runs."""
     pid = running_pid(folder)
     if pid is None:
         pid_file(folder).unlink(missing_ok=True)
@@ -194,7 +218,11 @@ def stop(folder: Path, timeout: float = 30.0) -> bool:
                 break
         except ChildProcessError:
             pass
-        status = Path(f"/proc/{pid}/stat").read_text().split()[2] if Path(f"/proc/{pid}/stat").exists() else "X"
+        status = (
+            Path(f"/proc/{pid}/stat").read_text().split()[2]
+            if Path(f"/proc/{pid}/stat").exists()
+            else "X"
+        )
         if status == "Z":
             break
         time.sleep(0.2)
@@ -207,7 +235,8 @@ def stop(folder: Path, timeout: float = 30.0) -> bool:
 
 @dataclass(frozen=True)
 class ServeOptions:
-    """How llama-server runs (`make serve` passes each as a variable; bench's levers change them)."""
+    """How llama-server runs (`make serve` passes each as a variable; bench's levers change
+    them)."""
 
     host: str = config.HOST
     port: int = config.PORT
@@ -216,7 +245,8 @@ class ServeOptions:
     ctx_per_slot: int = config.CTX_PER_SLOT
     flash_attn: str = config.FLASH_ATTN
     ubatch_size: int = config.UBATCH_SIZE
-    spec: str = config.SPEC  # speculative decoding: none, draft (config.DRAFT_MODEL drafts), ngram-*
+    # speculative decoding: none, draft (config.DRAFT_MODEL drafts), ngram-*
+    spec: str = config.SPEC
     llama_args: str = ""  # more llama-server arguments, as one string
     ready_timeout: float = config.READY_TIMEOUT
 

@@ -18,8 +18,10 @@ from .config import DEFAULT_MODEL, DEFAULT_OUTPUT_DIR, MODELS, ModelPin
 class Settings:
     output_dir: Path
     cache_dir: Path
-    model: str = DEFAULT_MODEL  # the name the server answers to; a pinned model's name picks that model
-    model_path: Path | None = None  # a GGUF of one's own instead of a pinned model (hashed and recorded)
+    # the name the server answers to; a pinned model's name picks that model
+    model: str = DEFAULT_MODEL
+    # a GGUF of one's own instead of a pinned model (hashed and recorded)
+    model_path: Path | None = None
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -50,5 +52,6 @@ class Settings:
         return self.cache_dir / "models" / pin.file
 
     def hf_model_dir(self, name: str) -> Path:
-        """Where a verified GGUF is kept as a bf16 Hugging Face model (vLLM on CPU and fine-tuning load it)."""
+        """Where a verified GGUF is kept as a bf16 Hugging Face model (vLLM on CPU and fine-tuning
+        load it)."""
         return self.cache_dir / "hf" / f"{name}-bf16"

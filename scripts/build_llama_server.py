@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Build a llama.cpp tool (llama-server by default) from the pinned source release and cache the binary
-(see llama_build.py)."""
+"""Build a llama.cpp tool (llama-server by default) from the pinned source release and cache the
+binary (see llama_build.py)."""
 
 import sys
 

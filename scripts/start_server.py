@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Start llama.cpp's llama-server with the verified Qwen GGUF on 127.0.0.1, in the background, and wait until ready."""
+"""Start llama.cpp's llama-server with the verified Qwen GGUF on 127.0.0.1, in the background, and
+wait until ready."""
 
 import sys
 

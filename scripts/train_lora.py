@@ -1,4 +1,5 @@
-"""LoRA-train a model on prompt/answer examples and save the merged weights (runs in .venv-finetune; see lora.py)."""
+"""LoRA-train a model on prompt/answer examples and save the merged weights (runs in .venv-finetune;
+see lora.py)."""
 
 import sys
 

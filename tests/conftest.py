@@ -1,4 +1,5 @@
-"""Markers live in pyproject.toml; the package is installed (editable) into .venv by `make setup`."""
+"""Markers live in pyproject.toml; the package is installed (editable) into .venv by `make
+setup`."""
 
 import pytest
 from sandbox_helpers import MODES, sandbox_pool

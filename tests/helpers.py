@@ -1,5 +1,5 @@
-"""What tests share besides fixtures: the settings the command line would build from this environment, and
-scripts/ run as the Makefile runs them."""
+"""What tests share besides fixtures: the settings the command line would build from this
+environment, and scripts/ run as the Makefile runs them."""
 
 import sys
 

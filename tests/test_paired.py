@@ -9,7 +9,13 @@ from pathlib import Path
 
 from helpers import script_command
 
-from qwen_humaneval.paired import bootstrap_interval, compare_runs, describe, mcnemar_exact, task_scores
+from qwen_humaneval.paired import (
+    bootstrap_interval,
+    compare_runs,
+    describe,
+    mcnemar_exact,
+    task_scores,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -20,7 +26,8 @@ def test_mcnemar_exact_matches_the_binomial_test():
     # 1 vs 9 discordant pairs: 2 * P(X <= 1), X ~ Bin(10, 1/2) = 2 * 11/1024
     assert math.isclose(mcnemar_exact(1, 9), 22 / 1024)
     assert mcnemar_exact(9, 1) == mcnemar_exact(1, 9)
-    assert math.isclose(mcnemar_exact(0, 6), 2 / 64)  # scipy.stats.binomtest(0, 6).pvalue == 0.03125
+    # scipy.stats.binomtest(0, 6).pvalue == 0.03125
+    assert math.isclose(mcnemar_exact(0, 6), 2 / 64)
 
 
 def test_bootstrap_interval_brackets_the_mean_and_shrinks_with_more_tasks():
@@ -44,7 +51,11 @@ def test_compare_runs_pairs_tasks_and_lists_flips():
     assert c["difference"] == 5.0 and c["ci95"][0] <= 5.0 <= c["ci95"][1]
     assert c["mcnemar_p"] == 1.0 and "not significant" in describe(c)
     big = compare_runs({f"T/{i}": 0.0 for i in range(30)}, {f"T/{i}": 1.0 for i in range(30)})
-    assert big["mcnemar_p"] < 1e-8 and big["ci95"] == [100.0, 100.0] and "significant at 5%" in describe(big)
+    assert (
+        big["mcnemar_p"] < 1e-8
+        and big["ci95"] == [100.0, 100.0]
+        and "significant at 5%" in describe(big)
+    )
 
 
 def test_task_scores_averages_samples():
@@ -87,11 +98,15 @@ def test_report_with_a_baseline_prints_the_paired_comparison(tmp_path):
     ).stdout
     assert "Successful tasks: 20/20" in out
     assert "+40.00 points" in out and "8 fixed, 0 broken" in out and "McNemar p = 0.00781" in out
-    assert json.loads((tmp_path / "report.json").read_text())["summary"]["paired"]["fixed"][0] == "HumanEval/0"
+    assert (
+        json.loads((tmp_path / "report.json").read_text())["summary"]["paired"]["fixed"][0]
+        == "HumanEval/0"
+    )
 
 
 def test_make_compare_runs_tabulates_runs_already_made(tmp_path):
-    """`make compare RUNS=a,b`: the table from two runs' files (written here in the evaluator's format), no server."""
+    """`make compare RUNS=a,b`: the table from two runs' files (written here in the evaluator's
+    format), no server."""
 
     def run(name, strategy, passed):
         folder = tmp_path / name
@@ -115,7 +130,11 @@ def test_make_compare_runs_tabulates_runs_already_made(tmp_path):
         )
         (folder / "solutions.jsonl.manifest.json").write_text(
             json.dumps(
-                {"stage": "generate", "settings": {"strategy": strategy}, "stats": {"wall_seconds_total": 120.0}}
+                {
+                    "stage": "generate",
+                    "settings": {"strategy": strategy},
+                    "stats": {"wall_seconds_total": 120.0},
+                }
             )
         )
         for results in ("results.jsonl", "results_humanevalplus.jsonl"):

@@ -24,7 +24,9 @@ def makefile_default(name: str) -> str:
 
 def test_make_help_lists_every_target():
     phony = re.search(r"^\.PHONY: (.*)$", MAKEFILE, re.M).group(1).split()
-    help_text = subprocess.run(["make", "-s", "help"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    help_text = subprocess.run(
+        ["make", "-s", "help"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
     listed = set(re.findall(r"make (\S+)", help_text))
     assert set(phony) <= listed, f"missing from make help: {set(phony) - listed}"
     assert set(phony) <= make_targets()
@@ -56,7 +58,10 @@ def test_llama_args_reach_the_server_as_one_argument():
     ).stdout
     assert '--llama-args="--kv-unified --cache-ram 4096"' in dry_run
     assert (
-        "--llama-args" not in subprocess.run(["make", "-n", "serve"], cwd=ROOT, capture_output=True, text=True).stdout
+        "--llama-args"
+        not in subprocess.run(
+            ["make", "-n", "serve"], cwd=ROOT, capture_output=True, text=True
+        ).stdout
     )
 
 
@@ -84,13 +89,17 @@ def test_docker_defaults_match_the_config():
     assert f'"--served-model-name", "{config.DEFAULT_MODEL}"' in vllm
     assert config.VLLM_PACKAGES[0] in vllm
     dockerfile = (ROOT / "docker" / "Dockerfile").read_text()
-    assert f"{makefile_default('VENV')}/.installed" in dockerfile  # make sees the image's venv as set up
-    # the package is installed (scripts and the sandbox worker import it) before the venv is marked ready
+    # make sees the image's venv as set up
+    assert f"{makefile_default('VENV')}/.installed" in dockerfile
+    # the package is installed (scripts and the sandbox worker import it) before the venv is marked
+    # ready
     assert (
-        dockerfile.index("--no-deps -e .") < dockerfile.index(f"touch {makefile_default('VENV')}/.installed")
+        dockerfile.index("--no-deps -e .")
+        < dockerfile.index(f"touch {makefile_default('VENV')}/.installed")
         and "COPY . ." in dockerfile.split("-e .")[0]
     )
-    assert "--privileged" in (ROOT / "docker" / "run_eval.sh").read_text()  # the sandbox needs namespaces
+    # the sandbox needs namespaces
+    assert "--privileged" in (ROOT / "docker" / "run_eval.sh").read_text()
     assert f"{config.DEFAULT_MODEL}-bf16" in (ROOT / "docker" / "run_vllm_cpu.sh").read_text()
 
 
@@ -101,15 +110,21 @@ def test_ci_runs_the_readme_test_command():
 
 
 def test_nothing_generated_is_tracked():
-    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True).stdout.split()
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.split()
     assert not [f for f in tracked if f.startswith("output/") and f != "output/.gitkeep"]
     assert not [f for f in tracked if f.endswith((".gguf", ".bin"))]
 
 
 def test_every_important_default_lives_in_config_only():
-    """Port, memory cap, timeouts and pins: written once, in config.py (a dataset's own timeout in its registry
-    entry, datasets.py); everything else reads them."""
-    sources = [p for p in (ROOT / "qwen_humaneval").rglob("*.py") if p.name not in ("config.py", "datasets.py")]
+    """Port, memory cap, timeouts and pins: written once, in config.py (a dataset's own timeout in
+    its registry entry, datasets.py); everything else reads them."""
+    sources = [
+        p
+        for p in (ROOT / "qwen_humaneval").rglob("*.py")
+        if p.name not in ("config.py", "datasets.py")
+    ]
     sources += list((ROOT / "scripts").glob("*.py")) + [ROOT / "Makefile"]
     needles = [
         r"\b8000\b",
@@ -129,19 +144,24 @@ def test_every_important_default_lives_in_config_only():
 
 
 def test_no_script_shadows_a_standard_module():
-    """scripts/ is sys.path[0] for every script: scripts/select.py once broke `import subprocess` everywhere."""
+    """scripts/ is sys.path[0] for every script: scripts/select.py once broke `import subprocess`
+    everywhere."""
     import sys
 
-    assert [p.stem for p in (ROOT / "scripts").glob("*.py") if p.stem in sys.stdlib_module_names] == []
+    assert [
+        p.stem for p in (ROOT / "scripts").glob("*.py") if p.stem in sys.stdlib_module_names
+    ] == []
 
 
 def package_imports() -> dict[str, set[str]]:
-    """Each module of the package and the package modules it imports, wherever the import statement stands
-    (inside a function too: an import hidden there is still a cycle)."""
+    """Each module of the package and the package modules it imports, wherever the import statement
+    stands (inside a function too: an import hidden there is still a cycle)."""
     import ast
 
     package = ROOT / "qwen_humaneval"
-    modules = {".".join(p.relative_to(ROOT).with_suffix("").parts): p for p in package.rglob("*.py")}
+    modules = {
+        ".".join(p.relative_to(ROOT).with_suffix("").parts): p for p in package.rglob("*.py")
+    }
     graph = {}
     for name, path in modules.items():
         parent = name.rsplit(".", 1)[0] if not name.endswith("__init__") else name.rsplit(".", 1)[0]
@@ -165,12 +185,16 @@ def package_imports() -> dict[str, set[str]]:
 
 def test_the_package_has_no_import_cycle():
     graph = package_imports()
-    assert graph["qwen_humaneval.reporting"] >= {"qwen_humaneval.html_report"}  # the walk sees imports at all
+    assert graph["qwen_humaneval.reporting"] >= {
+        "qwen_humaneval.html_report"
+    }  # the walk sees imports at all
     done, path = set(), []
 
     def visit(module: str) -> None:
         if module in path:
-            raise AssertionError("import cycle: " + " -> ".join(path[path.index(module) :] + [module]))
+            raise AssertionError(
+                "import cycle: " + " -> ".join(path[path.index(module) :] + [module])
+            )
         if module in done:
             return
         path.append(module)
@@ -184,8 +208,9 @@ def test_the_package_has_no_import_cycle():
 
 
 def test_only_the_registry_names_a_dataset():
-    """Adding a dataset is one registry entry: no other module of the package, and no script, compares or
-    passes a dataset's name (they ask the registry: datasets.dataset(name), DEFAULT, score_columns)."""
+    """Adding a dataset is one registry entry: no other module of the package, and no script,
+    compares or passes a dataset's name (they ask the registry: datasets.dataset(name), DEFAULT,
+    score_columns)."""
     import ast
 
     from qwen_humaneval.datasets import REGISTRY
@@ -212,14 +237,18 @@ def test_modules_and_functions_stay_small():
         if len(source.splitlines()) > 350:
             too_long.append((path.name, len(source.splitlines())))
         for node in ast.walk(ast.parse(source)):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno - node.lineno >= 60:
+            if (
+                isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+                and node.end_lineno - node.lineno >= 60
+            ):
                 too_long.append((f"{path.name}:{node.name}", node.end_lineno - node.lineno + 1))
     assert too_long == []
 
 
 def test_the_package_never_runs_its_scripts():
-    """scripts/ sit on top of the package: the package calls its own functions, never a script (a module that
-    needs another interpreter runs as `python -m qwen_humaneval.<module>`, interpreters.run_module)."""
+    """scripts/ sit on top of the package: the package calls its own functions, never a script (a
+    module that needs another interpreter runs as `python -m qwen_humaneval.<module>`,
+    interpreters.run_module)."""
     import ast
 
     scripts = {p.name for p in (ROOT / "scripts").glob("*.py")} | {"scripts"}
@@ -234,7 +263,8 @@ def test_the_package_never_runs_its_scripts():
 
 
 def test_every_script_is_a_console_script_of_the_same_main():
-    """scripts/<name>.py and `pip install`'s console scripts run the same main (qwen_humaneval.cli.<name>)."""
+    """scripts/<name>.py and `pip install`'s console scripts run the same main
+    (qwen_humaneval.cli.<name>)."""
     import ast
     import importlib
 
@@ -242,17 +272,22 @@ def test_every_script_is_a_console_script_of_the_same_main():
 
     entries = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
     targets = {value.split(":")[0].rsplit(".", 1)[1] for value in entries.values()}
-    thin = {"train_lora", "convert_gguf_to_hf"}  # run by other interpreters: lora.py and hf_convert.py hold them
+    thin = {
+        "train_lora",
+        "convert_gguf_to_hf",
+    }  # run by other interpreters: lora.py and hf_convert.py hold them
     assert targets == {p.stem for p in (ROOT / "scripts").glob("*.py")} - thin
     for value in entries.values():
         module, function = value.split(":")
         assert callable(getattr(importlib.import_module(module), function))
-    for path in (ROOT / "scripts").glob("*.py"):  # a script only calls its main: docstring, 2 imports, the call
+    # a script only calls its main: docstring, 2 imports, the call
+    for path in (ROOT / "scripts").glob("*.py"):
         assert len(ast.parse(path.read_text()).body) <= 4, path
 
 
 def test_no_package_import_hides_inside_a_function():
-    """Imports between the package's modules stand at the top of the module, where a cycle would show."""
+    """Imports between the package's modules stand at the top of the module, where a cycle would
+    show."""
     import ast
 
     hidden = []
@@ -279,32 +314,46 @@ def import_time_nodes(tree: ast.Module):
         yield node
         for child in ast.iter_child_nodes(node):
             if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                stack += child.decorator_list + [d for d in child.args.defaults + child.args.kw_defaults if d]
+                stack += child.decorator_list + [
+                    d for d in child.args.defaults + child.args.kw_defaults if d
+                ]
             elif not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 stack.append(child)
 
 
 def test_settings_are_read_once_by_the_command_line_and_never_at_import():
-    """The run's paths and model come from one Settings built by the command line (or a bench's main) and
-    passed down: no module reads them from the environment at import, and only settings.py knows the names
-    of their variables; bench runs servers and stages as functions, with their own Settings, never scripts."""
+    """The run's paths and model come from one Settings built by the command line (or a bench's
+    main) and passed down: no module reads them from the environment at import, and only settings.py
+    knows the names of their variables; bench runs servers and stages as functions, with their own
+    Settings, never scripts."""
     package = list((ROOT / "qwen_humaneval").rglob("*.py"))
     bench = list((ROOT / "bench").glob("*.py"))
     at_import, named, built = [], [], []
     for path in package + bench:
         tree = ast.parse(path.read_text())
         for node in import_time_nodes(tree):
-            if isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv", "home", "cpu_count"):
+            if isinstance(node, ast.Attribute) and node.attr in (
+                "environ",
+                "getenv",
+                "home",
+                "cpu_count",
+            ):
                 at_import.append((path.name, node.lineno, node.attr))
         for node in ast.walk(tree):
-            ours = SETTINGS_VARIABLES - ({"XDG_CACHE_HOME"} if path in bench else set())  # EvalPlus's own cache
+            # EvalPlus's own cache
+            ours = SETTINGS_VARIABLES - ({"XDG_CACHE_HOME"} if path in bench else set())
             if isinstance(node, ast.Constant) and node.value in ours and path.name != "settings.py":
                 named.append((path.name, node.lineno, node.value))
             if isinstance(node, ast.Attribute) and node.attr == "from_environ":
                 built.append(path)
     assert at_import == [] and named == []
     assert {p.parent.name for p in built} == {"cli", "bench"}
-    assert all(f.name == "main" for p in built for f in ast.walk(ast.parse(p.read_text())) if from_environ_in(f))
+    assert all(
+        f.name == "main"
+        for p in built
+        for f in ast.walk(ast.parse(p.read_text()))
+        if from_environ_in(f)
+    )
     scripts = {p.name for p in (ROOT / "scripts").glob("*.py")}
     assert [p.name for p in bench if any(s in p.read_text() for s in scripts)] == []
 
@@ -318,11 +367,23 @@ def from_environ_in(node) -> bool:
 def test_settings_come_from_the_environment_given(tmp_path):
     from qwen_humaneval.settings import Settings
 
-    environ = {"OUTPUT_DIR": str(tmp_path / "o"), "QHE_CACHE_DIR": "", "XDG_CACHE_HOME": str(tmp_path / "x")}
+    environ = {
+        "OUTPUT_DIR": str(tmp_path / "o"),
+        "QHE_CACHE_DIR": "",
+        "XDG_CACHE_HOME": str(tmp_path / "x"),
+    }
     settings = Settings.from_environ(environ)
-    assert settings.output_dir == tmp_path / "o" and settings.cache_dir == tmp_path / "x" / "qwen-humaneval"
-    assert settings.model == config.DEFAULT_MODEL and settings.pin == config.MODELS[config.DEFAULT_MODEL]
-    own = Settings.from_environ({"MODEL_PATH": str(tmp_path / "mine.gguf"), "QHE_CACHE_DIR": str(tmp_path / "c")})
+    assert (
+        settings.output_dir == tmp_path / "o"
+        and settings.cache_dir == tmp_path / "x" / "qwen-humaneval"
+    )
+    assert (
+        settings.model == config.DEFAULT_MODEL
+        and settings.pin == config.MODELS[config.DEFAULT_MODEL]
+    )
+    own = Settings.from_environ(
+        {"MODEL_PATH": str(tmp_path / "mine.gguf"), "QHE_CACHE_DIR": str(tmp_path / "c")}
+    )
     assert (own.model, own.pin, own.cache_dir, own.output_dir) == (
         "mine",
         None,
@@ -330,6 +391,9 @@ def test_settings_come_from_the_environment_given(tmp_path):
         config.DEFAULT_OUTPUT_DIR,
     )
     small = own.but(model_path=None, model="qwen2.5-coder-0.5b-instruct")
-    assert small.pin.size == 491_400_064 and small.model_file(small.pin) == tmp_path / "c" / "models" / small.pin.file
+    assert (
+        small.pin.size == 491_400_064
+        and small.model_file(small.pin) == tmp_path / "c" / "models" / small.pin.file
+    )
     with pytest.raises(dataclasses.FrozenInstanceError):
         small.model = "other"

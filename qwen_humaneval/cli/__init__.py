@@ -1,5 +1,6 @@
-"""The command line: one module per stage, each a `main()` that parses its arguments and calls one function of
-the package. scripts/<name>.py and the console scripts in pyproject.toml both run these."""
+"""The command line: one module per stage, each a `main()` that parses its arguments and calls one
+function of the package. scripts/<name>.py and the console scripts in pyproject.toml both run these.
+"""
 
 import functools
 import subprocess
@@ -15,8 +16,9 @@ EXPECTED = (InputError, ServerError, ServerStartError, ArtifactError, SandboxErr
 
 
 def handled(main):
-    """The one error handler: an expected failure (bad input, a server gone, a missing or wrong file, a sandbox
-    that cannot run) is a line on stderr and exit code 1; Ctrl-C is 130 (every stage resumes where it stopped)."""
+    """The one error handler: an expected failure (bad input, a server gone, a missing or wrong
+    file, a sandbox that cannot run) is a line on stderr and exit code 1; Ctrl-C is 130 (every stage
+    resumes where it stopped)."""
 
     @functools.wraps(main)
     def wrapper(*args, **kwargs) -> int:
@@ -29,7 +31,10 @@ def handled(main):
             print(f"error: {e}", file=sys.stderr)
             return 1
         except subprocess.CalledProcessError as e:
-            print(f"error: {' '.join(map(str, e.cmd[:3]))} failed with exit code {e.returncode}", file=sys.stderr)
+            print(
+                f"error: {' '.join(map(str, e.cmd[:3]))} failed with exit code {e.returncode}",
+                file=sys.stderr,
+            )
             return 1
 
     return wrapper

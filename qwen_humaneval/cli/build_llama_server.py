@@ -1,5 +1,5 @@
-"""Build a llama.cpp tool (llama-server by default) from the pinned source release and cache the binary
-(see llama_build.py)."""
+"""Build a llama.cpp tool (llama-server by default) from the pinned source release and cache the
+binary (see llama_build.py)."""
 
 import argparse
 
@@ -11,10 +11,12 @@ from . import handled
 
 @handled
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--jobs", type=int, default=config.cores())
     ap.add_argument("--target", default="llama-server", choices=["llama-server", "llama-quantize"])
-    ap.add_argument("--print-path", action="store_true", help="print where the binary lives and exit")
+    ap.add_argument(
+        "--print-path", action="store_true", help="print where the binary lives and exit"
+    )
     args = ap.parse_args()
     cache_dir = Settings.from_environ().cache_dir
     if args.print_path:

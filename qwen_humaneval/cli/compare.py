@@ -1,5 +1,5 @@
-"""Run every strategy on a full dataset (HumanEval, or MBPP+), evaluate each on every dataset that judges it,
-and compare (resumable)."""
+"""Run every strategy on a full dataset (HumanEval, or MBPP+), evaluate each on every dataset that
+judges it, and compare (resumable)."""
 
 import argparse
 from pathlib import Path
@@ -30,13 +30,15 @@ def main() -> int:
     ap.add_argument(
         "--runs",
         default="",
-        help="comma-separated folders of runs already evaluated on both datasets: "
-        "only the table, no server (the first row is the reference)",
+        help="comma-separated folders of runs already evaluated on both datasets: only the table, "
+        "no server (the first row is the reference)",
     )
     args = ap.parse_args()
     settings = Settings.from_environ()
     if args.runs:
-        compare_folders([Path(f.strip()) for f in args.runs.split(",") if f.strip()], settings.output_dir)
+        compare_folders(
+            [Path(f.strip()) for f in args.runs.split(",") if f.strip()], settings.output_dir
+        )
         return 0
     strategies = tuple(args.strategies.split(","))
     compare(settings, args.base_url, strategies, args.limit, args.candidates, args.dataset)

@@ -1,4 +1,5 @@
-"""Evaluate solutions against HumanEval's (or HumanEval+'s) hidden tests in a sandbox -> results JSONL."""
+"""Evaluate solutions against HumanEval's (or HumanEval+'s) hidden tests in a sandbox -> results
+JSONL."""
 
 import argparse
 import sys
@@ -14,7 +15,9 @@ from . import handled
 @handled
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--solutions", type=Path, default=None, help="default: OUTPUT_DIR/solutions.jsonl")
+    ap.add_argument(
+        "--solutions", type=Path, default=None, help="default: OUTPUT_DIR/solutions.jsonl"
+    )
     ap.add_argument(
         "--results",
         type=Path,
@@ -22,12 +25,23 @@ def main() -> int:
         help="default: output/results.jsonl (results_humanevalplus.jsonl for HumanEval+)",
     )
     ap.add_argument("--dataset", default=DEFAULT, choices=DATASETS)
-    ap.add_argument("--timeout", type=float, default=None, help="seconds per sample (default: adaptive)")
-    ap.add_argument("--workers", type=int, default=None, help="sandbox workers (default: number of cores)")
     ap.add_argument(
-        "--memory-gb", type=float, default=config.SANDBOX_MEMORY_BYTES / (1 << 30), help="address-space cap per sample"
+        "--timeout", type=float, default=None, help="seconds per sample (default: adaptive)"
     )
-    ap.add_argument("--verbose", action="store_true", help="print a line per sample, as the original run_eval.sh did")
+    ap.add_argument(
+        "--workers", type=int, default=None, help="sandbox workers (default: number of cores)"
+    )
+    ap.add_argument(
+        "--memory-gb",
+        type=float,
+        default=config.SANDBOX_MEMORY_BYTES / (1 << 30),
+        help="address-space cap per sample",
+    )
+    ap.add_argument(
+        "--verbose",
+        action="store_true",
+        help="print a line per sample, as the original run_eval.sh did",
+    )
     args = ap.parse_args()
     settings = Settings.from_environ()
     args.solutions = args.solutions or settings.output_dir / "solutions.jsonl"

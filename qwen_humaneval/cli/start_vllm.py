@@ -14,7 +14,7 @@ from . import handled
 
 @handled
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--host", default=config.HOST)
     ap.add_argument("--port", type=int, default=config.PORT)
     ap.add_argument("--max-model-len", type=int, default=config.VLLM_MAX_MODEL_LEN)

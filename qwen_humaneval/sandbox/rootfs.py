@@ -1,7 +1,7 @@
-"""The minimal root every candidate pivots into: a read-only tmpfs holding /usr and the Python installation
-(every site-packages covered by an empty directory, the packages candidates may import bound back), paths
-that must never show covered, a small /dev, and mount points for the candidate's own /proc, /tmp, /dev/shm.
-Stdlib only: runs inside the sandbox worker (`python -I`).
+"""The minimal root every candidate pivots into: a read-only tmpfs holding /usr and the Python
+installation (every site-packages covered by an empty directory, the packages candidates may import
+bound back), paths that must never show covered, a small /dev, and mount points for the candidate's
+own /proc, /tmp, /dev/shm. Stdlib only: runs inside the sandbox worker (`python -I`).
 """
 
 import glob
@@ -25,7 +25,12 @@ SITE_PACKAGES = (
 def _python_trees() -> list[str]:
     """The directories the interpreter and its imports live in, outside /usr."""
     trees = set()
-    for path in (sys.base_prefix, sys.prefix, sys.exec_prefix, os.path.dirname(os.path.realpath(sys.executable))):
+    for path in (
+        sys.base_prefix,
+        sys.prefix,
+        sys.exec_prefix,
+        os.path.dirname(os.path.realpath(sys.executable)),
+    ):
         real = os.path.realpath(path)
         if not (real == "/usr" or real.startswith("/usr/")):
             trees.add(real)
@@ -33,7 +38,8 @@ def _python_trees() -> list[str]:
 
 
 def _cover(target: str, keep: list[str] = ()) -> None:
-    """An empty read-only directory over target, with the directories in keep (inside it) bound back."""
+    """An empty read-only directory over target, with the directories in keep (inside it) bound
+    back."""
     mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=0755")
     for source in keep:
         bind_read_only(source, os.path.join(target, os.path.basename(source)))
@@ -41,7 +47,8 @@ def _cover(target: str, keep: list[str] = ()) -> None:
 
 
 def _in_root(root: str, binds: list[tuple[str, str]], path: str) -> str | None:
-    """Where a host path shows in the root, through binds ([host tree, where it is bound]); None if it does not."""
+    """Where a host path shows in the root, through binds ([host tree, where it is bound]); None if
+    it does not."""
     real = os.path.realpath(path)
     for host, inside in binds:
         if real == host or real.startswith(host + "/"):
@@ -66,7 +73,8 @@ def _hide_site_packages(root: str, binds: list[tuple[str, str]], packages: list[
 
 
 def _hide(root: str, binds: list[tuple[str, str]], paths: list[str]) -> list[str]:
-    """Cover each of paths that the root shows (a directory with an empty one, a file with an empty file)."""
+    """Cover each of paths that the root shows (a directory with an empty one, a file with an empty
+    file)."""
     hidden = []
     for path in paths:
         target = _in_root(root, binds, path)
@@ -86,13 +94,14 @@ EMPTY_FILE = ".empty"
 
 
 def build_root(root: str, packages: list[str] = (), hide: list[str] = ()) -> dict:
-    """The minimal root every candidate pivots into (see the module docstring). packages: directories of
-    packages candidates may import (each inside a site-packages directory); hide: paths to cover if the
-    root shows them (the datasets, caches and checkout when they live under a bound tree).
+    """The minimal root every candidate pivots into (see the module docstring). packages:
+    directories of packages candidates may import (each inside a site-packages directory); hide:
+    paths to cover if the root shows them (the datasets, caches and checkout when they live under a
+    bound tree).
 
-    A Python tree that lives under /tmp (a checkout in /tmp, say) would be hidden by each candidate's
-    fresh /tmp: it is staged elsewhere in the root and bound back by enter_jail. Returns those
-    [staged, original] pairs ('python_under_tmp') and the directories covered."""
+    A Python tree that lives under /tmp (a checkout in /tmp, say) would be hidden by each
+    candidate's fresh /tmp: it is staged elsewhere in the root and bound back by enter_jail. Returns
+    those [staged, original] pairs ('python_under_tmp') and the directories covered."""
     os.makedirs(root, exist_ok=True)
     mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755")
     for top in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):

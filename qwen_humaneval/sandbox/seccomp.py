@@ -1,5 +1,5 @@
-"""seccomp: what Docker's default profile denies a container, and no new namespaces, for every candidate.
-Stdlib only: runs inside the sandbox worker (`python -I`).
+"""seccomp: what Docker's default profile denies a container, and no new namespaces, for every
+candidate. Stdlib only: runs inside the sandbox worker (`python -I`).
 """
 
 import ctypes
@@ -9,7 +9,8 @@ from .kernel import check, libc
 
 PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 22, 2
 _AUDIT_ARCH_X86_64 = 0xC000003E
-_NAMESPACE_FLAGS = 0x7E020080  # CLONE_NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET, NEWTIME
+# CLONE_NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET, NEWTIME
+_NAMESPACE_FLAGS = 0x7E020080
 # What Docker's default profile denies a container without added capabilities, by x86-64 number.
 # New system calls (numbers above the table's last) fail with ENOSYS, as in an allowlist.
 _DENIED_X86_64 = {
@@ -89,7 +90,12 @@ SYSCALLS = (
 
 
 class _SockFilter(ctypes.Structure):
-    _fields_ = [("code", ctypes.c_uint16), ("jt", ctypes.c_uint8), ("jf", ctypes.c_uint8), ("k", ctypes.c_uint32)]
+    _fields_ = [
+        ("code", ctypes.c_uint16),
+        ("jt", ctypes.c_uint8),
+        ("jf", ctypes.c_uint8),
+        ("k", ctypes.c_uint32),
+    ]
 
 
 class _SockFprog(ctypes.Structure):
@@ -119,13 +125,15 @@ def _syscall_filter() -> list[tuple[int, int, int, int]]:
         (ld_abs, 0, 0, 16),
         (jset, len(denied) + 1, len(denied), _NAMESPACE_FLAGS),  # -> EPERM or allow, past the body
     ]
-    # After the head: one test per denied number (a match jumps to the EPERM return), then allow, EPERM.
+    # After the head: one test per denied number (a match jumps to the EPERM return), then allow,
+    # EPERM.
     body = [(jeq, len(denied) - i, 0, nr) for i, nr in enumerate(denied)]
     return head + body + [(ret, 0, 0, allow), (ret, 0, 0, eperm)]
 
 
 def install_syscall_filter() -> bool:
-    """Install the filter (needs no_new_privs, set by drop_privileges). False where it is not built (not x86-64)."""
+    """Install the filter (needs no_new_privs, set by drop_privileges). False where it is not built
+    (not x86-64)."""
     if SYSCALLS is None:
         return False
     program = _syscall_filter()

@@ -22,8 +22,8 @@ _BIG = 1 << 63
 
 
 def safe_text(text, limit: int = MAX_ERROR_CHARS) -> str:
-    """Text from the candidate made fit to store: a string, at most limit characters (and a note of how
-    many more there were), every character encodable (a lone surrogate becomes its escape)."""
+    """Text from the candidate made fit to store: a string, at most limit characters (and a note of
+    how many more there were), every character encodable (a lone surrogate becomes its escape)."""
     if not isinstance(text, str):
         text = ""
     if len(text) > limit:
@@ -37,8 +37,8 @@ _REPR.maxlist = _REPR.maxtuple = _REPR.maxdict = _REPR.maxset = _REPR.maxfrozens
 
 
 def short_repr(value) -> str:
-    """A candidate's value for a verdict: shortened where long or deep; never raises (an int with more
-    digits than str() allows says how many it has)."""
+    """A candidate's value for a verdict: shortened where long or deep; never raises (an int with
+    more digits than str() allows says how many it has)."""
     try:
         return safe_text(_REPR.repr(value))
     except Exception:
@@ -55,7 +55,8 @@ _SCALARS = (str, float, bool, type(None))
 
 
 def _all_scalars(items) -> bool:
-    """Whether a sequence holds only values JSON keeps as they are (a fast path for long outputs)."""
+    """Whether a sequence holds only values JSON keeps as they are (a fast path for long
+    outputs)."""
     return all(type(v) in _SCALARS or (type(v) is int and -_BIG < v < _BIG) for v in items)
 
 
@@ -70,17 +71,23 @@ def _plain(value, depth: int = 0):
     if kind is list:
         return value if _all_scalars(value) else [_plain(v, depth + 1) for v in value]
     if kind is tuple:
-        return {"t": "tuple", "v": list(value) if _all_scalars(value) else [_plain(v, depth + 1) for v in value]}
+        return {
+            "t": "tuple",
+            "v": list(value) if _all_scalars(value) else [_plain(v, depth + 1) for v in value],
+        }
     if kind is dict:
-        return {"t": "dict", "v": [[_plain(k, depth + 1), _plain(v, depth + 1)] for k, v in value.items()]}
+        return {
+            "t": "dict",
+            "v": [[_plain(k, depth + 1), _plain(v, depth + 1)] for k, v in value.items()],
+        }
     if kind is set or kind is frozenset:
         return {"t": kind.__name__, "v": [_plain(v, depth + 1) for v in value]}
     if kind is bytes:
         return {"t": "bytes", "v": value.hex()}
     if kind is complex:
         return {"t": "complex", "v": [value.real, value.imag]}
-    # Subclasses of the builtin types (numpy.float64, a namedtuple, an OrderedDict, ...) travel as their
-    # base type: what arrives is plain data, whatever methods the subclass had.
+    # Subclasses of the builtin types (numpy.float64, a namedtuple, an OrderedDict, ...) travel as
+    # their base type: what arrives is plain data, whatever methods the subclass had.
     for base in (bool, int, float, str, bytes, complex, tuple, list, dict, frozenset, set):
         if isinstance(value, base):
             return _plain(base(value), depth)
@@ -112,18 +119,25 @@ def _value(data):
             return frozenset(_value(x) for x in v)
         if tag == "bytes" and isinstance(v, str):
             return bytes.fromhex(v)
-        if tag == "complex" and isinstance(v, list) and len(v) == 2 and all(type(x) is float for x in v):
+        if (
+            tag == "complex"
+            and isinstance(v, list)
+            and len(v) == 2
+            and all(type(x) is float for x in v)
+        ):
             return complex(*v)
     except (TypeError, ValueError) as e:  # an unhashable key or member, a bad pair, bad hex
         raise WireError(f"malformed {tag}: {e}") from None
     raise WireError(f"malformed value with tag {tag!r}")
 
 
-LARGE_NODES = 1_000_000  # a value with more parts than this travels as its digest, where digests are asked for
+# a value with more parts than this travels as its digest, where digests are asked for
+LARGE_NODES = 1_000_000
 
 
 def is_large(value, limit: int = LARGE_NODES) -> bool:
-    """Whether value has more than limit parts (containers and their items), counted no further than that."""
+    """Whether value has more than limit parts (containers and their items), counted no further than
+    that."""
     stack, seen = [value], 0
     while stack:
         item = stack.pop()
@@ -139,9 +153,9 @@ def is_large(value, limit: int = LARGE_NODES) -> bool:
 
 
 def digest(value) -> str:
-    """sha256 of the value's repr, taken a slice at a time for a list or tuple (fast, and no giant string):
-    how an output too large to travel is compared. repr keeps 1, 1.0 and True, and a tuple and a list, apart;
-    a set's or dict's order counts, unlike for ==."""
+    """sha256 of the value's repr, taken a slice at a time for a list or tuple (fast, and no giant
+    string): how an output too large to travel is compared. repr keeps 1, 1.0 and True, and a tuple
+    and a list, apart; a set's or dict's order counts, unlike for ==."""
     h = hashlib.sha256(type(value).__name__.encode())
     if isinstance(value, (list, tuple)):
         for start in range(0, len(value), 4096):
@@ -173,7 +187,8 @@ def encode(message: dict) -> bytes:
 
 
 def decode(raw: bytes, values: bool = True) -> dict:
-    """A message; with values=False its 'value' field stays as JSON data (for passing on, not for use)."""
+    """A message; with values=False its 'value' field stays as JSON data (for passing on, not for
+    use)."""
     try:
         body = json.loads(raw)
     except (ValueError, RecursionError) as e:
@@ -191,7 +206,9 @@ def send(fd: int, message: dict) -> None:
 
 def write_frame(fd: int, payload: bytes) -> None:
     if len(payload) > MAX_MESSAGE_BYTES:
-        raise WireError(f"message of {len(payload)} bytes is over the {MAX_MESSAGE_BYTES} byte limit")
+        raise WireError(
+            f"message of {len(payload)} bytes is over the {MAX_MESSAGE_BYTES} byte limit"
+        )
     data = memoryview(_HEADER.pack(len(payload)) + payload)
     while data:
         data = data[os.write(fd, data) :]
@@ -216,7 +233,8 @@ def receive(fd: int, values: bool = True) -> dict:
     return decode(_read_exactly(fd, size), values)
 
 
-# Between the worker and its judge process: a job (with the candidate's descriptors) out, the verdict back.
+# Between the worker and its judge process: a job (with the candidate's descriptors) out, the
+# verdict back.
 SOCKET_LENGTH = struct.Struct("!Q")
 
 
