@@ -129,6 +129,8 @@ CANDIDATES = 5  # sampled candidates codet and mbr-exec choose among
 ADAPTIVE_CANDIDATES = 10
 CODET_TESTS = 8
 CANDIDATE_TEMPERATURE = 0.8
+# mbr-exec-probe: samples (one request) that question a greedy answer passing its examples
+PROBE_SAMPLES = 3
 # mutated inputs (besides the docstring's own) on which mbr-exec compares candidates
 MBR_INPUTS = 24
 

@@ -5,7 +5,7 @@ from .answers import direct_many, record, sampled_candidates
 from .client import ChatClient, Completion
 from .examples import example_arguments, extract_checks, failed_checks
 from .sampling import Sampling, Usage
-from .selection import choose, record_fields, run_checks
+from .selection import choose, record_fields, run_checks, vote
 
 
 def mbr_exec(problem: dict, client: ChatClient, sampling: Sampling, seed: int, sandbox) -> dict:
@@ -46,6 +46,51 @@ def mbr_exec_adaptive(
         **_mbr_choice(problem, client, sampling, seed, sandbox, usage, greedy),
         "mbr_sampled": True,
     }
+
+
+def mbr_exec_probe(
+    problem: dict, client: ChatClient, sampling: Sampling, seed: int, sandbox
+) -> dict:
+    """mbr-exec-adaptive with a wider gate. A greedy answer that passes the docstring's examples is
+    questioned too: `sampling.probe` samples (one request with `n`) run on the examples' inputs and
+    their mutations, and the greedy answer is kept only when every probe that passes the examples
+    behaves as it does. Otherwise, or when the greedy answer fails an example, the pool is filled up
+    to the k candidates and the vote decides (the probes vote too)."""
+    usage = Usage()
+    greedy = direct_many(problem, client, sampling, seed, usage, 1, temperature=0.0)
+    checks = extract_checks(problem["prompt"], problem["entry_point"])
+    if not checks and not example_arguments(problem["prompt"], problem["entry_point"]):
+        info = {"examples": 0, "examples_passed": 0, "sampled": False, "probe_agreed": None}
+        return record(*greedy[0], usage, **record_fields(0, [greedy[0][0]], info))
+    verdict = run_checks(sandbox, problem, greedy[0][0], checks) if checks else None
+    if verdict is None or failed_checks(verdict, len(checks)):
+        return {
+            **_mbr_choice(problem, client, sampling, seed, sandbox, usage, greedy),
+            "mbr_sampled": True,
+        }
+    probe = direct_many(
+        problem, client, sampling, seed * 7, usage, sampling.probe, sampling.candidate_temperature
+    )
+    pool = greedy + probe
+    behaviours, _ = vote(problem, [c for c, _ in pool], sandbox, sampling.mbr_inputs, seed)
+    if len(behaviours) == 1:
+        info = {"examples": len(checks), "examples_passed": len(checks), "sampled": False}
+        fields = record_fields(0, [c for c, _ in pool], {**info, "probe_agreed": True})
+        return record(*greedy[0], usage, **fields)
+    more = sampling.candidates - sampling.probe
+    pool += direct_many(
+        problem,
+        client,
+        sampling,
+        seed * 7 + sampling.probe,
+        usage,
+        more,
+        sampling.candidate_temperature,
+    )
+    candidates = [completion for completion, _ in pool]
+    index, info = choose(problem, candidates, sandbox, inputs=sampling.mbr_inputs, seed=seed)
+    fields = record_fields(index, candidates, {**info, "sampled": True, "probe_agreed": False})
+    return record(candidates[index], pool[index][1], usage, **fields)
 
 
 def _mbr_choice(

@@ -29,6 +29,7 @@ IDENTITY = (
     "codet_tests",
     "candidate_temperature",
     "mbr_inputs",
+    "probe",
 )
 
 

@@ -20,6 +20,7 @@ class Sampling:
     codet_tests: int = config.CODET_TESTS
     candidate_temperature: float = config.CANDIDATE_TEMPERATURE
     mbr_inputs: int = config.MBR_INPUTS
+    probe: int = config.PROBE_SAMPLES  # mbr-exec-probe: samples that question a greedy answer
 
     def request_params(self, seed: int, temperature: float | None = None) -> dict:
         t = self.temperature if temperature is None else temperature

@@ -604,3 +604,40 @@ def test_select_from_runs_chooses_over_a_greedy_and_a_sampled_run(tmp_path):
     write_manifest(greedy, "generate", {"temperature": 0.8})
     with pytest.raises(InputError, match="not a greedy run"):
         select_from_runs(greedy, samples, out, cache_dir=CACHE)
+
+
+def probe(problem, answers, sandbox, **sampling):
+    client = ScriptedClient(answers)
+    record = strategies.mbr_exec_probe(
+        problem, client, strategies.Sampling(**sampling), seed=1, sandbox=sandbox
+    )
+    return record, client
+
+
+def test_mbr_exec_probe_keeps_a_greedy_answer_its_probes_agree_with(sandbox):
+    # SWAPPED behaves as RIGHT; WRONG fails the example and has no say
+    record, client = probe(PROBLEM, [RIGHT, SWAPPED, WRONG], sandbox, candidates=4, probe=2)
+    assert [c["n"] for c in client.calls] == [1, 2] and client.calls[1]["temperature"] == 0.8
+    assert not record["mbr_sampled"] and record["mbr_probe_agreed"] and record["mbr_pick"] == 0
+    assert record["completion"] == "    return a + b\n" and len(record["mbr_candidates"]) == 3
+
+
+def test_mbr_exec_probe_questions_a_greedy_answer_that_only_passes_the_examples(sandbox):
+    # ALWAYS_THREE passes add(1, 2) == 3; a probe that adds disagrees on the mutated inputs, so the
+    # pool is filled up to 4 candidates and a + b wins 3 to 1
+    answers = [ALWAYS_THREE, RIGHT, WRONG, SWAPPED, RIGHT]
+    record, client = probe(PROBLEM, answers, sandbox, candidates=4, probe=2)
+    assert [c["n"] for c in client.calls] == [1, 2, 2] and record["requests"] == 3
+    assert client.calls[1]["seed"] != client.calls[2]["seed"]  # the fill is not the probe again
+    assert record["mbr_sampled"] and record["mbr_probe_agreed"] is False
+    assert record["mbr_pick"] == 1 and record["mbr_consensus"] == 3
+    assert len(record["mbr_candidates"]) == 5
+
+
+def test_mbr_exec_probe_samples_the_full_pool_when_the_greedy_answer_fails(sandbox):
+    record, client = probe(PROBLEM, [WRONG, RIGHT, SWAPPED, ALWAYS_THREE], sandbox, candidates=3)
+    assert [c["n"] for c in client.calls] == [1, 3] and record["mbr_sampled"]
+    assert record["mbr_pick"] == 1
+    no_example = {**PROBLEM, "prompt": 'def add(a, b):\n    """Add two numbers."""\n'}
+    record, client = probe(no_example, [WRONG], sandbox, candidates=3)
+    assert len(client.calls) == 1 and not record["mbr_sampled"]  # nothing to run a probe on
