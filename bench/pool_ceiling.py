@@ -1,0 +1,156 @@
+"""Where a selection run's points are left: every candidate of each pool judged, task by task
+(make bench-ceiling).
+
+For a finished mbr-exec or mbr-exec-adaptive run (its solutions keep each task's candidates), every
+candidate is judged on the hidden tests of each dataset that judges the run: for analysis only,
+after the choice, never to make it. Each task falls in one class:
+- picked right: the chosen answer passes;
+- pool right, picked wrong: some candidate passes; the vote is replayed (the same inputs and seed
+  as the run) to show why it lost: the winning behaviour's size against the right ones';
+- no right candidate: sampled, and none of the pool passes;
+- greedy only, wrong: the gate kept the greedy answer (it passed the docstring's examples) and the
+  hidden tests fail it: points only a wider gate can reach.
+The ceiling is the score of an oracle that always picks a right candidate from the same pools.
+"""
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from bench.common import load_average, publish
+from qwen_humaneval import config
+from qwen_humaneval.datasets import DEFAULT, load_problems, score_columns
+from qwen_humaneval.datasets import dataset as get_dataset
+from qwen_humaneval.evaluation import evaluate
+from qwen_humaneval.generation import visible_part
+from qwen_humaneval.jsonl_io import read_jsonl
+from qwen_humaneval.manifest import read_manifest
+from qwen_humaneval.sandbox.pool import SandboxPool
+from qwen_humaneval.selection import vote
+from qwen_humaneval.settings import Settings
+
+CLASSES = ("picked right", "pool right, picked wrong", "no right candidate", "greedy only, wrong")
+
+
+def pools(solutions: Path) -> dict[str, dict]:
+    """Each task's candidates (the greedy answer first), the pick, and whether it was sampled."""
+    found = {}
+    for _, record in read_jsonl(solutions):
+        candidates = record.get("mbr_candidates")
+        if candidates is None:
+            raise ValueError(f"{solutions}: {record['task_id']} keeps no candidates (not mbr-exec)")
+        if isinstance(candidates, str):
+            candidates = json.loads(candidates)
+        found[record["task_id"]] = {
+            "candidates": candidates,
+            "pick": record["mbr_pick"],
+            "sampled": record.get("mbr_sampled", len(candidates) > 1),
+            "seed": record["seed"],
+        }
+    return found
+
+
+def judge_candidates(by_task: dict, dataset: str, cache_dir: Path, workers: int) -> dict:
+    """task -> the indexes of its candidates that pass dataset's hidden tests."""
+    with tempfile.TemporaryDirectory() as tmp:
+        samples = Path(tmp) / "candidates.jsonl"
+        lines = [
+            json.dumps({"task_id": task, "sample": n, "completion": completion})
+            for task, pool in by_task.items()
+            for n, completion in enumerate(pool["candidates"])
+        ]
+        samples.write_text("\n".join(lines) + "\n")
+        spec = get_dataset(dataset)
+        problems = {t: p for t, p in spec.load(cache_dir).items() if t in by_task}
+        results = evaluate(
+            samples,
+            Path(tmp) / "r.jsonl",
+            cache_dir=cache_dir,
+            dataset=dataset,
+            workers=workers,
+            problems=problems,
+        )
+    right: dict[str, set] = {task: set() for task in by_task}
+    for r in results:
+        if r["passed"]:
+            right[r["task_id"]].add(r["completion_id"])
+    return right
+
+
+def classify(pool: dict, right: set) -> str:
+    if pool["pick"] in right:
+        return CLASSES[0]
+    if not pool["sampled"]:
+        return CLASSES[3]
+    return CLASSES[1] if right else CLASSES[2]
+
+
+def why_lost(problem: dict, pool: dict, right: set, sandbox, inputs: int) -> str:
+    """The replayed vote: the winning behaviour's size, and the sizes of those holding a right
+    candidate."""
+    behaviours, info = vote(
+        visible_part(problem), pool["candidates"], sandbox, inputs, pool["seed"]
+    )
+    sizes = sorted(((len(m), bool(right & set(m))) for m in behaviours.values()), reverse=True)
+    winner = next((len(m) for m in behaviours.values() if pool["pick"] in m), 0)
+    right_sizes = [n for n, holds in sizes if holds]
+    examples = f"examples passed {info.get('examples_passed', '-')}/{info['examples']}"
+    if not right_sizes:
+        filtered = len(pool["candidates"]) - sum(n for n, _ in sizes)
+        return f"the right ones failed the examples' filter ({filtered} filtered out; {examples})"
+    return f"winner {winner} vs right {right_sizes} of {len(pool['candidates'])} ({examples})"
+
+
+def ceiling(
+    settings: Settings, solutions: Path, workers: int | None = None, judges: tuple = ()
+) -> list[dict]:
+    """The table and the task-by-task account, on every dataset judging the run (or judges)."""
+    run = (read_manifest(solutions) or {}).get("settings") or {}
+    dataset = run.get("dataset", DEFAULT)
+    by_task = pools(solutions)
+    workers = workers or config.cores()
+    print(f"load average before: {load_average():.2f}; {solutions}: {len(by_task)} tasks")
+    rows, lines = [], []
+    for title, spec, base_only in score_columns(dataset):
+        if base_only or (judges and spec.name not in judges):
+            continue
+        right = judge_candidates(by_task, spec.name, settings.cache_dir, workers)
+        classes = {t: classify(by_task[t], right[t]) for t in by_task}
+        problems = load_problems(dataset, settings.cache_dir)
+        with SandboxPool(workers, settings.cache_dir) as sandbox:
+            lost = {
+                t: why_lost(problems[t], by_task[t], right[t], sandbox, run.get("mbr_inputs", 24))
+                for t, c in classes.items()
+                if c == CLASSES[1]
+            }
+        counts = {c: sum(v == c for v in classes.values()) for c in CLASSES}
+        picked, oracle = counts[CLASSES[0]], counts[CLASSES[0]] + counts[CLASSES[1]]
+        rows.append({"dataset": title, **counts, "tasks": len(by_task), "ceiling": oracle})
+        lines += [f"### {title}: picked {picked}/{len(by_task)}, ceiling {oracle}", ""]
+        lines += [f"- {c}: {n}" for c, n in counts.items()]
+        lines += [f"  - {t}: {why}" for t, why in lost.items()]
+        gate = [t for t, c in classes.items() if c == CLASSES[3]]
+        lines += [f"- greedy only, wrong: {', '.join(gate) or 'none'}", ""]
+    publish(f"bench_ceiling_{dataset}", lines, rows, settings.output_dir)
+    return rows
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--solutions", type=Path, required=True, help="an mbr-exec(-adaptive) run's")
+    ap.add_argument("--workers", type=int, default=None)
+    ap.add_argument("--judges", default="", help="comma-separated datasets (default: every judge)")
+    args = ap.parse_args()
+    judges = tuple(j for j in args.judges.split(",") if j)
+    try:
+        ceiling(Settings.from_environ(), args.solutions, args.workers, judges)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
