@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bench.common import load_average
 from qwen_humaneval import config
+from qwen_humaneval.cli import handled
 from qwen_humaneval.datasets import REGISTRY, Dataset
 from qwen_humaneval.datasets import dataset as get_dataset
 from qwen_humaneval.evaluation import evaluate
@@ -147,6 +148,7 @@ def bench_plus(
     return not any(r["differ"] or r["differ_base"] for r in rows)
 
 
+@handled
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument(

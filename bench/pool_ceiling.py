@@ -21,6 +21,7 @@ from pathlib import Path
 
 from bench.common import load_average, publish
 from qwen_humaneval import config
+from qwen_humaneval.cli import handled
 from qwen_humaneval.datasets import DEFAULT, load_problems, score_columns
 from qwen_humaneval.datasets import dataset as get_dataset
 from qwen_humaneval.evaluation import evaluate
@@ -137,6 +138,7 @@ def ceiling(
     return rows
 
 
+@handled
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--solutions", type=Path, required=True, help="an mbr-exec(-adaptive) run's")

@@ -160,12 +160,20 @@ DOUBLED = "    return a + a\n```"  # passes add(1, 2)? no: 2. Fails the example.
 THREE_TOO = "    return 3 if a else 3\n```"  # ALWAYS_THREE written otherwise
 
 
-def mbr(problem, answers, sandbox, **sampling):
-    client = ScriptedClient(answers)
-    record = strategies.mbr_exec(
-        problem, client, strategies.Sampling(**sampling), seed=1, sandbox=sandbox
-    )
-    return record, client
+def solved(strategy):
+    """The strategy run on a scripted client's answers: (its record, the client)."""
+
+    def run(problem, answers, sandbox, **sampling):
+        client = ScriptedClient(answers)
+        record = strategy(problem, client, strategies.Sampling(**sampling), seed=1, sandbox=sandbox)
+        return record, client
+
+    return run
+
+
+mbr = solved(strategies.mbr_exec)
+adaptive = solved(strategies.mbr_exec_adaptive)
+probe = solved(strategies.mbr_exec_probe)
 
 
 def test_mbr_exec_keeps_the_behaviour_most_candidates_share(sandbox):
@@ -224,14 +232,6 @@ def test_mbr_exec_without_examples_keeps_the_greedy_answer(sandbox):
     record, _ = mbr(problem, [WRONG, RIGHT, RIGHT, RIGHT, RIGHT, RIGHT], sandbox)
     # no input to compare on: nothing to vote with
     assert record["mbr_pick"] == 0 and record["mbr_inputs"] == 0
-
-
-def adaptive(problem, answers, sandbox, **sampling):
-    client = ScriptedClient(answers)
-    record = strategies.mbr_exec_adaptive(
-        problem, client, strategies.Sampling(**sampling), seed=1, sandbox=sandbox
-    )
-    return record, client
 
 
 def test_mbr_exec_adaptive_keeps_a_greedy_answer_that_passes_the_examples(sandbox):
@@ -604,14 +604,6 @@ def test_select_from_runs_chooses_over_a_greedy_and_a_sampled_run(tmp_path):
     write_manifest(greedy, "generate", {"temperature": 0.8})
     with pytest.raises(InputError, match="not a greedy run"):
         select_from_runs(greedy, samples, out, cache_dir=CACHE)
-
-
-def probe(problem, answers, sandbox, **sampling):
-    client = ScriptedClient(answers)
-    record = strategies.mbr_exec_probe(
-        problem, client, strategies.Sampling(**sampling), seed=1, sandbox=sandbox
-    )
-    return record, client
 
 
 def test_mbr_exec_probe_keeps_a_greedy_answer_its_probes_agree_with(sandbox):
