@@ -29,8 +29,8 @@ def mbr_exec_adaptive(
 ) -> dict:
     """mbr-exec that samples only where the greedy answer gives a reason to: it fails one of the
     docstring's examples, or the docstring has no checkable example but shows calls to compare on.
-    Elsewhere the greedy answer is kept after one request: a greedy answer passing every example was
-    replaced for the better on 2 of 108 such tasks (two pools, k = 10), and with nothing to run the
+    Elsewhere the greedy answer is kept after one request: a greedy answer passing every example is
+    rarely replaced for the better (docs/results.md has the replay), and with nothing to run the
     candidates on, mbr-exec keeps the greedy answer anyway."""
     usage = Usage()
     greedy = direct_many(problem, client, sampling, seed, usage, 1, temperature=0.0)
