@@ -112,17 +112,21 @@ def _canonical(value):
     return repr(value)
 
 
-def behaviour(sandbox, problem: dict, completion: str, inputs: list[list]) -> str:
-    """What the candidate computes on the inputs, as one comparable string. Outputs that cannot be
-    compared (nested past what the wire carries, say) are a behaviour of their own, never a crash.
-    """
-    job = {
+def outputs_job(problem: dict, completion: str, inputs: list[list]) -> dict:
+    """The sandbox job that returns the candidate's outputs on the inputs (and how long it took)."""
+    return {
         "kind": "outputs",
         "solution": code_of(problem, completion),
         "entry_point": problem["entry_point"],
         "inputs": wire.encode_value(inputs),
     }
-    verdict = sandbox.execute(job, config.CHECK_TIMEOUT)
+
+
+def behaviour(sandbox, problem: dict, completion: str, inputs: list[list]) -> str:
+    """What the candidate computes on the inputs, as one comparable string. Outputs that cannot be
+    compared (nested past what the wire carries, say) are a behaviour of their own, never a crash.
+    """
+    verdict = sandbox.execute(outputs_job(problem, completion, inputs), config.CHECK_TIMEOUT)
     if verdict["result"] != "passed":
         return f"no outputs: {verdict['result'].split(':')[0]}"
     try:
@@ -173,10 +177,7 @@ def vote(
         best = max(passed)
         groups = [g for g, p in zip(groups, passed) if p == best]
         info.update(examples_passed=best, example_fallback=best < len(checks))
-    examples = [call_arguments(c.call) for c in checks] + example_arguments(
-        problem["prompt"], problem["entry_point"]
-    )
-    arguments = behaviour_inputs(examples, inputs, seed) if examples else []
+    arguments = compared_inputs(problem, checks, inputs, seed)
     info["inputs"] = len(arguments)
     behaviours: dict[str, list[int]] = {}
     for group in groups:
@@ -187,6 +188,14 @@ def vote(
         )
         behaviours.setdefault(key, []).extend(group)
     return behaviours, info
+
+
+def compared_inputs(problem: dict, checks: list[Check], limit: int, seed: int) -> list[list]:
+    """The inputs candidates are compared on: every example call the docstring shows, then up to
+    `limit` mutations of them."""
+    examples = [call_arguments(c.call) for c in checks]
+    examples += example_arguments(problem["prompt"], problem["entry_point"])
+    return behaviour_inputs(examples, limit, seed) if examples else []
 
 
 def record_fields(pick: int, candidates: list[str], info: dict) -> dict:

@@ -42,3 +42,24 @@ def test_each_task_is_classed_and_a_lost_vote_is_explained(tmp_path):
     assert (row["no right candidate"], row["greedy only, wrong"], row["ceiling"]) == (1, 1, 2)
     account = (tmp_path / "out" / "bench_ceiling_humaneval.md").read_text()
     assert "  - HumanEval/7: winner " in account and "greedy only, wrong: HumanEval/2" in account
+    # the replayed pick by run time: HumanEval/0's winner holds one distinct program; nothing moves
+    assert row["picked right, fastest in the winner"] == 1 and "instead: 1 (no change)" in account
+
+
+def test_the_pick_by_run_time_moves_to_a_clearly_faster_member_of_the_winning_behaviour():
+    from bench.pool_ceiling import fastest_in_winner
+    from qwen_humaneval.sandbox.pool import SandboxPool
+
+    problem = {
+        "task_id": "Toy/1",
+        "entry_point": "double",
+        "prompt": 'def double(x):\n    """Twice x.\n    >>> double(2)\n    4\n    """\n',
+    }
+    slow = "    import time\n    time.sleep(0.05)\n    return 2 * x\n"
+    fast, also_fast = "    return x + x\n", "    return 2 * x\n"
+    with SandboxPool(2, CACHE) as sandbox:
+        pool = {"candidates": [slow, fast], "pick": 0, "seed": 1}
+        assert fastest_in_winner(problem, pool, sandbox, inputs=4) == 1
+        # one program written twice is timed once: nothing to choose between
+        pool = {"candidates": [also_fast, also_fast], "pick": 0, "seed": 1}
+        assert fastest_in_winner(problem, pool, sandbox, inputs=4) == 0
