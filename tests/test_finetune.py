@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from helpers import CACHE, script_command
+from helpers import CACHE, SETTINGS, script_command
 
 from qwen_humaneval import config, prompts
 from qwen_humaneval.evaluation import evaluate
@@ -87,7 +87,7 @@ def test_lora_then_gguf_then_served(tmp_path):
         pytest.skip(str(e))
     from qwen_humaneval.model_fetch import ensure_model
 
-    gguf = ensure_model(config.MODELS["qwen2.5-coder-0.5b-instruct"], CACHE)
+    gguf = ensure_model(config.MODELS["qwen2.5-coder-0.5b-instruct"], SETTINGS)
     base = tmp_path / "tiny"
     subprocess.run(
         [python, str(ROOT / "tests" / "tiny_qwen2.py"), str(gguf), str(base)],
