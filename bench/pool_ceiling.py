@@ -91,12 +91,15 @@ def classify(pool: dict, right: set) -> str:
     return CLASSES[1] if right else CLASSES[2]
 
 
-def why_lost(problem: dict, pool: dict, right: set, sandbox, inputs: int) -> str:
+def replay(problem: dict, pool: dict, sandbox, inputs: int) -> tuple[dict, dict]:
+    """The run's vote again, with its inputs and seed: (behaviour -> candidates, its facts)."""
+    return vote(visible_part(problem), pool["candidates"], sandbox, inputs, pool["seed"])
+
+
+def why_lost(pool: dict, right: set, replayed: tuple[dict, dict]) -> str:
     """The replayed vote: the winning behaviour's size, and the sizes of those holding a right
     candidate."""
-    behaviours, info = vote(
-        visible_part(problem), pool["candidates"], sandbox, inputs, pool["seed"]
-    )
+    behaviours, info = replayed
     sizes = sorted(((len(m), bool(right & set(m))) for m in behaviours.values()), reverse=True)
     winner = next((len(m) for m in behaviours.values() if pool["pick"] in m), 0)
     right_sizes = [n for n, holds in sizes if holds]
@@ -107,13 +110,14 @@ def why_lost(problem: dict, pool: dict, right: set, sandbox, inputs: int) -> str
     return f"winner {winner} vs right {right_sizes} of {len(pool['candidates'])} ({examples})"
 
 
-def fastest_in_winner(problem: dict, pool: dict, sandbox, inputs: int, repeats: int = 3) -> int:
+def fastest_in_winner(
+    problem: dict, pool: dict, replayed: tuple[dict, dict], sandbox, inputs: int, repeats: int = 3
+) -> int:
     """The pick if the winning behaviour went to its fastest member on the compared inputs (best of
     `repeats` runs) instead of its earliest, switching only when the earliest is at least twice as
     slow: what a pick by measured run time would have done, replayed."""
     visible = visible_part(problem)
-    behaviours, _ = vote(visible, pool["candidates"], sandbox, inputs, pool["seed"])
-    winner = next((m for m in behaviours.values() if pool["pick"] in m), [])
+    winner = next((m for m in replayed[0].values() if pool["pick"] in m), [])
     checks = extract_checks(visible["prompt"], visible["entry_point"])
     arguments = compared_inputs(visible, checks, inputs, pool["seed"])
     seconds, seen = {}, set()
@@ -143,23 +147,23 @@ def ceiling(
     rows, lines = [], []
     problems = load_problems(dataset, settings.cache_dir)
     inputs = run.get("mbr_inputs", 24)
+    several = {t: pool for t, pool in by_task.items() if len(pool["candidates"]) > 1}
     with SandboxPool(workers, settings.cache_dir) as sandbox:
+        replayed = {t: replay(problems[t], pool, sandbox, inputs) for t, pool in several.items()}
         timed = {
-            t: fastest_in_winner(problems[t], pool, sandbox, inputs)
-            for t, pool in by_task.items()
-            if len(pool["candidates"]) > 1
+            t: fastest_in_winner(problems[t], pool, replayed[t], sandbox, inputs)
+            for t, pool in several.items()
         }
     for title, spec, base_only in score_columns(dataset):
         if base_only or (judges and spec.name not in judges):
             continue
         right = judge_candidates(by_task, spec.name, settings.cache_dir, workers)
         classes = {t: classify(by_task[t], right[t]) for t in by_task}
-        with SandboxPool(workers, settings.cache_dir) as sandbox:
-            lost = {
-                t: why_lost(problems[t], by_task[t], right[t], sandbox, inputs)
-                for t, c in classes.items()
-                if c == CLASSES[1]
-            }
+        lost = {
+            t: why_lost(by_task[t], right[t], replayed[t])
+            for t, c in classes.items()
+            if c == CLASSES[1]
+        }
         counts = {c: sum(v == c for v in classes.values()) for c in CLASSES}
         picked, oracle = counts[CLASSES[0]], counts[CLASSES[0]] + counts[CLASSES[1]]
         moved = {t: (by_task[t]["pick"] in right[t], i in right[t]) for t, i in timed.items()}

@@ -47,7 +47,7 @@ def test_each_task_is_classed_and_a_lost_vote_is_explained(tmp_path):
 
 
 def test_the_pick_by_run_time_moves_to_a_clearly_faster_member_of_the_winning_behaviour():
-    from bench.pool_ceiling import fastest_in_winner
+    from bench.pool_ceiling import fastest_in_winner, replay
     from qwen_humaneval.sandbox.pool import SandboxPool
 
     problem = {
@@ -59,7 +59,9 @@ def test_the_pick_by_run_time_moves_to_a_clearly_faster_member_of_the_winning_be
     fast, also_fast = "    return x + x\n", "    return 2 * x\n"
     with SandboxPool(2, CACHE) as sandbox:
         pool = {"candidates": [slow, fast], "pick": 0, "seed": 1}
-        assert fastest_in_winner(problem, pool, sandbox, inputs=4) == 1
+        replayed = replay(problem, pool, sandbox, 4)
+        assert fastest_in_winner(problem, pool, replayed, sandbox, inputs=4) == 1
         # one program written twice is timed once: nothing to choose between
         pool = {"candidates": [also_fast, also_fast], "pick": 0, "seed": 1}
-        assert fastest_in_winner(problem, pool, sandbox, inputs=4) == 0
+        replayed = replay(problem, pool, sandbox, 4)
+        assert fastest_in_winner(problem, pool, replayed, sandbox, inputs=4) == 0
