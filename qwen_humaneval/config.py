@@ -133,6 +133,15 @@ CANDIDATE_TEMPERATURE = 0.8
 PROBE_SAMPLES = 3
 # mutated inputs (besides the docstring's own) on which mbr-exec compares candidates
 MBR_INPUTS = 24
+# mbr-exec-distinguish (distinguish.py): a vote is close when the runner-up behaviour is within this
+# many candidates of the leader; the model then proposes calls telling them apart and judges results
+DISTINGUISH_MARGIN = 2
+DISTINGUISHING_INPUTS = 3
+JUDGED_INPUTS = 2
+# ... which draws its pool in two rounds: the first round's samples, then the rest unless the vote
+# is settled (the leader passes every example and leads by this many candidates)
+FIRST_ROUND = 4
+SETTLED_LEAD = 3
 
 # Fine-tuning (make finetune, finetune.py): distillation from the teacher on MBPP's training split,
 # LoRA on the student.

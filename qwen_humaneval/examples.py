@@ -206,18 +206,24 @@ def call_arguments(call: str) -> list:
     return [ast.literal_eval(a) for a in ast.parse(call, mode="eval").body.args]
 
 
+def calls_in(text: str, entry_point: str) -> list[list]:
+    """The argument lists of every call to the entry point in text with literal arguments."""
+    found = []
+    for match in re.finditer(rf"(?<![\w.]){re.escape(entry_point)}\(", text):
+        end = _balanced_call(text, match.end() - 1)
+        call = _normalise_call(entry_point, text[match.end() : end - 1]) if end else None
+        if call:
+            found.append(call_arguments(call))
+    return found
+
+
 def example_arguments(prompt: str, entry_point: str) -> list[list]:
     """The argument lists of every call to the entry point the docstring shows with literal
     arguments, whatever follows it (an expected value in prose, "=> true", an arithmetic
     explanation), and of "For x = [1, 2]" when x is the function's only parameter: inputs the
     specification speaks about."""
     doc = docstring(prompt, entry_point)
-    found = []
-    for match in re.finditer(rf"(?<![\w.]){re.escape(entry_point)}\(", doc):
-        end = _balanced_call(doc, match.end() - 1)
-        call = _normalise_call(entry_point, doc[match.end() : end - 1]) if end else None
-        if call:
-            found.append(call_arguments(call))
+    found = calls_in(doc, entry_point)
     signature = re.search(rf"def {re.escape(entry_point)}\s*\(([^)]*)\)", prompt)
     params = (
         [p.split(":")[0].split("=")[0].strip() for p in signature.group(1).split(",") if p.strip()]

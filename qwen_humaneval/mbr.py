@@ -3,9 +3,18 @@
 
 from .answers import direct_many, record, sampled_candidates
 from .client import ChatClient, Completion
-from .examples import example_arguments, extract_checks, failed_checks
+from .distinguish import close_pair, distinguish
+from .examples import call_arguments, example_arguments, extract_checks, failed_checks
 from .sampling import Sampling, Usage
-from .selection import choose, record_fields, run_checks, vote
+from .selection import (
+    choose,
+    compared_inputs,
+    ranked,
+    record_fields,
+    run_checks,
+    settled,
+    vote,
+)
 
 
 def mbr_exec(problem: dict, client: ChatClient, sampling: Sampling, seed: int, sandbox) -> dict:
@@ -35,17 +44,64 @@ def mbr_exec_adaptive(
     usage = Usage()
     greedy = direct_many(problem, client, sampling, seed, usage, 1, temperature=0.0)
     checks = extract_checks(problem["prompt"], problem["entry_point"])
-    if checks:
-        keep = not failed_checks(run_checks(sandbox, problem, greedy[0][0], checks), len(checks))
-    else:
-        keep = not example_arguments(problem["prompt"], problem["entry_point"])
-    if keep:
+    if _greedy_suffices(problem, greedy[0][0], checks, sandbox):
         info = {"examples": len(checks), "examples_passed": len(checks), "sampled": False}
         return record(*greedy[0], usage, **record_fields(0, [greedy[0][0]], info))
     return {
         **_mbr_choice(problem, client, sampling, seed, sandbox, usage, greedy),
         "mbr_sampled": True,
     }
+
+
+def _greedy_suffices(problem: dict, completion: str, checks: list, sandbox) -> bool:
+    """mbr-exec-adaptive's gate: the greedy answer passes every example of the docstring, or the
+    docstring has nothing to run candidates on."""
+    if checks:
+        return not failed_checks(run_checks(sandbox, problem, completion, checks), len(checks))
+    return not example_arguments(problem["prompt"], problem["entry_point"])
+
+
+def mbr_exec_distinguish(
+    problem: dict, client: ChatClient, sampling: Sampling, seed: int, sandbox
+) -> dict:
+    """mbr-exec-adaptive that draws its pool in two rounds and decides close votes with evidence.
+    The gate is adaptive's. The first `sampling.first_round` samples come first; the rest are drawn
+    unless the vote is settled: its leader passes every example and leads by `settled_lead`
+    (samples i are seed + i either way, so a settled pool is the full pool's first samples).
+    When the runner-up is within `distinguish_margin` candidates of the leader, the model's
+    distinguishing inputs and its verdicts on the two results decide (distinguish.py)."""
+    usage = Usage()
+    greedy = direct_many(problem, client, sampling, seed, usage, 1, temperature=0.0)
+    checks = extract_checks(problem["prompt"], problem["entry_point"])
+    if _greedy_suffices(problem, greedy[0][0], checks, sandbox):
+        info = {"examples": len(checks), "examples_passed": len(checks), "sampled": False}
+        return record(*greedy[0], usage, **record_fields(0, [greedy[0][0]], info))
+    temperature, first = sampling.candidate_temperature, sampling.first_round
+    pool = greedy + direct_many(problem, client, sampling, seed * 7, usage, first, temperature)
+    candidates = [c for c, _ in pool]
+    behaviours, info = vote(problem, candidates, sandbox, sampling.mbr_inputs, seed)
+    full = info.get("examples_passed", 0) == info["examples"]
+    is_settled = settled(behaviours, full, sampling.settled_lead)
+    if not is_settled:
+        more = sampling.candidates - first
+        pool += direct_many(problem, client, sampling, seed * 7 + first, usage, more, temperature)
+        candidates = [c for c, _ in pool]
+        behaviours, info = vote(problem, candidates, sandbox, sampling.mbr_inputs, seed)
+    winner = ranked(behaviours)[0]
+    info.update(behaviours=len(behaviours), consensus=len(winner), sampled=True, settled=is_settled)
+    pair = close_pair(behaviours, sampling.distinguish_margin)
+    if pair:
+        examples = [call_arguments(c.call) for c in checks]
+        examples += example_arguments(problem["prompt"], problem["entry_point"])
+        compared = compared_inputs(problem, checks, sampling.mbr_inputs, seed)
+        winner, found = distinguish(
+            problem, candidates, pair, (examples, compared), client, sampling, seed, usage, sandbox
+        )
+        info.update(found)
+    index = min(winner)
+    return record(
+        candidates[index], pool[index][1], usage, **record_fields(index, candidates, info)
+    )
 
 
 def mbr_exec_probe(

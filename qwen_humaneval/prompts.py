@@ -113,3 +113,32 @@ def write_tests(prompt: str, entry_point: str, count: int) -> tuple[list[dict], 
         {"role": "system", "content": SYSTEM},
         {"role": "user", "content": user},
     ], f"```python\nassert {entry_point}("
+
+
+def distinguishing_inputs(
+    prompt: str, entry_point: str, codes: tuple[str, str], count: int, example: str | None
+) -> tuple[list[dict], str]:
+    """Ask for calls on which two implementations disagree: inputs only, never expected results.
+    example: a call as the docstring writes it, so the model keeps the arguments' shape."""
+    shape = f" Write each call as the problem does, like `{example}`." if example else ""
+    user = (
+        f"Two implementations of `{entry_point}` were written for the problem below, and they do "
+        f"not always return the same result.\nProblem:\n{_fenced(prompt)}\nImplementation A:\n"
+        f"{_fenced(codes[0])}\nImplementation B:\n{_fenced(codes[1])}\n"
+        f"Write {count} different calls of `{entry_point}` with valid inputs, as the problem "
+        f"describes them, on which A and B return different results.{shape} Write only the calls, "
+        "one per line, without their results."
+    )
+    messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
+    return messages, f"```python\n{entry_point}("
+
+
+def judge_results(prompt: str, call: str, result_a: str, result_b: str) -> tuple[list[dict], str]:
+    """Ask which of two results of one call the problem asks for; the answer is one letter."""
+    user = (
+        f"Problem:\n{_fenced(prompt)}\nFor the call `{call}`, two results were computed:\n"
+        f"A: {result_a}\nB: {result_b}\n"
+        "Which result is correct according to the problem? Answer with the letter A or B only."
+    )
+    messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
+    return messages, "The correct result is"

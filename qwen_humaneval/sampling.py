@@ -21,6 +21,11 @@ class Sampling:
     candidate_temperature: float = config.CANDIDATE_TEMPERATURE
     mbr_inputs: int = config.MBR_INPUTS
     probe: int = config.PROBE_SAMPLES  # mbr-exec-probe: samples that question a greedy answer
+    distinguish_margin: int = config.DISTINGUISH_MARGIN  # mbr-exec-distinguish: a close vote
+    distinguishing_inputs: int = config.DISTINGUISHING_INPUTS
+    judged_inputs: int = config.JUDGED_INPUTS
+    first_round: int = config.FIRST_ROUND
+    settled_lead: int = config.SETTLED_LEAD
 
     def request_params(self, seed: int, temperature: float | None = None) -> dict:
         t = self.temperature if temperature is None else temperature

@@ -12,7 +12,7 @@ from .answers import direct, direct_many, record, sampled_candidates
 from .client import ChatClient
 from .examples import extract_checks, failed_checks, feedback, parse_assertions
 from .extract import extract_completion, is_stub
-from .mbr import mbr_exec, mbr_exec_adaptive, mbr_exec_probe
+from .mbr import mbr_exec, mbr_exec_adaptive, mbr_exec_distinguish, mbr_exec_probe
 from .sampling import Sampling, Usage
 from .selection import code_of, run_checks
 
@@ -182,6 +182,9 @@ STRATEGIES = {
     ),
     "mbr-exec-probe": Strategy(
         mbr_exec_probe, needs_sandbox=True, candidates=config.ADAPTIVE_CANDIDATES
+    ),
+    "mbr-exec-distinguish": Strategy(
+        mbr_exec_distinguish, needs_sandbox=True, candidates=config.ADAPTIVE_CANDIDATES
     ),
 }
 
