@@ -135,13 +135,13 @@ PROBE_SAMPLES = 3
 MBR_INPUTS = 24
 # mbr-exec-distinguish (distinguish.py): a vote is close when the runner-up behaviour is within this
 # many candidates of the leader; the model then proposes calls telling them apart and judges results
-DISTINGUISH_MARGIN = 2
+DISTINGUISH_MARGIN = 1
 DISTINGUISHING_INPUTS = 3
 JUDGED_INPUTS = 2
 # ... which draws its pool in two rounds: the first round's samples, then the rest unless the vote
 # is settled (the leader passes every example and leads by this many candidates)
 FIRST_ROUND = 4
-SETTLED_LEAD = 3
+SETTLED_LEAD = 2
 
 # Fine-tuning (make finetune, finetune.py): distillation from the teacher on MBPP's training split,
 # LoRA on the student.

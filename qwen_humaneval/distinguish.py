@@ -9,7 +9,7 @@ count says little. Instead:
 3. for each kept call, the model is shown the two results and asked which one the problem asks for,
    once in each order; a verdict counts only when it survives the swap (small models favour a
    position);
-4. the runner-up replaces the leader only when it wins more verdicts than it loses.
+4. the runner-up replaces the leader only when every verdict prefers it.
 Nothing but the prompt, the candidates and the model's answers feeds it; the hidden tests never do.
 """
 
@@ -161,7 +161,7 @@ def distinguish(
     kept = [args for args in proposed if shaped_like(args, examples)]
     calls = kept + [args for args in compared if args not in kept]
     shown = [shown_results(sandbox, problem, c, calls) if calls else [] for c in picks]
-    score, votes, from_model = 0, [], 0
+    votes, from_model = [], 0
     for position, (args, a, b) in enumerate(zip(calls, *shown)):
         if a == b or len(votes) == sampling.judged_inputs:
             continue
@@ -169,12 +169,12 @@ def distinguish(
         vote = judge(problem, client, seed, usage, call, (a or "no result", b or "no result"))
         votes.append(vote)
         from_model += position < len(kept)
-        score += vote
+    switched = bool(votes) and all(vote == 1 for vote in votes)
     info = {
         "distinguish_proposed": len(proposed),
         "distinguish_kept": len(kept),
         "distinguish_judged_from_model": from_model,
         "distinguish_votes": votes,
-        "distinguish_switched": score > 0,
+        "distinguish_switched": switched,
     }
-    return (runner_up if score > 0 else leader), info
+    return (runner_up if switched else leader), info

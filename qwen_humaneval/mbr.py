@@ -91,6 +91,7 @@ def mbr_exec_distinguish(
     info.update(behaviours=len(behaviours), consensus=len(winner), sampled=True, settled=is_settled)
     pair = close_pair(behaviours, sampling.distinguish_margin)
     if pair:
+        info["majority_pick"] = min(winner)  # what the count alone would have kept
         examples = [call_arguments(c.call) for c in checks]
         examples += example_arguments(problem["prompt"], problem["entry_point"])
         compared = compared_inputs(problem, checks, sampling.mbr_inputs, seed)

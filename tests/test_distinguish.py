@@ -72,7 +72,7 @@ def _judged(sandbox, answers: list[str], candidates: list[str], pair):
     return chosen, info, client
 
 
-def test_the_runner_up_wins_only_when_the_judge_prefers_it_in_both_orders(sandbox):
+def test_the_runner_up_wins_only_when_every_verdict_prefers_it_in_both_orders(sandbox):
     # leader: always 3 (candidates 0, 1); runner-up: a + b (2). add(4, 5): 3 against 9.
     candidates = [ALWAYS_THREE, ALWAYS_THREE, RIGHT]
     pair = ([0, 1], [2])
@@ -85,6 +85,9 @@ def test_the_runner_up_wins_only_when_the_judge_prefers_it_in_both_orders(sandbo
     # the same letter in both orders is a position, not a verdict: the leader stays
     chosen, info, _ = _judged(sandbox, [PROPOSED, " B", " B", " B", " B"], candidates, pair)
     assert chosen == [0, 1] and info["distinguish_votes"] == [0, 0]
+    # one verdict for the runner-up, one undecided: not enough to overrule the count
+    chosen, info, _ = _judged(sandbox, [PROPOSED, " B", " A", " A", " A"], candidates, pair)
+    assert chosen == [0, 1] and info["distinguish_votes"] == [1, 0]
 
 
 def test_without_usable_calls_from_the_model_the_vote_inputs_are_judged(sandbox):
@@ -136,4 +139,5 @@ def test_a_close_vote_is_decided_by_the_judge(sandbox):
         judged_inputs=1,
     )
     assert record["mbr_pick"] == 3 and record["mbr_distinguish_switched"]
+    assert record["mbr_majority_pick"] == 1
     assert record["requests"] == 6 and not client.answers
