@@ -135,6 +135,7 @@ def test_a_close_vote_is_decided_by_the_judge(sandbox):
         sandbox,
         candidates=4,
         first_round=2,
+        settled_lead=3,  # always-3 leads 2 to 0 after the first round: not settled at 3
         distinguish_margin=1,
         judged_inputs=1,
     )
