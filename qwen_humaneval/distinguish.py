@@ -5,7 +5,9 @@ count says little. Instead:
 1. the model is shown one program of each and asked for calls on which they disagree: inputs only,
    never expected results;
 2. a call is kept when its arguments have the shape of the docstring's example calls (as many, of
-   the same types) and the two programs return different results on it, at least one a value;
+   the same types); the inputs the vote compared on follow the model's calls, and the first calls on
+   which the two programs give different results (an exception is one; nothing from both is not)
+   are judged;
 3. for each kept call, the model is shown the two results and asked which one the problem asks for,
    once in each order; a verdict counts only when it survives the swap (small models favour a
    position);
