@@ -1,11 +1,29 @@
 """What every benchmark shares: a free port, the load average, publishing a table, a server's
 memory."""
 
+import argparse
 import json
 import os
 import socket
+import sys
 import threading
 from pathlib import Path
+
+
+def solutions_command(description: str, job) -> int:
+    """The command line of a bench reading a selection run's solutions: job(solutions, workers,
+    judges), a bad file reported as an error."""
+    ap = argparse.ArgumentParser(description=description.split("\n\n")[0])
+    ap.add_argument("--solutions", type=Path, required=True, help="an mbr-exec family run's")
+    ap.add_argument("--workers", type=int, default=None)
+    ap.add_argument("--judges", default="", help="comma-separated datasets (default: every judge)")
+    args = ap.parse_args()
+    try:
+        job(args.solutions, args.workers, tuple(j for j in args.judges.split(",") if j))
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def free_port() -> int:

@@ -13,13 +13,13 @@ after the choice, never to make it. Each task falls in one class:
 The ceiling is the score of an oracle that always picks a right candidate from the same pools.
 """
 
-import argparse
+import functools
 import json
 import sys
 import tempfile
 from pathlib import Path
 
-from bench.common import load_average, publish
+from bench.common import load_average, publish, solutions_command
 from qwen_humaneval import config
 from qwen_humaneval.cli import handled
 from qwen_humaneval.config import CHECK_TIMEOUT
@@ -188,18 +188,7 @@ def ceiling(
 
 @handled
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--solutions", type=Path, required=True, help="an mbr-exec(-adaptive) run's")
-    ap.add_argument("--workers", type=int, default=None)
-    ap.add_argument("--judges", default="", help="comma-separated datasets (default: every judge)")
-    args = ap.parse_args()
-    judges = tuple(j for j in args.judges.split(",") if j)
-    try:
-        ceiling(Settings.from_environ(), args.solutions, args.workers, judges)
-    except ValueError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    return 0
+    return solutions_command(__doc__, functools.partial(ceiling, Settings.from_environ()))
 
 
 if __name__ == "__main__":

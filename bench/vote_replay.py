@@ -13,11 +13,11 @@ first samples: the replay is what a live run with the same seeds would have pick
 is judged on the hidden tests for the account only, after the choice.
 """
 
-import argparse
+import functools
 import sys
 from pathlib import Path
 
-from bench.common import load_average, publish
+from bench.common import load_average, publish, solutions_command
 from bench.pool_ceiling import judge_candidates, pools
 from qwen_humaneval import config
 from qwen_humaneval.cli import handled
@@ -141,18 +141,7 @@ def replay(
 
 @handled
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--solutions", type=Path, required=True, help="an mbr-exec family run's")
-    ap.add_argument("--workers", type=int, default=None)
-    ap.add_argument("--judges", default="", help="comma-separated datasets (default: every judge)")
-    args = ap.parse_args()
-    judges = tuple(j for j in args.judges.split(",") if j)
-    try:
-        replay(Settings.from_environ(), args.solutions, args.workers, judges)
-    except ValueError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    return 0
+    return solutions_command(__doc__, functools.partial(replay, Settings.from_environ()))
 
 
 if __name__ == "__main__":

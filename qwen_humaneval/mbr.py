@@ -42,23 +42,32 @@ def mbr_exec_adaptive(
     rarely replaced for the better (docs/results.md has the replay), and with nothing to run the
     candidates on, mbr-exec keeps the greedy answer anyway."""
     usage = Usage()
-    greedy = direct_many(problem, client, sampling, seed, usage, 1, temperature=0.0)
-    checks = extract_checks(problem["prompt"], problem["entry_point"])
-    if _greedy_suffices(problem, greedy[0][0], checks, sandbox):
-        info = {"examples": len(checks), "examples_passed": len(checks), "sampled": False}
-        return record(*greedy[0], usage, **record_fields(0, [greedy[0][0]], info))
+    greedy, _, kept = _gated_greedy(problem, client, sampling, seed, sandbox, usage)
+    if kept:
+        return kept
     return {
         **_mbr_choice(problem, client, sampling, seed, sandbox, usage, greedy),
         "mbr_sampled": True,
     }
 
 
-def _greedy_suffices(problem: dict, completion: str, checks: list, sandbox) -> bool:
-    """mbr-exec-adaptive's gate: the greedy answer passes every example of the docstring, or the
-    docstring has nothing to run candidates on."""
+def _gated_greedy(
+    problem: dict, client: ChatClient, sampling: Sampling, seed: int, sandbox, usage: Usage
+) -> tuple[list[tuple[str, Completion]], list, dict | None]:
+    """mbr-exec-adaptive's gate: the greedy answer, the docstring's checks, and the record that
+    keeps the greedy answer when it passes every example (or the docstring has nothing to run
+    candidates on), else None."""
+    greedy = direct_many(problem, client, sampling, seed, usage, 1, temperature=0.0)
+    checks = extract_checks(problem["prompt"], problem["entry_point"])
     if checks:
-        return not failed_checks(run_checks(sandbox, problem, completion, checks), len(checks))
-    return not example_arguments(problem["prompt"], problem["entry_point"])
+        verdict = run_checks(sandbox, problem, greedy[0][0], checks)
+        suffices = not failed_checks(verdict, len(checks))
+    else:
+        suffices = not example_arguments(problem["prompt"], problem["entry_point"])
+    if not suffices:
+        return greedy, checks, None
+    info = {"examples": len(checks), "examples_passed": len(checks), "sampled": False}
+    return greedy, checks, record(*greedy[0], usage, **record_fields(0, [greedy[0][0]], info))
 
 
 def mbr_exec_distinguish(
@@ -71,11 +80,9 @@ def mbr_exec_distinguish(
     When the runner-up is within `distinguish_margin` candidates of the leader, the model's
     distinguishing inputs and its verdicts on the two results decide (distinguish.py)."""
     usage = Usage()
-    greedy = direct_many(problem, client, sampling, seed, usage, 1, temperature=0.0)
-    checks = extract_checks(problem["prompt"], problem["entry_point"])
-    if _greedy_suffices(problem, greedy[0][0], checks, sandbox):
-        info = {"examples": len(checks), "examples_passed": len(checks), "sampled": False}
-        return record(*greedy[0], usage, **record_fields(0, [greedy[0][0]], info))
+    greedy, checks, kept = _gated_greedy(problem, client, sampling, seed, sandbox, usage)
+    if kept:
+        return kept
     temperature, first = sampling.candidate_temperature, sampling.first_round
     pool = greedy + direct_many(problem, client, sampling, seed * 7, usage, first, temperature)
     candidates = [c for c, _ in pool]
