@@ -41,29 +41,25 @@ def agreement(behaviours: dict) -> list[int]:
             return sum(x == y for x, y in zip(a, b)) / len(a)
         return 0.0
 
+    key_of = {tuple(members): key for key, members in behaviours.items()}  # members are disjoint
     order = ranked(behaviours)
-    keys = {id(members): key for key, members in behaviours.items()}
-    scores = {
-        id(m): sum(len(other) * share(keys[id(m)], k) for k, other in behaviours.items())
+    scores = [
+        sum(len(other) * share(key_of[tuple(m)], k) for k, other in behaviours.items())
         for m in order
-    }
-    return max(order, key=lambda m: (round(scores[id(m)], 9), -order.index(m)))
+    ]
+    return order[max(range(len(order)), key=lambda i: (round(scores[i], 9), -i))]
 
 
 def stopped_at(found: list, examples: int, size: int, first: int, lead: int) -> int:
     """How many candidates a two-round draw keeps: 1 + first when the first round settles the vote,
     else all."""
-    behaviours = tally(found, 1 + first)
-    best = max(e.examples_passed for e in found if any(i <= first for i in e.members))
-    return min(1 + first, size) if settled(behaviours, best == examples, lead) else size
+    return min(1 + first, size) if settled(found, 1 + first, examples, lead) else size
 
 
 def overtaken_stop(found: list, examples: int, size: int) -> int:
     """The candidates drawn one at a time until the leader cannot be overtaken by the rest."""
     for upto in range(2, size):
-        behaviours = tally(found, upto)
-        best = max(e.examples_passed for e in found if any(i < upto for i in e.members))
-        if settled(behaviours, best == examples, size - upto + 1):
+        if settled(found, upto, examples, size - upto + 1):
             return upto
     return size
 

@@ -9,10 +9,12 @@ from .sampling import Sampling, Usage
 from .selection import (
     choose,
     compared_inputs,
+    evidence,
     ranked,
     record_fields,
     run_checks,
     settled,
+    tally,
     vote,
 )
 
@@ -86,9 +88,9 @@ def mbr_exec_distinguish(
     temperature, first = sampling.candidate_temperature, sampling.first_round
     pool = greedy + direct_many(problem, client, sampling, seed * 7, usage, first, temperature)
     candidates = [c for c, _ in pool]
-    behaviours, info = vote(problem, candidates, sandbox, sampling.mbr_inputs, seed)
-    full = info.get("examples_passed", 0) == info["examples"]
-    is_settled = settled(behaviours, full, sampling.settled_lead)
+    found, info = evidence(problem, candidates, sandbox, sampling.mbr_inputs, seed)
+    behaviours = tally(found, len(candidates))
+    is_settled = settled(found, len(candidates), info["examples"], sampling.settled_lead)
     if not is_settled:
         more = sampling.candidates - first
         pool += direct_many(problem, client, sampling, seed * 7 + first, usage, more, temperature)

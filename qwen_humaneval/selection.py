@@ -159,14 +159,6 @@ def ranked(behaviours: dict) -> list[list[int]]:
     return sorted(behaviours.values(), key=lambda m: (len(m), 0 in m, -min(m)), reverse=True)
 
 
-def settled(behaviours: dict, full: bool, lead: int) -> bool:
-    """Whether more candidates could not change the pick: the filter is at its top (the voters
-    pass every example: a later candidate passing more would unseat them all) and the leader leads
-    by `lead` candidates."""
-    sizes = [len(m) for m in ranked(behaviours)] + [0]
-    return full and sizes[0] - sizes[1] >= lead
-
-
 @dataclass
 class Evidence:
     """What running one distinct program of a pool showed."""
@@ -226,8 +218,7 @@ def evidence(
 def tally(found: list[Evidence], upto: int) -> dict[tuple | str, list[int]]:
     """The vote among candidates 0..upto-1: those passing the most examples, grouped by behaviour
     (one group, 'unrun', when a single program is left or nothing could be compared)."""
-    present = [(e, [i for i in e.members if i < upto]) for e in found]
-    present = [(e, members) for e, members in present if members]
+    present = _present(found, upto)
     best = max(e.examples_passed for e, _ in present)
     voters = [(e, members) for e, members in present if e.examples_passed == best]
     behaviours: dict[tuple | str, list[int]] = {}
@@ -235,6 +226,22 @@ def tally(found: list[Evidence], upto: int) -> dict[tuple | str, list[int]]:
         key = e.outputs if len(voters) > 1 and e.outputs is not None else "unrun"
         behaviours.setdefault(key, []).extend(members)
     return behaviours
+
+
+def settled(found: list[Evidence], upto: int, examples: int, lead: int) -> bool:
+    """Whether the vote among candidates 0..upto-1 is taken as final: its voters pass every example
+    (else a later candidate passing more would unseat them all) and the leader leads by `lead`
+    candidates (certain only when `lead` exceeds the candidates still to come)."""
+    if max(e.examples_passed for e, _ in _present(found, upto)) < examples:
+        return False
+    sizes = [len(m) for m in ranked(tally(found, upto))] + [0]
+    return sizes[0] - sizes[1] >= lead
+
+
+def _present(found: list[Evidence], upto: int) -> list[tuple[Evidence, list[int]]]:
+    """Each program written among candidates 0..upto-1, with those candidates."""
+    present = [(e, [i for i in e.members if i < upto]) for e in found]
+    return [(e, members) for e, members in present if members]
 
 
 def compared_inputs(problem: dict, checks: list[Check], limit: int, seed: int) -> list[list]:
