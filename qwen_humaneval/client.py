@@ -81,8 +81,10 @@ class ChatClient:
         self._local = threading.local()
         self._next_url = itertools.cycle(self.base_urls)
         self._lock = threading.Lock()
-        self.requests_sent: list[dict] = []  # every payload, for audits such as the no-leak test
-        self.record_payloads = False
+        # every payload sent and every answer's text received, in the order they happened, for
+        # audits such as the no-leak test: ("sent", payload) and ("received", text)
+        self.traffic: list[tuple[str, dict | str]] = []
+        self.record_traffic = False
         self.max_n = max_n  # most completions one request may ask for (llama.cpp: its slot count)
         self._stopping = threading.Event()
         self._in_flight: set[WatchedPost] = set()
@@ -156,9 +158,9 @@ class ChatClient:
             # llama.cpp continues a final assistant message by itself; vLLM needs to be told.
             payload["continue_final_message"] = True
             payload["add_generation_prompt"] = False
-        if self.record_payloads:
+        if self.record_traffic:
             with self._lock:
-                self.requests_sent.append(payload)
+                self.traffic.append(("sent", payload))
         last_error = None
         for attempt in range(self.retries + 1):
             if self._stopping.is_set():
@@ -180,6 +182,9 @@ class ChatClient:
                         json.loads(text), prefill, time.monotonic() - start, base_url
                     )
                     self._measure(base_url, completions)
+                    if self.record_traffic:
+                        with self._lock:
+                            self.traffic += [("received", c.text) for c in completions]
                     return completions
             except (OSError, http.client.HTTPException, ValueError) as e:
                 last_error = f"{base_url}: {type(e).__name__}: {e}"

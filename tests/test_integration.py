@@ -263,8 +263,11 @@ def test_port_in_use_is_refused(server, tmp_path):
     assert proc.returncode == 1 and "already in use" in proc.stderr
 
 
-def leaked_lines(problem: dict, payloads: list[dict]) -> list[str]:
-    """Lines of the hidden tests or of the reference solution that appear in any request."""
+def leaked_lines(problem: dict, traffic: list[tuple[str, dict | str]]) -> list[str]:
+    """Lines of the hidden tests or of the reference solution that appear in a request before the
+    model wrote them itself. The model may write such a line on its own (`for _ in range(100):`
+    in a Newton loop for HumanEval/32) and a strategy may show the model its own code again: that
+    is no leak. A line sent before any answer carried it came from somewhere else."""
     secret = [
         line.strip()
         for line in (problem["test"] + "\n" + problem["canonical_solution"]).splitlines()
@@ -276,8 +279,18 @@ def leaked_lines(problem: dict, payloads: list[dict]) -> list[str]:
         and line not in problem["prompt"]
         and not line.startswith(("def check(candidate)", "METADATA", "'author'", "'dataset'"))
     ]
-    sent = "\n".join(m["content"] for p in payloads for m in p["messages"])
-    return [line for line in secret if line in sent]
+    written_by_model, leaked = "", []
+    for kind, item in traffic:
+        if kind == "received":
+            written_by_model += "\n" + item
+            continue
+        sent = "\n".join(m["content"] for m in item["messages"])
+        leaked += [
+            line
+            for line in secret
+            if line in sent and line not in written_by_model and line not in leaked
+        ]
+    return leaked
 
 
 @pytest.mark.parametrize("strategy", list(STRATEGIES))
@@ -293,7 +306,7 @@ def test_strategies_run_and_never_send_hidden_tests(server, strategy, tmp_path):
     # answer needs.
     subset = {t: problems[t] for t in ("HumanEval/2", "HumanEval/32")}
     client = ChatClient([server["url"]], "qwen2.5-coder-1.5b-instruct")
-    client.record_payloads = True
+    client.record_traffic = True
     sampling = Sampling(max_tokens=400, candidates=2, codet_tests=3, repair_rounds=1)
     stats = generate(
         subset,
@@ -314,14 +327,30 @@ def test_strategies_run_and_never_send_hidden_tests(server, strategy, tmp_path):
             strategy,
             record["raw"],
         )
-    assert client.requests_sent, "no request recorded"
+    assert any(kind == "sent" for kind, _ in client.traffic), "no request recorded"
     for task_id, problem in subset.items():
-        assert leaked_lines(problem, client.requests_sent) == [], (
+        assert leaked_lines(problem, client.traffic) == [], (
             f"{strategy} sent hidden test code for {task_id}"
         )
-    # The check itself can fail: a request carrying the tests is caught.
-    probe = [{"messages": [{"role": "user", "content": subset["HumanEval/2"]["test"]}]}]
-    assert leaked_lines(subset["HumanEval/2"], probe)
+
+
+def test_the_leak_audit_catches_what_the_model_did_not_write():
+    """leaked_lines can fail: the hidden tests in a request are caught, unless and only after the
+    model's own answer carried the same line (CI once failed on HumanEval/32's
+    `for _ in range(100):`, written by the model in a Newton loop and shown to it again)."""
+    from qwen_humaneval.datasets import load_problems
+
+    problem = load_problems("humaneval", CACHE)["HumanEval/32"]
+    line = "for _ in range(100):"
+    assert line in problem["test"]
+    request = {"messages": [{"role": "user", "content": f"Which is right?\n    {line}\n"}]}
+    model_code = f"def find_zero(xs):\n    {line}\n        pass\n"
+    assert leaked_lines(problem, [("sent", request)]) == [line]
+    assert leaked_lines(problem, [("received", model_code), ("sent", request)]) == []
+    assert leaked_lines(problem, [("sent", request), ("received", model_code)]) == [line]
+    whole_test = {"messages": [{"role": "user", "content": problem["test"]}]}
+    rest = leaked_lines(problem, [("received", model_code), ("sent", whole_test)])
+    assert line not in rest and "rng = random.Random(42)" in rest
 
 
 def test_samples_come_from_one_prefill_with_their_own_seeds(server):
