@@ -174,6 +174,9 @@ EVAL_TIME_FACTOR = 4.0
 
 
 CHECK_TIMEOUT = 5.0  # docstring examples and model-written tests, run by self-repair and codet
+# a candidate's outputs job that times out runs once more with this many times the limit before
+# "timed out" is its behaviour: a vote must not change with the machine's load
+OUTPUTS_RETRY_FACTOR = 4
 REFERENCE_TIMEOUT = 120.0  # HumanEval+: the canonical solution on every input of a task, once
 # HumanEval+: each input's time limit, EvalPlus's rule and defaults: max(MIN, FACTOR x the
 # reference's time).

@@ -15,12 +15,12 @@ count says little. Instead:
 Nothing but the prompt, the candidates and the model's answers feeds it; the hidden tests never do.
 """
 
-from . import config, prompts
+from . import prompts
 from .client import ChatClient
 from .examples import calls_in
 from .sampling import Sampling, Usage
 from .sandbox import wire
-from .selection import code_of, outputs_job, ranked
+from .selection import code_of, ranked, run_outputs
 
 INPUT_TOKENS = 256
 RESULT_CHARS = 200  # a result longer than this is cut when shown to the judge
@@ -63,7 +63,7 @@ def shaped_like(args: list, examples: list[list]) -> bool:
 def shown_results(sandbox, problem: dict, completion: str, inputs: list[list]) -> list[str | None]:
     """The candidate's result on each input as the judge sees it (a value's repr, or 'raises X'),
     None where it gave nothing (it crashed, timed out, or returned what cannot be shown)."""
-    verdict = sandbox.execute(outputs_job(problem, completion, inputs), config.CHECK_TIMEOUT)
+    verdict = run_outputs(sandbox, problem, completion, inputs)
     if verdict["result"] != "passed":
         return [None] * len(inputs)
     shown = []

@@ -238,6 +238,21 @@ def test_huge_and_strange_outputs_are_a_behaviour_not_a_crash(sandbox, output):
     assert pick == 0 and info["behaviours"] == 2 and info["consensus"] == 2
 
 
+def test_a_candidate_slowed_past_its_limit_runs_again_with_a_longer_one(sandbox):
+    """The vote must not change with the machine's load (a live vote once saw a candidate time out
+    that the replay on an idle machine ran in time): an outputs job that times out runs once more
+    with OUTPUTS_RETRY_FACTOR times the limit; one that never ends still times out."""
+    from qwen_humaneval.config import OUTPUTS_RETRY_FACTOR
+    from qwen_humaneval.selection import run_outputs
+
+    slow = "    import time\n    time.sleep(1.5)\n    return a + b\n"
+    endless = "    while True:\n        pass\n"
+    assert OUTPUTS_RETRY_FACTOR * 1.0 > 1.5 * 2
+    verdict = run_outputs(sandbox, PROBLEM, slow, [[1, 2]], timeout=1.0)
+    assert verdict["result"] == "passed" and verdict["duration"] >= 1.5
+    assert run_outputs(sandbox, PROBLEM, endless, [[1, 2]], timeout=1.0)["result"] == "timed out"
+
+
 def test_each_strategy_has_its_own_candidate_count():
     assert (
         strategies.get("mbr-exec-adaptive").candidates == 10
