@@ -95,7 +95,10 @@ def mbr_exec_distinguish(
         more = sampling.candidates - first
         pool += direct_many(problem, client, sampling, seed * 7 + first, usage, more, temperature)
         candidates = [c for c, _ in pool]
-        behaviours, info = vote(problem, candidates, sandbox, sampling.mbr_inputs, seed)
+        found, info = evidence(
+            problem, candidates, sandbox, sampling.mbr_inputs, seed, earlier=found
+        )
+        behaviours = tally(found, len(candidates))
     winner = ranked(behaviours)[0]
     info.update(behaviours=len(behaviours), consensus=len(winner), sampled=True, settled=is_settled)
     pair = close_pair(behaviours, sampling.distinguish_margin)

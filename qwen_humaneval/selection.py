@@ -17,6 +17,7 @@ evidence comes from the prompt and the candidates themselves, never from the hid
 """
 
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from . import config
@@ -201,17 +202,23 @@ def evidence(
     inputs: int,
     seed: int,
     every_program: bool = False,
+    earlier: Iterable[Evidence] = (),
 ) -> tuple[list[Evidence], dict]:
     """Each distinct program's examples passed and, where the vote needs them (the programs passing
     the most examples, when more than one does; every_program: all), its outputs on the compared
-    inputs; and what the filter found."""
+    inputs; and what the filter found. earlier: the evidence on a prefix of these candidates (same
+    inputs and seed), whose programs are not run again."""
     # identical code runs once and votes as many times as it was written
     distinct: dict[str, list[int]] = {}
     for index, completion in enumerate(candidates):
         distinct.setdefault(normalized(code_of(problem, completion)), []).append(index)
+    ran = {normalized(code_of(problem, candidates[e.members[0]])): e for e in earlier}
     checks = extract_checks(problem["prompt"], problem["entry_point"])
     found = []
-    for members in distinct.values():
+    for program, members in distinct.items():
+        if program in ran:
+            found.append(Evidence(members, ran[program].examples_passed, ran[program].outputs))
+            continue
         completion = candidates[members[0]]
         failed = (
             failed_checks(run_checks(sandbox, problem, completion, checks), len(checks))
@@ -228,7 +235,8 @@ def evidence(
     voters = [e for e in found if every_program or e.examples_passed == best]
     if arguments and (every_program or len(voters) > 1):
         for e in voters:
-            e.outputs = behaviour(sandbox, problem, candidates[e.members[0]], arguments)
+            if e.outputs is None:
+                e.outputs = behaviour(sandbox, problem, candidates[e.members[0]], arguments)
     return found, info
 
 

@@ -118,6 +118,35 @@ def test_an_unsettled_round_draws_the_rest_from_the_next_seeds(sandbox):
     assert record["mbr_pick"] == 1 and record["mbr_consensus"] == 4 and len(client.calls) == 3
 
 
+class Counting:
+    """The real sandbox, keeping the kind of each job it is given."""
+
+    def __init__(self, sandbox):
+        self.sandbox, self.jobs = sandbox, []
+
+    def execute(self, job, timeout):
+        self.jobs.append(job["kind"])
+        return self.sandbox.execute(job, timeout)
+
+
+def test_the_second_round_runs_only_the_programs_the_first_did_not(sandbox):
+    from qwen_humaneval.selection import evidence, tally
+
+    pool = [c.removesuffix("```") for c in [WRONG, RIGHT, ALWAYS_THREE, WRONG, RIGHT, SWAPPED]]
+    counting = Counting(sandbox)
+    first, _ = evidence(PROBLEM, pool[:4], counting, 24, 1)
+    # 3 programs' examples; a + b and always-3 pass theirs and are compared
+    assert sorted(counting.jobs) == ["checks"] * 3 + ["outputs"] * 2
+    counting.jobs.clear()
+    both, _ = evidence(PROBLEM, pool, counting, 24, 1, earlier=first)
+    assert counting.jobs == ["checks", "outputs"]  # b + a, the one new program
+    fresh, _ = evidence(PROBLEM, pool, sandbox, 24, 1)
+    assert tally(both, len(pool)) == tally(fresh, len(pool)) == {
+        next(e.outputs for e in fresh if 1 in e.members): [1, 4, 5],
+        next(e.outputs for e in fresh if 2 in e.members): [2],
+    }
+
+
 def test_a_unanimous_round_that_fails_the_examples_is_not_settled(sandbox):
     # every first-round sample fails the example: a later one passing it would win, so draw on
     answers = [WRONG, WRONG, WRONG, WRONG] + [RIGHT, RIGHT, RIGHT]
