@@ -141,10 +141,14 @@ def test_the_second_round_runs_only_the_programs_the_first_did_not(sandbox):
     both, _ = evidence(PROBLEM, pool, counting, 24, 1, earlier=first)
     assert counting.jobs == ["checks", "outputs"]  # b + a, the one new program
     fresh, _ = evidence(PROBLEM, pool, sandbox, 24, 1)
-    assert tally(both, len(pool)) == tally(fresh, len(pool)) == {
-        next(e.outputs for e in fresh if 1 in e.members): [1, 4, 5],
-        next(e.outputs for e in fresh if 2 in e.members): [2],
-    }
+    assert (
+        tally(both, len(pool))
+        == tally(fresh, len(pool))
+        == {
+            next(e.outputs for e in fresh if 1 in e.members): [1, 4, 5],
+            next(e.outputs for e in fresh if 2 in e.members): [2],
+        }
+    )
 
 
 def test_a_unanimous_round_that_fails_the_examples_is_not_settled(sandbox):
