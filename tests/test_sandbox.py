@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from helpers import CACHE
-from sandbox_helpers import TIMEOUT, fresh_tmp, judged, run, script
+from sandbox_helpers import MODES, TIMEOUT, fresh_tmp, judged, run, script
 
 from qwen_humaneval.sandbox.pool import SandboxPool
 
@@ -133,6 +133,57 @@ def _pids_named(marker: str) -> list[int]:
             except OSError:
                 pass
     return found
+
+
+EVALUATOR = """
+import sys
+from pathlib import Path
+from qwen_humaneval.sandbox.pool import SandboxPool
+from sandbox_helpers import script
+with SandboxPool(1, Path(sys.argv[1])) as pool:
+    print(pool._base, [proc.pid for proc, _ in pool._procs][0], flush=True)
+    pool.execute(script("while True:\\n    pass"), 600)
+"""
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("killed", ["evaluator", "worker"])
+def test_nothing_runs_on_after_the_evaluator_or_its_worker_is_killed(killed, mode):
+    """An evaluator killed mid-job (Ctrl-C twice, the OOM killer, `kill -9`) or a worker killed
+    under it leaves no sandbox process behind: once a candidate in an endless loop kept a core busy
+    for 11 minutes after its evaluator was killed (setuid had cleared its parent-death signal, and
+    the worker waited out the job's deadline for nobody)."""
+    evaluator = subprocess.Popen(
+        [sys.executable, "-c", EVALUATOR, str(CACHE)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).parent,
+        env={
+            **os.environ,
+            "PYTHONPATH": str(Path(__file__).parent),
+            "QHE_SANDBOX_USERNS": "1" if mode == "user-namespace" else "",
+        },
+    )
+    base, worker = evaluator.stdout.readline().split()
+    try:
+        deadline = time.monotonic() + 30
+        while len(_pids_named(base)) < 4 and time.monotonic() < deadline:  # worker, zygote, judge,
+            time.sleep(0.2)  # candidate
+        assert len(_pids_named(base)) >= 4, "the endless job never started"
+        time.sleep(1)
+        running = set(_pids_named(base))
+        os.kill(evaluator.pid if killed == "evaluator" else int(worker), 9)
+        # (a killed worker is replaced by the evaluator: its new processes may run)
+        deadline = time.monotonic() + 15
+        while running & set(_pids_named(base)) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert running & set(_pids_named(base)) == set()
+    finally:
+        evaluator.kill()
+        evaluator.wait()
+        for pid in _pids_named(base):
+            os.kill(pid, 9)
+        shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.mark.parametrize(

@@ -23,6 +23,7 @@ import ctypes
 import os
 import platform
 import resource
+import signal
 
 from . import seccomp
 from .kernel import (
@@ -43,6 +44,7 @@ from .kernel import (
     NOBODY_UID,
     PR_CAPBSET_DROP,
     PR_SET_NO_NEW_PRIVS,
+    PR_SET_PDEATHSIG,
     SYS_KEYCTL,
     SYS_PIVOT_ROOT,
     bind_read_only,
@@ -99,6 +101,7 @@ def isolate_worker(
             if child:
                 _, status = os.waitpid(child, 0)
                 os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+            prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # the worker is this child: it dies with it
         check(libc.sethostname(HOSTNAME, len(HOSTNAME)), "sethostname")
         layers["network"] = layers["ipc_namespace"] = layers["uts_namespace"] = True
     except OSError as e:
@@ -210,6 +213,9 @@ def drop_privileges(as_root: bool, uid: int = NOBODY_UID) -> None:
         header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
         data = (ctypes.c_uint32 * 6)()
         check(libc.capset(header, data), "capset")
+    # A change of credentials clears the parent-death signal fork_child set: without it again, a
+    # candidate (or the judge) outlives a killed evaluator, an endless loop spinning for minutes.
+    check(prctl(PR_SET_PDEATHSIG, signal.SIGKILL), "pdeathsig")
     # Where an outer filter (Docker's) already denies keyrings, there is no keyring to leave behind.
     if SYS_KEYCTL is not None:
         libc.syscall(ctypes.c_long(SYS_KEYCTL), ctypes.c_long(KEYCTL_JOIN_SESSION_KEYRING), None)

@@ -105,9 +105,12 @@ class Judge:
                 os.close(fds[2])
 
     def verdict(self, deadline: float) -> dict | None:
-        """The verdict, or None when the deadline passed first."""
+        """The verdict, or None when the deadline passed first or the evaluator went away (it sends
+        nothing while a job runs: anything on stdin now is its end, and the candidate must not run
+        on to the deadline for nobody)."""
         poller = select.poll()
         poller.register(self.sock, select.POLLIN)
+        poller.register(sys.stdin.fileno(), select.POLLIN)
         data = bytearray()
         while (
             len(data) < wire.SOCKET_LENGTH.size
@@ -116,7 +119,8 @@ class Judge:
             + wire.SOCKET_LENGTH.unpack(data[: wire.SOCKET_LENGTH.size])[0]
         ):
             remaining = deadline - time.monotonic()
-            if remaining <= 0 or not poller.poll(remaining * 1000):
+            events = poller.poll(remaining * 1000) if remaining > 0 else []
+            if not events or any(fd != self.sock.fileno() for fd, _ in events):
                 return None
             chunk = self.sock.recv(1 << 20)
             if not chunk:
