@@ -101,7 +101,8 @@ def isolate_worker(
             if child:
                 _, status = os.waitpid(child, 0)
                 os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
-            prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # the worker is this child: it dies with it
+            # the worker is this child: it dies with the process the evaluator started
+            check(prctl(PR_SET_PDEATHSIG, signal.SIGKILL), "pdeathsig")
         check(libc.sethostname(HOSTNAME, len(HOSTNAME)), "sethostname")
         layers["network"] = layers["ipc_namespace"] = layers["uts_namespace"] = True
     except OSError as e:
